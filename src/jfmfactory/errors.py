@@ -1,0 +1,35 @@
+"""Expected failures, each with the exit status the CLI reports.
+
+Exit statuses: 0 passed, 3 finished without passing, 2 bad usage or input, 1 any other failure.
+"""
+
+from __future__ import annotations
+
+EXIT_PASSED = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_NOT_PASSED = 3
+
+
+class JfmError(Exception):
+    """An expected failure: the CLI prints its message on one line and exits with `exit_code`."""
+
+    exit_code = EXIT_FAILED
+
+
+class BadInput(JfmError):
+    """A file, folder or flag the user gave cannot be used."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class EndpointError(JfmError):
+    """The model endpoint failed in a way retries did not cure."""
+
+    exit_code = EXIT_FAILED
+
+
+class EmbeddedServerError(JfmError):
+    """The embedded model server could not be found, started or reached."""
+
+    exit_code = EXIT_FAILED

@@ -1,0 +1,126 @@
+"""The job-family profile: every drafted section, with the sources each item rests on.
+
+`SCHEMA_VERSION` rises whenever a field changes meaning; later layers (level rubric block,
+adjacent roles, aliases, classification) arrive as new fields under a new version.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+RESPONSIBILITIES_PER_LEVEL = 5
+
+#: The guideline columns in table order, with the heading each has in a rendered profile.
+GUIDELINE_COLUMNS = {
+    "knowledge": "Knowledge & Application",
+    "complexity": "Complexity & Problem Solving",
+    "collaboration": "Collaboration & Interaction",
+    "degree_years": "Typical Degree & Years",
+}
+
+
+class Cited(BaseModel):
+    """A drafted statement and the ids of the sources it rests on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(description="The statement as published.")
+    sources: list[str] = Field(description="Ids of the seed sources it rests on.")
+
+
+class Distinction(BaseModel):
+    """A neighbouring function the role is not, and where the line falls."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    function: str = Field(description="The neighbouring function, e.g. Product Design.")
+    boundary: str = Field(description="What that function owns instead, in a few words.")
+
+
+class LevelGuideline(BaseModel):
+    """One row of the level guidelines table."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    knowledge: Cited = Field(description="Knowledge & application at this level.")
+    complexity: Cited = Field(description="Complexity & problem solving at this level.")
+    collaboration: Cited = Field(description="Collaboration & interaction at this level.")
+    degree_years: Cited = Field(description="Typical degree and years of experience.")
+
+
+class Skill(BaseModel):
+    """A focus-specific skill with a one-line description."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="Skill name, a few words.")
+    description: str = Field(description="One line on how the role applies it.")
+    sources: list[str] = Field(description="Ids of the seed sources it rests on.")
+
+
+class Tool(BaseModel):
+    """A tool or technology the role uses day to day."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="Tool or technology name.")
+    sources: list[str] = Field(description="Ids of the seed sources it rests on.")
+
+
+class SourceRef(BaseModel):
+    """A source as provenance lists it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="The id items cite.")
+    title: str = Field(description="Human title of the document.")
+    origin: str | None = Field(default=None, description="Where it came from (URL) when known.")
+    date: str = Field(description="ISO date the document was published or collected.")
+    sha256: str = Field(description="Digest of the source text the drafter read.")
+
+
+class Provenance(BaseModel):
+    """What the profile rests on and how the panel judged it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sources: list[SourceRef] = Field(description="Every source the drafter read.")
+    scores: dict[str, int] = Field(description="The kept round's score per panel dimension.")
+    min_score: int = Field(description="The lowest of those scores.")
+    threshold: int = Field(description="The score every dimension had to reach.")
+    passed: bool = Field(description="Whether every dimension reached the threshold.")
+    round: int = Field(description="The round this draft comes from.")
+
+
+class Profile(BaseModel):
+    """A drafted job-family profile."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = Field(default=SCHEMA_VERSION, description="Version of this layout.")
+    role: str = Field(description="The role's seeds folder name.")
+    title: str = Field(description="Role title.")
+    family: str = Field(description="Job family.")
+    focus: str = Field(description="Focus within the family.")
+    code: str = Field(description="Catalog code; a placeholder until codes are assigned.")
+    description: str = Field(description="What the role owns, in a paragraph.")
+    distinct_from: list[Distinction] = Field(description="Functions the role is distinct from.")
+    levels: list[str] = Field(description="Levels drafted, in order.")
+    responsibilities: dict[str, list[Cited]] = Field(
+        description=f"Per level, exactly {RESPONSIBILITIES_PER_LEVEL} responsibilities."
+    )
+    guidelines: dict[str, LevelGuideline] = Field(description="Per level, the guideline row.")
+    skills: list[Skill] = Field(description="Focus-specific skills.")
+    tools: list[Tool] = Field(description="Tools and technologies.")
+    provenance: Provenance | None = Field(
+        default=None, description="Sources and panel verdict; set when the run ends."
+    )
+
+
+def code_placeholder(family: str, focus: str, level: str = "LEVEL") -> str:
+    """A readable stand-in for the catalog code until the catalog assigns real ones."""
+    def part(name: str) -> str:
+        return "".join(ch for ch in name.upper() if ch.isalnum()) or "X"
+
+    return f"{part(family)}.{part(focus)}.{level}"

@@ -1,0 +1,86 @@
+"""Which endpoint and model a run talks to: flags, then OPENAI_* variables, else the embedded default."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import openai
+
+from . import embedded
+from .errors import BadInput
+from .runlog import Endpoint
+
+OPENAI_DEFAULT_URL = "https://api.openai.com/v1"
+#: Where a replay without a configured endpoint points: never contacted, the cassette answers.
+REPLAY_URL = "http://127.0.0.1:9/v1"
+REQUEST_TIMEOUT_S = 300.0
+
+
+@dataclass(frozen=True)
+class EndpointSettings:
+    """What the user configured; a key is held only to hand to the client, never written."""
+
+    base_url: str | None
+    api_key: str | None
+    model: str | None
+
+    @classmethod
+    def resolve(cls, base_url: str | None, model: str | None, env: Mapping[str, str]) -> EndpointSettings:
+        url = base_url or env.get("OPENAI_BASE_URL") or None
+        if url is not None and urlsplit(url).scheme not in ("http", "https"):
+            raise BadInput(f"--base-url {public_url(url)}: not an http(s) URL")
+        return cls(base_url=url, api_key=env.get("OPENAI_API_KEY") or None, model=model)
+
+    @property
+    def embedded(self) -> bool:
+        """No endpoint and no key configured: use the embedded default model."""
+        return self.base_url is None and self.api_key is None
+
+
+@dataclass
+class Connection:
+    """An open endpoint: the client to call it with and how the run record names it."""
+
+    client: openai.OpenAI
+    endpoint: Endpoint
+
+
+def public_url(url: str) -> str:
+    """The URL without user, password, query or fragment: safe to print and record."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
+
+
+def _client(base_url: str, api_key: str | None, retries: int) -> openai.OpenAI:
+    # Transient HTTP failures are retried here (with backoff, honouring Retry-After) and only
+    # here; instructor's own retries are kept for re-asking after invalid output.
+    return openai.OpenAI(
+        base_url=base_url, api_key=api_key or "none", max_retries=retries, timeout=REQUEST_TIMEOUT_S
+    )
+
+
+@contextlib.contextmanager
+def connect(settings: EndpointSettings, *, replaying: bool, server_log: Path) -> Iterator[Connection]:
+    """Open the configured endpoint, starting the embedded server when nothing is configured.
+
+    A replay starts nothing: the cassette answers every request, so retries are off too.
+    """
+    model = settings.model or (embedded.MODEL_NAME if settings.embedded else None)
+    if model is None:
+        raise BadInput("--model: name the model to ask at the configured endpoint")
+    retries = 0 if replaying else 2
+    if settings.embedded and not replaying:
+        with embedded.embedded_server(server_log) as url:
+            endpoint = Endpoint(model=model, base_url=url, embedded=True)
+            yield Connection(_client(url, None, retries), endpoint)
+        return
+    url = settings.base_url or (REPLAY_URL if settings.embedded else OPENAI_DEFAULT_URL)
+    endpoint = Endpoint(model=model, base_url=public_url(url), embedded=settings.embedded)
+    yield Connection(_client(url, settings.api_key, retries), endpoint)

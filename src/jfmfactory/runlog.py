@@ -1,0 +1,141 @@
+"""The run record (`run.json`): a typed, versioned log of every round, review and model call."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RUN_SCHEMA_VERSION = 1
+
+RunStatus = Literal["running", "passed", "not_passed", "failed"]
+StopReason = Literal["passed", "round_limit", "error"]
+
+
+class Usage(BaseModel):
+    """Tokens spent, as the endpoint reported them."""
+
+    prompt_tokens: int = Field(default=0, description="Tokens sent.")
+    completion_tokens: int = Field(default=0, description="Tokens generated.")
+    total_tokens: int = Field(default=0, description="Sum of the two.")
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            total_tokens=self.total_tokens + other.total_tokens,
+        )
+
+
+class Attempt(BaseModel):
+    """One HTTP request of a call: the first ask or a re-ask after invalid output."""
+
+    request: dict = Field(description="What was sent: model, messages, tools, sampling settings.")
+    response: dict | None = Field(default=None, description="The completion as returned, if any.")
+    error: str | None = Field(default=None, description="Why this attempt did not yield valid output.")
+    usage: Usage = Field(default_factory=Usage, description="Tokens this attempt spent.")
+    latency_s: float = Field(default=0.0, description="Seconds from request to response.")
+
+
+class Transcript(BaseModel):
+    """Every request and response of one drafter or reviewer call (`transcripts/`)."""
+
+    call: str = Field(description="Which call: drafter:<section> or reviewer:<dimension>.")
+    round: int = Field(description="The round the call belongs to.")
+    model: str = Field(description="Model asked.")
+    attempts: list[Attempt] = Field(default_factory=list, description="Every attempt in order.")
+    result: dict | None = Field(default=None, description="The validated structured output.")
+
+
+class CallSummary(BaseModel):
+    """One call as `run.json` accounts for it."""
+
+    call: str = Field(description="drafter:<section> or reviewer:<dimension>.")
+    model: str = Field(description="Model asked.")
+    attempts: int = Field(description="HTTP requests made, re-asks included.")
+    usage: Usage = Field(description="Tokens over all attempts.")
+    latency_s: float = Field(description="Seconds over all attempts.")
+    transcript: str = Field(description="Path of the transcript, relative to the output folder.")
+
+    @classmethod
+    def of(cls, transcript: Transcript, path: str) -> CallSummary:
+        usage = sum((a.usage for a in transcript.attempts), Usage())
+        latency = round(sum(a.latency_s for a in transcript.attempts), 3)
+        return cls(
+            call=transcript.call,
+            model=transcript.model,
+            attempts=len(transcript.attempts),
+            usage=usage,
+            latency_s=latency,
+            transcript=path,
+        )
+
+
+class ReviewIssue(BaseModel):
+    """A concrete fault a reviewer found."""
+
+    section: str = Field(description="Section key the fault sits in, e.g. responsibilities.P3.")
+    quote: str = Field(description="The span of the draft objected to.")
+    problem: str = Field(description="What is wrong with it.")
+
+
+class DimensionReview(BaseModel):
+    """One panel dimension's verdict in one round."""
+
+    dimension: str = Field(description="The reviewer's name, e.g. grounding.")
+    score: int = Field(ge=1, le=5, description="1 (fails) to 5 (exemplary).")
+    rationale: str = Field(description="Why this score.")
+    issues: list[ReviewIssue] = Field(default_factory=list, description="Faults found.")
+
+
+class Revision(BaseModel):
+    """A section the round (re)drafted, and why."""
+
+    section: str = Field(description="Section key.")
+    reason: str = Field(description="first draft, or the dimensions whose issues pointed here.")
+
+
+class RoundRecord(BaseModel):
+    """One draft → panel round."""
+
+    round: int = Field(description="1-based round number.")
+    drafted: list[Revision] = Field(description="Sections drafted or redrafted this round.")
+    reviews: list[DimensionReview] = Field(description="Every dimension's verdict.")
+    min_score: int = Field(description="Lowest dimension score.")
+    mean_score: float = Field(description="Mean dimension score.")
+    passed: bool = Field(description="Whether min_score reached the threshold.")
+    calls: list[CallSummary] = Field(description="Every model call of the round.")
+    usage: Usage = Field(description="Tokens over the round's calls.")
+    latency_s: float = Field(description="Model seconds over the round's calls.")
+
+
+class Endpoint(BaseModel):
+    """A model endpoint as recorded: never a key."""
+
+    model: str = Field(description="Model name sent with each request.")
+    base_url: str = Field(description="Endpoint URL without credentials or query.")
+    embedded: bool = Field(description="Whether jfm started it (the embedded default).")
+
+
+class RunRecord(BaseModel):
+    """The whole run (`run.json`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = Field(default=RUN_SCHEMA_VERSION, description="Version of this layout.")
+    jfm_version: str = Field(description="jfmfactory version that wrote it.")
+    role: str = Field(description="Role drafted.")
+    status: RunStatus = Field(description="running, passed, not_passed or failed.")
+    stop_reason: StopReason | None = Field(default=None, description="Why the loop stopped.")
+    error: str | None = Field(default=None, description="The failure, when status is failed.")
+    threshold: int = Field(description="Score every dimension must reach.")
+    max_rounds: int = Field(description="Round limit.")
+    drafter: Endpoint = Field(description="Where the drafter ran.")
+    panel: Endpoint = Field(description="Where the panel ran.")
+    dimensions: list[str] = Field(description="Panel dimensions, in panel order.")
+    rounds: list[RoundRecord] = Field(default_factory=list, description="Every completed round.")
+    best_round: int | None = Field(default=None, description="Round whose draft was kept.")
+    usage: Usage = Field(default_factory=Usage, description="Tokens over the whole run.")
+    latency_s: float = Field(default=0.0, description="Model seconds over the whole run.")
+    started_at: str = Field(description="UTC start time, ISO 8601.")
+    finished_at: str | None = Field(default=None, description="UTC end time, ISO 8601.")

@@ -1,0 +1,81 @@
+"""The output folder (`out/<role>/`): fixed file names, each written atomically."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from .errors import BadInput
+from .profile import Profile
+from .runlog import RunRecord, Transcript
+
+PROFILE_JSON = "profile.json"
+PROFILE_MD = "profile.md"
+RUN_JSON = "run.json"
+TRANSCRIPTS = "transcripts"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` so that readers see the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def to_json(model: BaseModel) -> str:
+    return model.model_dump_json(indent=2) + "\n"
+
+
+class RunStore:
+    """Reads and writes one role's outputs."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def prepare(self) -> None:
+        """Create the folder, or say plainly why it cannot be written."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            probe = tempfile.NamedTemporaryFile(dir=self.folder, prefix=".probe.", delete=True)
+            probe.close()
+        except OSError as exc:
+            raise BadInput(f"--out {self.folder}: not writable ({exc.strerror})") from exc
+
+    def begin(self) -> None:
+        """Start a fresh run: transcripts of an earlier run would be mistaken for this one's."""
+        shutil.rmtree(self.folder / TRANSCRIPTS, ignore_errors=True)
+
+    def transcript_path(self, transcript: Transcript) -> str:
+        """Where a call's transcript goes, relative to the folder."""
+        name = transcript.call.replace(":", "-").replace("/", "-")
+        return f"{TRANSCRIPTS}/round-{transcript.round}/{name}.json"
+
+    def write_transcript(self, transcript: Transcript) -> str:
+        relative = self.transcript_path(transcript)
+        write_atomic(self.folder / relative, to_json(transcript))
+        return relative
+
+    def write_run(self, run: RunRecord) -> None:
+        write_atomic(self.folder / RUN_JSON, to_json(run))
+
+    def write_profile(self, profile: Profile, markdown: str) -> None:
+        write_atomic(self.folder / PROFILE_JSON, to_json(profile))
+        write_atomic(self.folder / PROFILE_MD, markdown)
+
+    def read_run(self) -> RunRecord | None:
+        path = self.folder / RUN_JSON
+        if not path.is_file():
+            return None
+        return RunRecord.model_validate_json(path.read_text(encoding="utf-8"))
