@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Annotated
@@ -22,6 +23,9 @@ app = typer.Typer(
 )
 out = Console()
 err = Console(stderr=True)
+# instructor logs each failed attempt; jfm reports failures itself, in one line.
+logging.getLogger("instructor").addHandler(logging.NullHandler())
+logging.getLogger("instructor").propagate = False
 
 SeedsOption = Annotated[
     Path | None, typer.Option("--seeds", help="Seeds folder to read roles from [default: seeds/ of the project].")

@@ -32,21 +32,27 @@ class ConsoleReporter:
 
 
 def score_table(run: RunRecord) -> Table:
-    """Rounds × dimensions, each score coloured against the threshold; the kept round starred."""
+    """A row per dimension and a column per round, each score coloured against the threshold.
+
+    Dimensions go down the side so that long names are never cut; the kept round is starred.
+    """
     table = Table(title=f"{run.role}: panel scores (threshold {run.threshold})")
-    table.add_column("round")
-    for dimension in run.dimensions:
-        table.add_column(dimension, justify="center")
-    table.add_column("min", justify="center")
+    table.add_column("dimension", no_wrap=True)
     for record in run.rounds:
-        scores = {review.dimension: review.score for review in record.reviews}
-        cells = [
-            f"[{'green' if scores[d] >= run.threshold else 'red'}]{scores[d]}[/]" if d in scores else "–"
-            for d in run.dimensions
-        ]
         mark = " *" if record.round == run.best_round else ""
-        table.add_row(f"{record.round}{mark}", *cells, str(record.min_score))
+        table.add_column(f"round {record.round}{mark}", justify="center")
+    by_round = [{review.dimension: review.score for review in r.reviews} for r in run.rounds]
+    for dimension in run.dimensions:
+        cells = [_score(scores.get(dimension), run.threshold) for scores in by_round]
+        table.add_row(dimension, *cells)
+    table.add_row("[bold]min[/]", *(_score(r.min_score, run.threshold) for r in run.rounds))
     return table
+
+
+def _score(score: int | None, threshold: int) -> str:
+    if score is None:
+        return "–"
+    return f"[{'green' if score >= threshold else 'red'}]{score}[/]"
 
 
 def summary(console: Console, run: RunRecord, out_dir: Path) -> None:
@@ -57,7 +63,7 @@ def summary(console: Console, run: RunRecord, out_dir: Path) -> None:
         f"{run.usage.total_tokens} tokens, {run.latency_s:.1f}s of model time",
         highlight=False,
     )
-    console.print(f"outputs: {out_dir}", highlight=False)
+    console.print(f"outputs: {out_dir}", highlight=False, soft_wrap=True)
 
 
 def roles_table(states: list[RoleState]) -> Table:

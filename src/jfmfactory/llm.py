@@ -11,6 +11,7 @@ from typing import Any, Literal, TypeVar
 
 import instructor
 import openai
+from instructor.core import IncompleteOutputException, InstructorRetryException
 from pydantic import BaseModel
 
 from .errors import EndpointError
@@ -124,16 +125,20 @@ class LLM:
 
 def describe_failure(exc: BaseException) -> str:
     """The root cause of a failed call, on one line."""
-    if isinstance(exc, instructor.exceptions.InstructorRetryException):
-        attempts = exc.n_attempts
-        cause = exc.__cause__ or exc
-        return f"no valid answer after {attempts} attempt(s): {_one_line(cause)}"
+    reasks = None
+    if isinstance(exc, InstructorRetryException):
+        reasks = exc.n_attempts
+        exc = exc.__cause__ or exc
     if isinstance(exc, openai.APIStatusError):
         return f"HTTP {exc.status_code}: {_one_line(exc.message)}"
     if isinstance(exc, openai.APITimeoutError):
         return "timed out"
     if isinstance(exc, openai.APIConnectionError):
         return f"cannot connect ({_one_line(exc.__cause__ or exc)})"
+    if isinstance(exc, IncompleteOutputException):
+        return "the answer was cut off by the token limit (finish_reason length)"
+    if reasks is not None:
+        return f"no valid answer after {reasks} attempt(s): {_one_line(exc)}"
     return _one_line(exc)
 
 

@@ -112,6 +112,10 @@ class Loop:
             self.run.error = str(failure)
             self._finish("error")
             raise
+        except BaseException as stopped:  # Ctrl-C, SIGTERM or a bug: keep what the rounds did
+            self.run.error = f"stopped: {type(stopped).__name__}: {stopped}".rstrip(": ")
+            self._finish("error")
+            raise
 
     def _round(self, number: int, sections: Sections, plan: dict[str, list[str]]) -> RoundRecord:
         calls: list[CallSummary] = []

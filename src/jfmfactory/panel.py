@@ -38,8 +38,15 @@ class Reviewer(BaseModel):
     @field_validator("anchors")
     @classmethod
     def _every_score_anchored(cls, anchors: dict[str, str]) -> dict[str, str]:
-        if sorted(anchors) != list(SCORES) or not all(text.strip() for text in anchors.values()):
-            raise ValueError("needs a non-empty description for each score 1, 2, 3, 4 and 5")
+        extra = sorted(set(anchors) - set(SCORES))
+        if extra:
+            raise ValueError(
+                f"unexpected key(s) {', '.join(extra)}: anchors holds only 1..5 "
+                "(keys written below [anchors] belong to it)"
+            )
+        missing = [score for score in SCORES if not str(anchors.get(score, "")).strip()]
+        if missing:
+            raise ValueError(f"no description for score(s) {', '.join(missing)}")
         return {score: anchors[score] for score in SCORES}
 
 

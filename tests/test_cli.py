@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import Script
+from jfmfactory.cli import app
+from jfmfactory.project import Project
+from scripted_server import ScriptedServer
+
+runner = CliRunner()
+
+
+def jfm(project: Project, monkeypatch: pytest.MonkeyPatch, *args: str, env: dict[str, str] | None = None):
+    monkeypatch.chdir(project.root)
+    return runner.invoke(app, list(args), env=env or {}, catch_exceptions=False)
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        (["draft", "--role", "no-such-role"], "--role no-such-role"),
+        (["draft", "--role", "../etc"], "--role '../etc'"),
+        (["draft", "--role", "a/b"], "--role 'a/b'"),
+        (["draft", "--role", "product-management", "--threshold", "6"], "--threshold 6"),
+        (["draft", "--role", "product-management", "--threshold", "0"], "--threshold 0"),
+        (["draft", "--role", "product-management", "--max-rounds", "0"], "--max-rounds 0"),
+        (["draft", "--role", "product-management", "--replay", "missing.yaml"], "--replay missing.yaml"),
+        (["draft", "--role", "product-management", "--base-url", "ftp://x"], "--base-url"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_naming_the_flag(
+    project: Project, monkeypatch: pytest.MonkeyPatch, args: list[str], names: str
+) -> None:
+    result = jfm(project, monkeypatch, *args)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("jfm: error: ") and names in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_a_malformed_reviewer_file_is_named_with_its_field(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = project.panel / "clarity.toml"
+    path.write_text('colour = "red"\n' + path.read_text())
+    result = jfm(project, monkeypatch, "draft", "--role", "product-management")
+    assert result.exit_code == 2
+    assert "clarity.toml" in result.stderr and "colour" in result.stderr
+
+
+def test_a_key_written_below_the_anchors_table_is_explained(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = project.panel / "clarity.toml"
+    path.write_text(path.read_text() + '\ncolour = "red"\n')
+    result = jfm(project, monkeypatch, "draft", "--role", "product-management")
+    assert result.exit_code == 2
+    assert "clarity.toml: anchors: " in result.stderr and "colour" in result.stderr
+
+
+def test_a_passing_run_exits_0_and_prints_the_score_table(
+    project: Project, monkeypatch: pytest.MonkeyPatch, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    result = jfm(project, monkeypatch, "draft", "--role", "product-management", "--model", "m", env=endpoint_env)
+    assert result.exit_code == 0, result.output
+    assert "panel scores" in result.stdout and "level-differentiation" in result.stdout
+    assert "round 1 drafter:responsibilities.P4" in result.stderr
+    run = json.loads((project.root / "out" / "product-management" / "run.json").read_text())
+    assert run["status"] == "passed"
+
+
+def test_a_run_that_does_not_pass_exits_3(
+    project: Project,
+    monkeypatch: pytest.MonkeyPatch,
+    script: Script,
+    scripted: ScriptedServer,
+    endpoint_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    script.verdicts["Clarity"] = [(3, [])]
+    out = tmp_path / "elsewhere"
+    result = jfm(
+        project, monkeypatch, "draft", "--role", "product-management", "--model", "m",
+        "--max-rounds", "2", "--threshold", "4", "--out", str(out), env=endpoint_env,
+    )  # fmt: skip
+    assert result.exit_code == 3
+    assert json.loads((out / "run.json").read_text())["status"] == "not_passed"
+
+
+def test_an_unreachable_endpoint_exits_1_with_one_line(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "OPENAI_API_KEY": "sk-x"}
+    result = jfm(project, monkeypatch, "draft", "--role", "product-management", "--model", "m", env=env)
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("jfm: error: ")]
+    assert len(errors) == 1 and errors[0] == result.stderr.strip().splitlines()[-1]
+    line = errors[0]
+    assert "Traceback" not in result.stderr and "API call failed" not in result.stderr
+    assert "http://127.0.0.1:9/v1" in line and "drafter:overview" in line and "cannot connect" in line
+
+
+def test_an_endpoint_without_a_model_is_refused(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    result = jfm(project, monkeypatch, "draft", "--role", "product-management", env={"OPENAI_API_KEY": "sk-x"})
+    assert result.exit_code == 2 and "--model" in result.stderr
+
+
+def test_roles_lists_seeds_with_their_output_state(
+    project: Project, monkeypatch: pytest.MonkeyPatch, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    before = jfm(project, monkeypatch, "roles")
+    assert before.exit_code == 0 and "product-management" in before.stdout and "not drafted" in before.stdout
+    jfm(project, monkeypatch, "draft", "--role", "product-management", "--model", "m", env=endpoint_env)
+    after = jfm(project, monkeypatch, "roles")
+    assert "passed" in after.stdout
+
+
+def test_outside_a_project_the_error_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["roles"])
+    assert result.exit_code == 2 and "not inside a jfm project" in result.stderr
