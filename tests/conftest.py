@@ -72,11 +72,13 @@ def draft_answer(name: str, level: str | None) -> dict[str, Any]:
     cited = lambda text: {"text": text, "sources": ["S1"]}  # noqa: E731
     if name == "OverviewDraft":
         return {
-            "description": "Owns discovery, definition and delivery of products, deciding which problem to solve.",
+            "description": "Owns discovery and definition of products; decides which problem to solve.",
             "distinct_from": [{"function": "Product Design", "boundary": "UX craft"}],
         }
     if name == "ResponsibilitiesDraft":
-        return {"responsibilities": [cited(f"Does duty {n} at {tag} with rising scope.") for n in range(1, 6)]}
+        return {
+            "responsibilities": [cited(f"Does duty {n} at {tag} with rising scope.") for n in range(1, 6)]
+        }
     if name == "GuidelineDraft":
         return {
             "knowledge": cited(f"Applies product knowledge at {tag}."),

@@ -42,7 +42,9 @@ def test_bad_input_exits_2_with_one_line_naming_the_flag(
     assert "Traceback" not in result.output
 
 
-def test_a_malformed_reviewer_file_is_named_with_its_field(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_malformed_reviewer_file_is_named_with_its_field(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = project.panel / "clarity.toml"
     path.write_text('colour = "red"\n' + path.read_text())
     result = jfm(project, monkeypatch, "draft", "--role", "product-management")
@@ -63,7 +65,9 @@ def test_a_key_written_below_the_anchors_table_is_explained(
 def test_a_passing_run_exits_0_and_prints_the_score_table(
     project: Project, monkeypatch: pytest.MonkeyPatch, scripted: ScriptedServer, endpoint_env: dict[str, str]
 ) -> None:
-    result = jfm(project, monkeypatch, "draft", "--role", "product-management", "--model", "m", env=endpoint_env)
+    result = jfm(
+        project, monkeypatch, "draft", "--role", "product-management", "--model", "m", env=endpoint_env
+    )
     assert result.exit_code == 0, result.output
     assert "panel scores" in result.stdout and "level-differentiation" in result.stdout
     assert "round 1 drafter:responsibilities.P4" in result.stderr
@@ -89,7 +93,9 @@ def test_a_run_that_does_not_pass_exits_3(
     assert json.loads((out / "run.json").read_text())["status"] == "not_passed"
 
 
-def test_an_unreachable_endpoint_exits_1_with_one_line(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unreachable_endpoint_exits_1_with_one_line(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
     env = {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "OPENAI_API_KEY": "sk-x"}
     result = jfm(project, monkeypatch, "draft", "--role", "product-management", "--model", "m", env=env)
     assert result.exit_code == 1
@@ -101,7 +107,9 @@ def test_an_unreachable_endpoint_exits_1_with_one_line(project: Project, monkeyp
 
 
 def test_an_endpoint_without_a_model_is_refused(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
-    result = jfm(project, monkeypatch, "draft", "--role", "product-management", env={"OPENAI_API_KEY": "sk-x"})
+    result = jfm(
+        project, monkeypatch, "draft", "--role", "product-management", env={"OPENAI_API_KEY": "sk-x"}
+    )
     assert result.exit_code == 2 and "--model" in result.stderr
 
 

@@ -30,7 +30,9 @@ def test_round_one_fails_round_two_redrafts_only_the_faulted_section_and_passes(
     assert [d.section for d in run.rounds[1].drafted] == ["responsibilities.P3"]
     assert run.rounds[1].drafted[0].reason == "grounding"
     # The redraft was asked with the current text and the reviewer's issue.
-    redraft = [r for r in scripted.calls("ResponsibilitiesDraft") if "Faults to fix" in r["messages"][-1]["content"]]
+    redraft = [
+        r for r in scripted.calls("ResponsibilitiesDraft") if "Faults to fix" in r["messages"][-1]["content"]
+    ]
     assert len(redraft) == 1 and "No source says this." in redraft[0]["messages"][-1]["content"]
     assert run.best_round == 2
 
@@ -64,7 +66,9 @@ def test_round_limit_keeps_the_best_round_and_does_not_pass(
     issue = {**P3_ISSUE, "section": "skills", "quote": "Skill 1"}
     script.verdicts["Clarity"] = [(2, [issue]), (3, [issue]), (1, [issue])]
 
-    run = draft(project, DraftOptions(role="product-management", model="scripted", max_rounds=3), endpoint_env)
+    run = draft(
+        project, DraftOptions(role="product-management", model="scripted", max_rounds=3), endpoint_env
+    )
 
     assert run.status == "not_passed" and run.stop_reason == "round_limit"
     assert [r.min_score for r in run.rounds] == [2, 3, 1]
@@ -83,7 +87,9 @@ def test_a_new_reviewer_file_adds_a_dimension(
     )
     script.verdicts["Tone"] = [(3, [])]
 
-    run = draft(project, DraftOptions(role="product-management", model="scripted", max_rounds=1), endpoint_env)
+    run = draft(
+        project, DraftOptions(role="product-management", model="scripted", max_rounds=1), endpoint_env
+    )
 
     assert "tone" in run.dimensions
     assert {r.dimension: r.score for r in run.rounds[0].reviews}["tone"] == 3
@@ -93,8 +99,18 @@ def test_a_new_reviewer_file_adds_a_dimension(
 def test_revision_plan_targets_issue_sections_and_falls_back_to_every_section() -> None:
     keys = ["overview", "skills", "tools"]
     reviews = [
-        DimensionReview(dimension="a", score=2, rationale="r", issues=[ReviewIssue(section="skills", quote="q", problem="p")]),
-        DimensionReview(dimension="b", score=5, rationale="fine", issues=[ReviewIssue(section="tools", quote="q", problem="p")]),
+        DimensionReview(
+            dimension="a",
+            score=2,
+            rationale="r",
+            issues=[ReviewIssue(section="skills", quote="q", problem="p")],
+        ),
+        DimensionReview(
+            dimension="b",
+            score=5,
+            rationale="fine",
+            issues=[ReviewIssue(section="tools", quote="q", problem="p")],
+        ),
     ]
     assert list(revision_plan(reviews, 4, keys)) == ["skills"]
     vague = [DimensionReview(dimension="c", score=1, rationale="all bad", issues=[])]

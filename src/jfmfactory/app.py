@@ -73,26 +73,26 @@ def draft(
     store = RunStore(project.out_dir(options.role, options.out))
     store.prepare()
     replay = options.replay is not None
-    with connect(settings, replaying=replay, server_log=store.folder / SERVER_LOG) as conn:
-        # The cassette opens after the embedded server answers, so it holds model calls only.
-        with _cassette(options):
-            llm = LLM(conn.client, conn.endpoint.model, conn.endpoint.base_url)
-            drafter = Drafter(llm, prompts, seeds)
-            panel = Panel(llm, prompts, reviewers, drafter.system, drafter.section_keys)
-            run = RunRecord(
-                jfm_version=__version__,
-                role=options.role,
-                status="running",
-                threshold=options.threshold,
-                max_rounds=options.max_rounds,
-                drafter=conn.endpoint,
-                panel=conn.endpoint,
-                dimensions=panel.dimensions,
-                started_at=now(),
-            )
-            store.begin()
-            settings_ = LoopSettings(threshold=options.threshold, max_rounds=options.max_rounds)
-            return Loop(drafter, panel, store, settings_, run, reporter).execute()
+    # The cassette opens after the embedded server answers, so it holds model calls only.
+    server_log = store.folder / SERVER_LOG
+    with connect(settings, replaying=replay, server_log=server_log) as conn, _cassette(options):
+        llm = LLM(conn.client, conn.endpoint.model, conn.endpoint.base_url)
+        drafter = Drafter(llm, prompts, seeds)
+        panel = Panel(llm, prompts, reviewers, drafter.system, drafter.section_keys)
+        run = RunRecord(
+            jfm_version=__version__,
+            role=options.role,
+            status="running",
+            threshold=options.threshold,
+            max_rounds=options.max_rounds,
+            drafter=conn.endpoint,
+            panel=conn.endpoint,
+            dimensions=panel.dimensions,
+            started_at=now(),
+        )
+        store.begin()
+        limits = LoopSettings(threshold=options.threshold, max_rounds=options.max_rounds)
+        return Loop(drafter, panel, store, limits, run, reporter).execute()
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,8 @@ logging.getLogger("instructor").addHandler(logging.NullHandler())
 logging.getLogger("instructor").propagate = False
 
 SeedsOption = Annotated[
-    Path | None, typer.Option("--seeds", help="Seeds folder to read roles from [default: seeds/ of the project].")
+    Path | None,
+    typer.Option("--seeds", help="Seeds folder to read roles from [default: seeds/ of the project]."),
 ]
 
 
@@ -42,14 +43,21 @@ def draft(
     role: Annotated[str, typer.Option("--role", help="Role to draft: a folder name in seeds/.")],
     out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder [default: out/ROLE/].")] = None,
     max_rounds: Annotated[int, typer.Option("--max-rounds", help="Most draft–review rounds.")] = 3,
-    threshold: Annotated[int, typer.Option("--threshold", help="Score (1–5) every dimension must reach.")] = 4,
-    model: Annotated[str | None, typer.Option("--model", help="Model name [default: the embedded model].")] = None,
+    threshold: Annotated[
+        int, typer.Option("--threshold", help="Score (1–5) every dimension must reach.")
+    ] = 4,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Model name [default: the embedded model].")
+    ] = None,
     base_url: Annotated[
         str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint [default: $OPENAI_BASE_URL].")
     ] = None,
-    record: Annotated[Path | None, typer.Option("--record", help="Write every HTTP exchange to this cassette.")] = None,
+    record: Annotated[
+        Path | None, typer.Option("--record", help="Write every HTTP exchange to this cassette.")
+    ] = None,
     replay: Annotated[
-        Path | None, typer.Option("--replay", help="Answer every request from this cassette: no model, no network.")
+        Path | None,
+        typer.Option("--replay", help="Answer every request from this cassette: no model, no network."),
     ] = None,
     seeds: SeedsOption = None,
 ) -> None:

@@ -174,9 +174,7 @@ class Drafter:
                 lv: [Cited(**item) for item in sections[f"responsibilities.{lv}"]["responsibilities"]]
                 for lv in manifest.levels
             },
-            guidelines={
-                lv: LevelGuideline(**sections[f"guidelines.{lv}"]) for lv in manifest.levels
-            },
+            guidelines={lv: LevelGuideline(**sections[f"guidelines.{lv}"]) for lv in manifest.levels},
             skills=[Skill(**skill) for skill in sections["skills"]["skills"]],
             tools=[Tool(**tool) for tool in sections["tools"]["tools"]],
         )

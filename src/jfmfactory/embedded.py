@@ -71,7 +71,9 @@ def wait_until_ready(process: subprocess.Popen[bytes], base_url: str, log: Path)
         if process.poll() is not None:
             tail = log.read_text(errors="replace").strip().splitlines()[-1:] if log.exists() else []
             detail = f": {tail[0]}" if tail else ""
-            raise EmbeddedServerError(f"the embedded model server exited with {process.returncode}{detail} (log {log})")
+            raise EmbeddedServerError(
+                f"the embedded model server exited with {process.returncode}{detail} (log {log})"
+            )
         try:
             with urllib.request.urlopen(f"{base_url}/models", timeout=2) as response:
                 if response.status == 200:
@@ -79,7 +81,9 @@ def wait_until_ready(process: subprocess.Popen[bytes], base_url: str, log: Path)
         except (urllib.error.URLError, OSError):
             pass
         time.sleep(0.25)
-    raise EmbeddedServerError(f"the embedded model server did not answer within {STARTUP_SECONDS:.0f}s (log {log})")
+    raise EmbeddedServerError(
+        f"the embedded model server did not answer within {STARTUP_SECONDS:.0f}s (log {log})"
+    )
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

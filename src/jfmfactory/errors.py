@@ -5,6 +5,8 @@ Exit statuses: 0 passed, 3 finished without passing, 2 bad usage or input, 1 any
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 EXIT_PASSED = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -33,3 +35,11 @@ class EmbeddedServerError(JfmError):
     """The embedded model server could not be found, started or reached."""
 
     exit_code = EXIT_FAILED
+
+
+def first_error(exc: ValidationError) -> str:
+    """The first validation error as 'field.path: message' on one line."""
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{where}: {error['msg']}{more}"

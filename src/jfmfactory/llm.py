@@ -12,9 +12,9 @@ from typing import Any, Literal, TypeVar
 import instructor
 import openai
 from instructor.core import IncompleteOutputException, InstructorRetryException
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from .errors import EndpointError
+from .errors import EndpointError, first_error
 from .runlog import Attempt, Transcript, Usage
 
 M = TypeVar("M", bound=BaseModel)
@@ -110,7 +110,7 @@ class LLM:
                 model=self.model,
                 messages=messages,  # type: ignore[arg-type]
                 response_model=response_model,
-                max_retries=self.reasks + 1,
+                max_retries=self.reasks,
                 temperature=self.temperature,
                 max_tokens=self.max_tokens,
             )
@@ -138,7 +138,8 @@ def describe_failure(exc: BaseException) -> str:
     if isinstance(exc, IncompleteOutputException):
         return "the answer was cut off by the token limit (finish_reason length)"
     if reasks is not None:
-        return f"no valid answer after {reasks} attempt(s): {_one_line(exc)}"
+        reason = first_error(exc) if isinstance(exc, ValidationError) else _one_line(exc)
+        return f"no valid answer after {reasks} attempt(s): {reason}"
     return _one_line(exc)
 
 

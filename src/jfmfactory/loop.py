@@ -62,7 +62,7 @@ def revision_plan(
             continue
         pointed = [issue for issue in review.issues if issue.section in section_keys]
         for issue in pointed:
-            plan[issue.section].append(f"{review.dimension}: \"{issue.quote}\" — {issue.problem}")
+            plan[issue.section].append(f'{review.dimension}: "{issue.quote}" — {issue.problem}')
         if not pointed:
             for key in section_keys:
                 plan[key].append(f"{review.dimension}: {review.rationale}")
@@ -158,7 +158,7 @@ class Loop:
         self.run.stop_reason = reason  # type: ignore[assignment]
         self.run.finished_at = now()
         if self.best is not None:
-            (min_score, _), number, sections, reviews = self.best
+            _, number, sections, reviews = self.best
             profile = self.best_profile(sections, reviews, number)
             self.store.write_profile(profile, render_markdown(profile))
             self.run.best_round = number

@@ -13,12 +13,11 @@ from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import BadInput
+from .errors import BadInput, first_error
 from .llm import LLM, bind_choices
 from .profile import GUIDELINE_COLUMNS, Profile
 from .prompts import Prompts
 from .runlog import DimensionReview, ReviewIssue, Transcript
-from .seeds import first_error
 
 K = TypeVar("K", bound=str)
 SCORES = ("1", "2", "3", "4", "5")
@@ -127,9 +126,9 @@ class Panel:
         )
         review = DimensionReview(
             dimension=reviewer.name,
-            score=draft.score,  # type: ignore[attr-defined]
-            rationale=_tidy(draft.rationale),  # type: ignore[attr-defined]
-            issues=[ReviewIssue(**issue.model_dump()) for issue in draft.issues],  # type: ignore[attr-defined]
+            score=draft.score,
+            rationale=_tidy(draft.rationale),
+            issues=[ReviewIssue(**issue.model_dump()) for issue in draft.issues],
         )
         return review, transcript
 

@@ -6,7 +6,9 @@ adjacent roles, aliases, classification) arrive as new fields under a new versio
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = 1
 RESPONSIBILITIES_PER_LEVEL = 5
@@ -20,13 +22,21 @@ GUIDELINE_COLUMNS = {
 }
 
 
+def _distinct(ids: list[str]) -> list[str]:
+    return list(dict.fromkeys(ids))
+
+
+#: Source ids an item cites, each once, in the order first cited.
+SourceIds = Annotated[list[str], AfterValidator(_distinct)]
+
+
 class Cited(BaseModel):
     """A drafted statement and the ids of the sources it rests on."""
 
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(description="The statement as published.")
-    sources: list[str] = Field(description="Ids of the seed sources it rests on.")
+    sources: SourceIds = Field(description="Ids of the seed sources it rests on.")
 
 
 class Distinction(BaseModel):
@@ -56,7 +66,7 @@ class Skill(BaseModel):
 
     name: str = Field(description="Skill name, a few words.")
     description: str = Field(description="One line on how the role applies it.")
-    sources: list[str] = Field(description="Ids of the seed sources it rests on.")
+    sources: SourceIds = Field(description="Ids of the seed sources it rests on.")
 
 
 class Tool(BaseModel):
@@ -65,7 +75,7 @@ class Tool(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(description="Tool or technology name.")
-    sources: list[str] = Field(description="Ids of the seed sources it rests on.")
+    sources: SourceIds = Field(description="Ids of the seed sources it rests on.")
 
 
 class SourceRef(BaseModel):
@@ -120,6 +130,7 @@ class Profile(BaseModel):
 
 def code_placeholder(family: str, focus: str, level: str = "LEVEL") -> str:
     """A readable stand-in for the catalog code until the catalog assigns real ones."""
+
     def part(name: str) -> str:
         return "".join(ch for ch in name.upper() if ch.isalnum()) or "X"
 

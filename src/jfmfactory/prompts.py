@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Any
-
-import tomllib
 
 import jinja2
 
@@ -39,9 +38,7 @@ class Prompts:
     def render_string(self, source: str | None, name: str, **context: Any) -> str:
         """Render the template file `name`, or `source` (named `name` in errors) when given."""
         try:
-            template = (
-                self.env.get_template(name) if source is None else self.env.from_string(source)
-            )
+            template = self.env.get_template(name) if source is None else self.env.from_string(source)
             return template.render(**context).strip()
         except jinja2.TemplateNotFound as exc:
             raise BadInput(f"{self.folder / name}: template not found") from exc

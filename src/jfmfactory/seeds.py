@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
-import datetime as dt
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import BadInput
+from .errors import BadInput, first_error
 
 MANIFEST = "manifest.toml"
 LEVELS = ("P1", "P2", "P3", "P4", "P5", "P6", "P7")
@@ -104,14 +104,6 @@ def load_manifest(path: Path) -> Manifest:
         return Manifest.model_validate(data)
     except ValidationError as exc:
         raise BadInput(f"{path}: {first_error(exc)}") from exc
-
-
-def first_error(exc: ValidationError) -> str:
-    """The first validation error as 'field.path: message' on one line."""
-    error = exc.errors()[0]
-    where = ".".join(str(part) for part in error["loc"]) or "(top level)"
-    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"{where}: {error['msg']}{more}"
 
 
 def read_source_text(path: Path) -> str:

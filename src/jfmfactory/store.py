@@ -48,8 +48,8 @@ class RunStore:
         """Create the folder, or say plainly why it cannot be written."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            probe = tempfile.NamedTemporaryFile(dir=self.folder, prefix=".probe.", delete=True)
-            probe.close()
+            with tempfile.NamedTemporaryFile(dir=self.folder, prefix=".probe."):
+                pass
         except OSError as exc:
             raise BadInput(f"--out {self.folder}: not writable ({exc.strerror})") from exc
 

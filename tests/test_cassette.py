@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import Script
+from jfmfactory.app import DraftOptions, draft
+from jfmfactory.cassette import ReplayMismatch
+from jfmfactory.project import Project
+from scripted_server import ScriptedServer
+
+PLANTED_KEY = "sk-planted-7f3a9c1e5b"
+
+
+def test_record_then_replay_reproduces_profile_json_byte_for_byte_without_the_endpoint(
+    project: Project, script: Script, tmp_path: Path
+) -> None:
+    script.verdicts["Clarity"] = [(3, [{"section": "tools", "quote": "SQL", "problem": "vague"}]), (5, [])]
+    cassette = tmp_path / "run.yaml"
+    recorded = tmp_path / "recorded"
+    with ScriptedServer(script).running() as server:
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": PLANTED_KEY}
+        draft(project, DraftOptions(role="product-management", model="m", out=recorded, record=cassette), env)
+        assert all(h.get("Authorization") == f"Bearer {PLANTED_KEY}" for h in server.headers)
+    # The server is gone: only the cassette can answer now.
+    replayed = tmp_path / "replayed"
+    env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": PLANTED_KEY}
+    run = draft(
+        project, DraftOptions(role="product-management", model="m", out=replayed, replay=cassette), env
+    )
+
+    assert run.status == "passed" and len(run.rounds) == 2
+    assert (replayed / "profile.json").read_bytes() == (recorded / "profile.json").read_bytes()
+    assert (replayed / "profile.md").read_bytes() == (recorded / "profile.md").read_bytes()
+
+
+def test_no_file_written_by_record_or_replay_holds_the_key(
+    project: Project, script: Script, tmp_path: Path
+) -> None:
+    cassette = tmp_path / "cassettes" / "run.yaml"
+    with ScriptedServer(script).running() as server:
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": PLANTED_KEY}
+        draft(
+            project,
+            DraftOptions(role="product-management", model="m", out=tmp_path / "a", record=cassette),
+            env,
+        )
+    draft(
+        project, DraftOptions(role="product-management", model="m", out=tmp_path / "b", replay=cassette), env
+    )
+
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert cassette in written and len(written) > 40
+    leaking = [p for p in written if PLANTED_KEY in p.read_text(errors="replace")]
+    assert leaking == []
+    assert "authorization" not in cassette.read_text().lower()
+
+
+def test_a_changed_prompt_fails_the_replay_loudly(project: Project, script: Script, tmp_path: Path) -> None:
+    cassette = tmp_path / "run.yaml"
+    with ScriptedServer(script).running() as server:
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k"}
+        draft(
+            project,
+            DraftOptions(role="product-management", model="m", out=tmp_path / "a", record=cassette),
+            env,
+        )
+    template = project.prompts / "draft_skills.j2"
+    template.write_text(template.read_text().replace("List 5 to 8 skills", "List 5 to 8 core skills"))
+
+    with pytest.raises(ReplayMismatch, match="holds no answer") as failure:
+        draft(
+            project,
+            DraftOptions(role="product-management", model="m", out=tmp_path / "b", replay=cassette),
+            env,
+        )
+    assert failure.value.exit_code == 2
+    run_json = (tmp_path / "b" / "run.json").read_text()
+    assert '"status": "failed"' in run_json and "drafter:skills" in run_json
+
+
+def test_a_failed_recorded_run_still_leaves_its_cassette(
+    project: Project, script: Script, tmp_path: Path
+) -> None:
+    from scripted_server import Reply
+
+    script.overrides["SkillsDraft"] = lambda request: Reply(status=400, body={"error": {"message": "bad"}})
+    cassette = tmp_path / "run.yaml"
+    with ScriptedServer(script).running() as server, pytest.raises(Exception, match="HTTP 400"):
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k"}
+        draft(
+            project,
+            DraftOptions(role="product-management", model="m", out=tmp_path / "a", record=cassette),
+            env,
+        )
+    assert cassette.is_file() and "SkillsDraft" in cassette.read_text()
+    assert not list(tmp_path.glob(".cassette.*"))
