@@ -127,3 +127,49 @@ def test_outside_a_project_the_error_says_so(tmp_path: Path, monkeypatch: pytest
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["roles"])
     assert result.exit_code == 2 and "not inside a jfm project" in result.stderr
+
+
+def test_sigterm_mid_run_keeps_the_completed_round_and_exits_143(
+    project: Project, script: Script, endpoint_env: dict[str, str]
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    from scripted_server import Reply, level_of
+
+    second_round = threading.Event()
+    script.verdicts["Clarity"] = [(2, [{"section": "responsibilities.P5", "quote": "x", "problem": "vague"}])]
+
+    def slow_redraft(request):
+        if "Faults to fix" in request["messages"][-1]["content"]:
+            second_round.set()
+            return Reply(delay_s=30, body={})
+        from conftest import draft_answer
+
+        return draft_answer("ResponsibilitiesDraft", level_of(request))
+
+    script.overrides["ResponsibilitiesDraft"] = slow_redraft
+    with ScriptedServer(script).running() as server:
+        env = {**os.environ, "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k"}
+        jfm_bin = str(Path(sys.executable).with_name("jfm"))
+        process = subprocess.Popen(
+            [jfm_bin, "draft", "--role", "product-management", "--model", "m"],
+            cwd=project.root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert second_round.wait(60)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+
+    assert process.returncode == 143
+    assert stderr.strip().splitlines()[-1] == "jfm: error: stopped by SIGTERM; completed rounds are kept"
+    out = project.root / "out" / "product-management"
+    run = json.loads((out / "run.json").read_text())
+    assert run["status"] == "failed" and len(run["rounds"]) == 1 and "SIGTERM" in run["error"]
+    assert json.loads((out / "profile.json").read_text())["provenance"]["round"] == 1

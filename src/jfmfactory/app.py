@@ -110,12 +110,17 @@ def roles(project: Project) -> list[RoleState]:
     """Every role in the project's seeds, with what its last run left in out/."""
     states = []
     for role in list_roles(project.seeds):
-        run = RunStore(project.out_dir(role, None)).read_run()
+        status: str
+        try:
+            run = RunStore(project.out_dir(role, None)).read_run()
+            status = run.status if run else "not drafted"
+        except BadInput:
+            run, status = None, "unreadable run.json"
         best = run.rounds[run.best_round - 1] if run and run.best_round else None
         states.append(
             RoleState(
                 role=role,
-                status=run.status if run else "not drafted",
+                status=status,
                 best_round=run.best_round if run else None,
                 min_score=best.min_score if best else None,
                 finished_at=run.finished_at if run else None,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -31,6 +34,32 @@ SeedsOption = Annotated[
     Path | None,
     typer.Option("--seeds", help="Seeds folder to read roles from [default: seeds/ of the project]."),
 ]
+
+
+class Stopped(JfmError):
+    """Ctrl-C or SIGTERM: the run records what it completed, the embedded server is stopped."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"stopped by {signal.Signals(signum).name}; completed rounds are kept")
+        self.exit_code = 128 + signum
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that no `except Exception` on the way swallows it."""
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into an exception so that every cleanup runs, as it does for Ctrl-C."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise Terminated("SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _fail(error: JfmError) -> typer.Exit:
@@ -71,7 +100,11 @@ def draft(
     )  # fmt: skip
     try:
         project = Project.find(Path.cwd(), seeds)
-        run = library.draft(project, options, os.environ, ConsoleReporter(err))
+        with _sigterm_as_interrupt():
+            run = library.draft(project, options, os.environ, ConsoleReporter(err))
+    except KeyboardInterrupt as interrupt:
+        signum = signal.SIGTERM if isinstance(interrupt, Terminated) else signal.SIGINT
+        raise _fail(Stopped(signum)) from None
     except JfmError as error:
         raise _fail(error) from None
     summary(out, run, project.out_dir(role, out_dir))

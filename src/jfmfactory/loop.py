@@ -113,7 +113,7 @@ class Loop:
             self._finish("error")
             raise
         except BaseException as stopped:  # Ctrl-C, SIGTERM or a bug: keep what the rounds did
-            self.run.error = f"stopped: {type(stopped).__name__}: {stopped}".rstrip(": ")
+            self.run.error = f"stopped: {stopped or type(stopped).__name__}"
             self._finish("error")
             raise
 

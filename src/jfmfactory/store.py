@@ -7,9 +7,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from .errors import BadInput
+from .errors import BadInput, first_error
 from .profile import Profile
 from .runlog import RunRecord, Transcript
 
@@ -75,7 +75,12 @@ class RunStore:
         write_atomic(self.folder / PROFILE_MD, markdown)
 
     def read_run(self) -> RunRecord | None:
+        """The last run's record, None when there is none; an unreadable one is an error."""
         path = self.folder / RUN_JSON
         if not path.is_file():
             return None
-        return RunRecord.model_validate_json(path.read_text(encoding="utf-8"))
+        try:
+            return RunRecord.model_validate_json(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValidationError) as exc:
+            detail = first_error(exc) if isinstance(exc, ValidationError) else str(exc)
+            raise BadInput(f"{path}: unreadable run record: {detail}") from exc

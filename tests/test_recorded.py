@@ -1,0 +1,28 @@
+"""Replays the committed cassette recorded from the embedded model: the full pipeline, no model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from jfmfactory.app import DraftOptions, draft
+from jfmfactory.project import Project
+
+CASSETTES = Path(__file__).parent / "cassettes"
+CASSETTE = CASSETTES / "product-management.yaml"
+EXPECTED_PROFILE = CASSETTES / "product-management.profile.json"
+
+
+def test_the_recorded_embedded_run_replays_to_the_recorded_profile(project: Project, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run = draft(project, DraftOptions(role="product-management", out=out, replay=CASSETTE), env={})
+
+    assert (out / "profile.json").read_bytes() == EXPECTED_PROFILE.read_bytes()
+    assert run.drafter.model == "SmolLM2-135M-Instruct.Q4_1"
+    assert run.status in ("passed", "not_passed") and run.stop_reason in ("passed", "round_limit")
+    for record in run.rounds:
+        assert {review.dimension for review in record.reviews} == set(run.dimensions)
+    profile = json.loads((out / "profile.json").read_text())
+    assert [len(profile["responsibilities"][f"P{n}"]) for n in range(2, 8)] == [5] * 6
+    assert profile["provenance"]["passed"] == (run.status == "passed")
+    assert profile["provenance"]["round"] == run.best_round
