@@ -7,13 +7,13 @@ concrete issues found, each naming the section and quoting the words it objects 
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 from typing import Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .errors import BadInput, first_error
+from .datafile import load_model
+from .errors import BadInput
 from .llm import LLM, bind_choices
 from .profile import GUIDELINE_COLUMNS, Profile
 from .prompts import Prompts
@@ -66,14 +66,7 @@ class ReviewDraft(BaseModel, Generic[K]):
 
 
 def load_reviewer(path: Path) -> Reviewer:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise BadInput(f"{path}: cannot read reviewer file: {exc}") from exc
-    try:
-        reviewer = Reviewer.model_validate(data)
-    except ValidationError as exc:
-        raise BadInput(f"{path}: {first_error(exc)}") from exc
+    reviewer = load_model(path, Reviewer, "reviewer file")
     if reviewer.name != path.stem:
         raise BadInput(f"{path}: name {reviewer.name!r} must match the file name {path.stem!r}")
     return reviewer

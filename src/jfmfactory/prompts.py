@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from .datafile import read_toml
 from .errors import BadInput
 
 
@@ -49,8 +49,4 @@ class Prompts:
 
     def table(self, name: str) -> dict[str, Any]:
         """A TOML data file that sits beside the templates."""
-        path = self.folder / name
-        try:
-            return tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise BadInput(f"{path}: cannot read: {exc}") from exc
+        return read_toml(self.folder / name, "data file")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .errors import BadInput, first_error
+from .datafile import load_model
+from .errors import BadInput
 
 MANIFEST = "manifest.toml"
 LEVELS = ("P1", "P2", "P3", "P4", "P5", "P6", "P7")
@@ -95,17 +95,6 @@ def list_roles(seeds_dir: Path) -> list[str]:
     return sorted(p.parent.name for p in seeds_dir.glob(f"*/{MANIFEST}") if ROLE_NAME.match(p.parent.name))
 
 
-def load_manifest(path: Path) -> Manifest:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise BadInput(f"{path}: cannot read manifest: {exc}") from exc
-    try:
-        return Manifest.model_validate(data)
-    except ValidationError as exc:
-        raise BadInput(f"{path}: {first_error(exc)}") from exc
-
-
 def read_source_text(path: Path) -> str:
     try:
         raw = path.read_bytes()
@@ -130,7 +119,7 @@ def load_role(seeds_dir: Path, role: str) -> RoleSeeds:
     if not manifest_path.is_file():
         known = ", ".join(list_roles(seeds_dir)) or "none"
         raise BadInput(f"--role {role}: no {manifest_path} (roles in {seeds_dir}: {known})")
-    manifest = load_manifest(manifest_path)
+    manifest = load_model(manifest_path, Manifest, "manifest")
     sources = []
     for entry in manifest.sources:
         path = folder / entry.file
