@@ -70,3 +70,12 @@ def test_an_http_error_names_its_status() -> None:
     fault = Reply(status=503, body={"error": {"message": "overloaded"}})
     with ScriptedServer(_answers(fault)).running() as server, pytest.raises(CallFailed, match="HTTP 503"):
         _llm(server).ask("reviewer:clarity", 2, model, _messages())
+
+
+def test_a_raw_newline_inside_a_json_string_is_accepted_without_a_reask() -> None:
+    model = bind_choices(ResponsibilitiesDraft, ["S1"])
+    raw = '{"responsibilities": [' + ",".join(['{"text": "Does\nduty well.", "sources": ["S1"]}'] * 5) + "]}"
+    parsed = model.model_validate_json(raw)
+    assert parsed.responsibilities[0].text == "Does\nduty well."  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="Invalid JSON"):
+        model.model_validate_json('{"responsibilities": [')

@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
-from .llm import LLM, bind_choices
+from .llm import LLM, Structured, bind_choices
 from .profile import Cited, LevelGuideline, Profile, Skill, SourceRef, Tool, code_placeholder
 from .profile import Distinction as DistinctionDraft
 from .prompts import Prompts
@@ -27,27 +27,27 @@ S = TypeVar("S", bound=str)
 Sections = dict[str, dict[str, Any]]
 
 
-class CitedDraft(BaseModel, Generic[S]):
+class CitedDraft(Structured, Generic[S]):
     """A statement and the sources it rests on."""
 
     text: str = Field(min_length=8, max_length=240, description="One sentence.")
     sources: list[S] = Field(min_length=1, max_length=3, description="Ids of supporting sources.")
 
 
-class OverviewDraft(BaseModel):
+class OverviewDraft(Structured):
     """The profile's overview."""
 
     description: str = Field(min_length=40, max_length=600, description="What the role owns.")
     distinct_from: list[DistinctionDraft] = Field(min_length=1, max_length=4)
 
 
-class ResponsibilitiesDraft(BaseModel, Generic[S]):
+class ResponsibilitiesDraft(Structured, Generic[S]):
     """Exactly five responsibilities for one level."""
 
     responsibilities: list[CitedDraft[S]] = Field(min_length=5, max_length=5)
 
 
-class GuidelineDraft(BaseModel, Generic[S]):
+class GuidelineDraft(Structured, Generic[S]):
     """The guideline row for one level."""
 
     knowledge: CitedDraft[S]
@@ -56,7 +56,7 @@ class GuidelineDraft(BaseModel, Generic[S]):
     degree_years: CitedDraft[S]
 
 
-class SkillDraft(BaseModel, Generic[S]):
+class SkillDraft(Structured, Generic[S]):
     """A skill with a one-line description."""
 
     name: str = Field(min_length=2, max_length=40)
@@ -64,20 +64,20 @@ class SkillDraft(BaseModel, Generic[S]):
     sources: list[S] = Field(min_length=1, max_length=3)
 
 
-class SkillsDraft(BaseModel, Generic[S]):
+class SkillsDraft(Structured, Generic[S]):
     """The role's focus skills."""
 
     skills: list[SkillDraft[S]] = Field(min_length=5, max_length=8)
 
 
-class ToolDraft(BaseModel, Generic[S]):
+class ToolDraft(Structured, Generic[S]):
     """A tool or technology."""
 
     name: str = Field(min_length=1, max_length=40)
     sources: list[S] = Field(min_length=1, max_length=3)
 
 
-class ToolsDraft(BaseModel, Generic[S]):
+class ToolsDraft(Structured, Generic[S]):
     """Tools and technologies the role uses."""
 
     tools: list[ToolDraft[S]] = Field(min_length=3, max_length=10)

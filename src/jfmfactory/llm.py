@@ -6,8 +6,9 @@ lands in the call's `Transcript` through instructor's hooks, with its usage and 
 
 from __future__ import annotations
 
+import json
 import time
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Self, TypeVar
 
 import instructor
 import openai
@@ -29,6 +30,29 @@ def bind_choices(model: type[M], choices: list[str]) -> type[M]:
     choice = Literal[tuple(choices)]  # type: ignore[valid-type]
     bound = model[choice]  # type: ignore[index]
     return type(model.__name__, (bound,), {"__module__": model.__module__, "__doc__": model.__doc__})
+
+
+class Structured(BaseModel):
+    """Base of every response model.
+
+    Small models put raw newlines and tabs inside JSON strings, which JSON forbids and pydantic
+    refuses; Python's lenient parser takes them, so a sound answer is not re-asked for that.
+    """
+
+    @classmethod
+    def model_validate_json(
+        cls,
+        json_data: str | bytes | bytearray,
+        *,
+        strict: bool | None = None,
+        context: Any = None,
+        **kwargs: Any,
+    ) -> Self:
+        try:
+            data = json.loads(json_data, strict=False)
+        except json.JSONDecodeError:
+            return super().model_validate_json(json_data, strict=strict, context=context, **kwargs)
+        return cls.model_validate(data, strict=strict, context=context)
 
 
 class CallFailed(EndpointError):

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .datafile import load_model
 from .errors import BadInput
-from .llm import LLM, bind_choices
+from .llm import LLM, Structured, bind_choices
 from .profile import GUIDELINE_COLUMNS, Profile
 from .prompts import Prompts
 from .runlog import DimensionReview, ReviewIssue, Transcript
@@ -49,7 +49,7 @@ class Reviewer(BaseModel):
         return {score: anchors[score] for score in SCORES}
 
 
-class IssueDraft(BaseModel, Generic[K]):
+class IssueDraft(Structured, Generic[K]):
     """A fault: the section it sits in, the exact words objected to, and what is wrong."""
 
     section: K
@@ -57,7 +57,7 @@ class IssueDraft(BaseModel, Generic[K]):
     problem: str = Field(min_length=1, max_length=300)
 
 
-class ReviewDraft(BaseModel, Generic[K]):
+class ReviewDraft(Structured, Generic[K]):
     """A reviewer's verdict: faults first, then the rationale, then the score."""
 
     issues: list[IssueDraft[K]] = Field(max_length=6)
