@@ -16,7 +16,7 @@ PLANTED_KEY = "sk-planted-7f3a9c1e5b"
 def test_record_then_replay_reproduces_profile_json_byte_for_byte_without_the_endpoint(
     project: Project, script: Script, tmp_path: Path
 ) -> None:
-    script.verdicts["Clarity"] = [(3, [{"section": "tools", "quote": "SQL", "problem": "vague"}]), (5, [])]
+    script.verdicts["Clarity"] = [(3, [{"section": "tools", "quote": "OKR", "problem": "vague"}]), (5, [])]
     cassette = tmp_path / "run.yaml"
     recorded = tmp_path / "recorded"
     with ScriptedServer(script).running() as server:

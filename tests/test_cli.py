@@ -83,7 +83,7 @@ def test_a_run_that_does_not_pass_exits_3(
     endpoint_env: dict[str, str],
     tmp_path: Path,
 ) -> None:
-    script.verdicts["Clarity"] = [(3, [])]
+    script.verdicts["Clarity"] = [(3, [{"section": "tools", "quote": "API", "problem": "jargon"}])]
     out = tmp_path / "elsewhere"
     result = jfm(
         project, monkeypatch, "draft", "--role", "product-management", "--model", "m",
@@ -141,7 +141,9 @@ def test_sigterm_mid_run_keeps_the_completed_round_and_exits_143(
     from scripted_server import Reply, level_of
 
     second_round = threading.Event()
-    script.verdicts["Clarity"] = [(2, [{"section": "responsibilities.P5", "quote": "x", "problem": "vague"}])]
+    script.verdicts["Clarity"] = [
+        (2, [{"section": "responsibilities.P5", "quote": "Leads the product strategy", "problem": "vague"}])
+    ]
 
     def slow_redraft(request):
         if "Faults to fix" in request["messages"][-1]["content"]:
@@ -173,3 +175,57 @@ def test_sigterm_mid_run_keeps_the_completed_round_and_exits_143(
     run = json.loads((out / "run.json").read_text())
     assert run["status"] == "failed" and len(run["rounds"]) == 1 and "SIGTERM" in run["error"]
     assert json.loads((out / "profile.json").read_text())["provenance"]["round"] == 1
+
+
+def _write_profile(project: Project, path: Path, same_bullets_everywhere: bool) -> None:
+    from conftest import canned_profile
+    from jfmfactory.seeds import load_role
+
+    profile = canned_profile(load_role(project.seeds, "product-management"))
+    if same_bullets_everywhere:
+        profile.responsibilities = {level: list(profile.responsibilities["P4"]) for level in profile.levels}
+    path.write_text(profile.model_dump_json(indent=2))
+
+
+def test_review_of_a_sound_profile_exits_0_and_writes_beside_the_draft(
+    project: Project, monkeypatch: pytest.MonkeyPatch, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    profile = project.root / "edited.json"
+    _write_profile(project, profile, same_bullets_everywhere=False)
+    args = ("review", "--role", "product-management", "--profile", str(profile), "--model", "m")
+    result = jfm(project, monkeypatch, *args, env=endpoint_env)
+    assert result.exit_code == 0, result.output
+    run = json.loads((project.root / "out" / "product-management" / "review" / "run.json").read_text())
+    assert run["status"] == "passed" and run["stop_reason"] == "reviewed" and run["drafter"] is None
+    assert len(scripted.requests) == 5  # the reviewers only: nothing is drafted
+
+
+def test_review_of_the_same_bullets_at_every_level_scores_at_most_2_on_differentiation(
+    project: Project, monkeypatch: pytest.MonkeyPatch, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    profile = project.root / "lazy.json"
+    _write_profile(project, profile, same_bullets_everywhere=True)
+    args = ("review", "--role", "product-management", "--profile", str(profile), "--model", "m")
+    result = jfm(project, monkeypatch, *args, env=endpoint_env)
+    assert result.exit_code == 3
+    run = json.loads((project.root / "out" / "product-management" / "review" / "run.json").read_text())
+    (record,) = run["rounds"]
+    assert record["scores"]["level-differentiation"] <= 2
+    llm = next(r for r in record["reviews"] if r["member"] == "level-differentiation")
+    assert llm["score"] == 5  # the scripted reviewer was fooled; the check was not
+    assert "level-differentiation" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("{not json", "Invalid JSON"), ('{"role": "x"}', "title: Field required"), (None, "cannot read")],
+)
+def test_review_of_a_bad_profile_file_exits_2_naming_it(
+    project: Project, monkeypatch: pytest.MonkeyPatch, content: str | None, message: str
+) -> None:
+    path = project.root / "bad.json"
+    if content is not None:
+        path.write_text(content)
+    result = jfm(project, monkeypatch, "review", "--role", "product-management", "--profile", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"jfm: error: --profile {path}: ") and message in result.stderr

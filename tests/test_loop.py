@@ -12,7 +12,7 @@ from scripted_server import ScriptedServer
 
 P3_ISSUE = {
     "section": "responsibilities.P3",
-    "quote": "Does duty 2 at P3 with rising scope.",
+    "quote": "Collaborates with cross-functional partners",
     "problem": "No source says this.",
 }
 
@@ -63,7 +63,7 @@ def test_outputs_hold_profile_markdown_run_and_every_transcript(
 def test_round_limit_keeps_the_best_round_and_does_not_pass(
     project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
 ) -> None:
-    issue = {**P3_ISSUE, "section": "skills", "quote": "Skill 1"}
+    issue = {**P3_ISSUE, "section": "skills", "quote": "Prioritization"}
     script.verdicts["Clarity"] = [(2, [issue]), (3, [issue]), (1, [issue])]
 
     run = draft(
@@ -85,36 +85,37 @@ def test_a_new_reviewer_file_adds_a_dimension(
     (project.panel / "tone.toml").write_text(
         text.replace('name = "clarity"', 'name = "tone"').replace('title = "Clarity"', 'title = "Tone"')
     )
-    script.verdicts["Tone"] = [(3, [])]
+    script.verdicts["Tone"] = [
+        (3, [{"section": "overview", "quote": "decides which problem", "problem": "curt"}])
+    ]
 
     run = draft(
         project, DraftOptions(role="product-management", model="scripted", max_rounds=1), endpoint_env
     )
 
     assert "tone" in run.dimensions
-    assert {r.dimension: r.score for r in run.rounds[0].reviews}["tone"] == 3
+    assert run.rounds[0].scores["tone"] == 3
     assert run.status == "not_passed"
 
 
-def test_revision_plan_targets_issue_sections_and_falls_back_to_every_section() -> None:
+def _review(member: str, dimension: str, score: int, *issues: ReviewIssue) -> DimensionReview:
+    kind = "check" if member.startswith("check:") else "reviewer"
+    return DimensionReview(
+        member=member, kind=kind, dimension=dimension, score=score, rationale="r", issues=list(issues)
+    )
+
+
+def test_revision_plan_follows_only_verified_issues_of_failing_dimensions() -> None:
     keys = ["overview", "skills", "tools"]
     reviews = [
-        DimensionReview(
-            dimension="a",
-            score=2,
-            rationale="r",
-            issues=[ReviewIssue(section="skills", quote="q", problem="p")],
-        ),
-        DimensionReview(
-            dimension="b",
-            score=5,
-            rationale="fine",
-            issues=[ReviewIssue(section="tools", quote="q", problem="p")],
-        ),
+        _review("a", "a", 2, ReviewIssue(section="skills", quote="q", problem="p")),
+        _review("a", "a", 2, ReviewIssue(section="tools", quote="q", problem="p", verified=False)),
+        _review("check:x", "a", 5, ReviewIssue(section="overview", quote="o", problem="dup")),
+        _review("b", "b", 5, ReviewIssue(section="tools", quote="q", problem="p")),
     ]
-    assert list(revision_plan(reviews, 4, keys)) == ["skills"]
-    vague = [DimensionReview(dimension="c", score=1, rationale="all bad", issues=[])]
-    assert revision_plan(vague, 4, keys) == {key: ["c: all bad"] for key in keys}
+    plan = revision_plan(reviews, {"a": 2, "b": 5}, 4, keys)
+    assert plan == {"overview": ['check:x: "o" — dup'], "skills": ['a: "q" — p']}
+    assert revision_plan(reviews, {"a": 4, "b": 5}, 4, keys) == {}
 
 
 def test_transcripts_of_an_earlier_run_are_cleared(
@@ -126,3 +127,32 @@ def test_transcripts_of_an_earlier_run_are_cleared(
     stale.write_text("{}")
     draft(project, DraftOptions(role="product-management", model="scripted", max_rounds=1), endpoint_env)
     assert not stale.exists()
+
+
+def test_round_two_redrafts_one_section_for_under_half_the_completion_tokens(
+    project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    script.verdicts["Level differentiation"] = [(3, [P3_ISSUE]), (5, [])]
+
+    run = draft(project, DraftOptions(role="product-management", model="scripted"), endpoint_env)
+
+    first, second = run.rounds
+    assert not first.passed and second.passed and run.status == "passed"
+    assert [d.section for d in second.drafted] == ["responsibilities.P3"]
+    assert second.drafted[0].reason == "level-differentiation"
+    assert second.usage.completion_tokens < 0.5 * first.usage.completion_tokens
+    out = project.out_dir("product-management", None) / "transcripts" / "round-2"
+    assert sorted(p.name for p in out.glob("drafter-*.json")) == ["drafter-responsibilities.P3.json"]
+
+
+def test_two_rounds_without_a_higher_min_score_stop_on_a_plateau(
+    project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    script.verdicts["Clarity"] = [(3, [P3_ISSUE])]
+
+    run = draft(
+        project, DraftOptions(role="product-management", model="scripted", max_rounds=5), endpoint_env
+    )
+
+    assert run.stop_reason == "plateau" and run.status == "not_passed"
+    assert [r.min_score for r in run.rounds] == [3, 3, 3] and run.best_round == 1

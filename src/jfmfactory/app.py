@@ -7,26 +7,32 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from . import __version__
 from .cassette import recording, replaying
-from .drafter import Drafter
-from .errors import BadInput
+from .drafter import Drafter, section_specs, system_prompt
+from .errors import BadInput, first_error
+from .guard import screen
 from .llm import LLM
-from .loop import Loop, LoopSettings, Reporter, now
-from .panel import Panel, load_panel
+from .loop import Loop, LoopSettings, QuietReporter, Reporter, now, round_record
+from .panel import Panel, PanelSettings, Reviewer, load_panel
+from .profile import Profile
 from .project import Project
 from .prompts import Prompts
-from .provider import EndpointSettings, connect
-from .runlog import RunRecord
-from .seeds import list_roles, load_role
-from .store import RunStore
+from .provider import EndpointSettings, PanelEndpointSettings, connect_pair
+from .runlog import RunRecord, Withheld
+from .seeds import RoleSeeds, list_roles, load_role
+from .store import PROFILE_JSON, RunStore
 
 SERVER_LOG = "embedded-server.log"
+REVIEW_DIR = "review"
+MAX_SAMPLES = 10
 
 
 @dataclass(frozen=True)
 class DraftOptions:
-    """Everything `jfm draft` takes."""
+    """Everything `jfm draft` and `jfm review` take (review ignores max_rounds)."""
 
     role: str
     out: Path | None = None
@@ -36,6 +42,10 @@ class DraftOptions:
     base_url: str | None = None
     record: Path | None = None
     replay: Path | None = None
+    samples: int = 1
+    panel_model: str | None = None
+    panel_base_url: str | None = None
+    profile: Path | None = None
 
 
 def check_options(options: DraftOptions) -> None:
@@ -43,6 +53,8 @@ def check_options(options: DraftOptions) -> None:
         raise BadInput(f"--threshold {options.threshold}: must be 1 to 5")
     if options.max_rounds < 1:
         raise BadInput(f"--max-rounds {options.max_rounds}: must be at least 1")
+    if not 1 <= options.samples <= MAX_SAMPLES:
+        raise BadInput(f"--samples {options.samples}: must be 1 to {MAX_SAMPLES}")
     if options.record and options.replay:
         raise BadInput("--record and --replay: use one or the other")
     if options.record and options.record.is_dir():
@@ -61,38 +73,127 @@ def _cassette(options: DraftOptions) -> Iterator[None]:
         yield
 
 
-def draft(
-    project: Project, options: DraftOptions, env: Mapping[str, str], reporter: Reporter | None = None
-) -> RunRecord:
-    """Draft, review and revise one role's profile; write every output; return the run record."""
-    check_options(options)
-    seeds = load_role(project.seeds, options.role)
+@dataclass
+class Session:
+    """What a run works with once its inputs are read and its endpoints are open."""
+
+    seeds: RoleSeeds
+    withheld: list[Withheld]
+    prompts: Prompts
+    writer: LLM
+    judge: LLM
+    run: RunRecord
+
+    def panel(self, reviewers: list[Reviewer], sections: list[str], options: DraftOptions) -> Panel:
+        return Panel(
+            self.judge,
+            self.prompts,
+            reviewers,
+            system_prompt(self.prompts, self.seeds),
+            self.seeds,
+            sections,
+            PanelSettings(threshold=options.threshold, samples=options.samples),
+        )
+
+
+@contextlib.contextmanager
+def session(
+    project: Project,
+    options: DraftOptions,
+    env: Mapping[str, str],
+    store: RunStore,
+    reviewers: list[Reviewer],
+) -> Iterator[Session]:
+    """Read and check every input, open the endpoints (and the cassette), and start the record."""
+    seeds, withheld = screen(load_role(project.seeds, options.role))
     prompts = Prompts(project.prompts)
-    reviewers = load_panel(project.panel)
     settings = EndpointSettings.resolve(options.base_url, options.model, env)
-    store = RunStore(project.out_dir(options.role, options.out))
+    panel_endpoint = PanelEndpointSettings.resolve(options.panel_base_url, options.panel_model, env)
     store.prepare()
-    replay = options.replay is not None
     # The cassette opens after the embedded server answers, so it holds model calls only.
-    server_log = store.folder / SERVER_LOG
-    with connect(settings, replaying=replay, server_log=server_log) as conn, _cassette(options):
-        llm = LLM(conn.client, conn.endpoint.model, conn.endpoint.base_url)
-        drafter = Drafter(llm, prompts, seeds)
-        panel = Panel(llm, prompts, reviewers, drafter.system, drafter.section_keys)
+    endpoints = connect_pair(
+        settings, panel_endpoint, replaying=options.replay is not None, server_log=store.folder / SERVER_LOG
+    )
+    with endpoints as (writer, judge), _cassette(options):
         run = RunRecord(
             jfm_version=__version__,
             role=options.role,
             status="running",
             threshold=options.threshold,
             max_rounds=options.max_rounds,
-            drafter=conn.endpoint,
-            panel=conn.endpoint,
-            dimensions=panel.dimensions,
+            drafter=writer.endpoint,
+            panel=judge.endpoint,
+            dimensions=[reviewer.name for reviewer in reviewers],
+            withheld=withheld,
+            samples=options.samples,
             started_at=now(),
         )
+        yield Session(
+            seeds=seeds,
+            withheld=withheld,
+            prompts=prompts,
+            writer=LLM(writer.client, writer.endpoint.model, writer.endpoint.base_url),
+            judge=LLM(judge.client, judge.endpoint.model, judge.endpoint.base_url),
+            run=run,
+        )
+
+
+def draft(
+    project: Project, options: DraftOptions, env: Mapping[str, str], reporter: Reporter | None = None
+) -> RunRecord:
+    """Draft, review and revise one role's profile; write every output; return the run record."""
+    check_options(options)
+    reviewers = load_panel(project.panel)
+    store = RunStore(project.out_dir(options.role, options.out))
+    with session(project, options, env, store, reviewers) as work:
+        drafter = Drafter(work.writer, work.prompts, work.seeds)
+        panel = work.panel(reviewers, drafter.section_keys, options)
         store.begin()
         limits = LoopSettings(threshold=options.threshold, max_rounds=options.max_rounds)
-        return Loop(drafter, panel, store, limits, run, reporter).execute()
+        return Loop(drafter, panel, store, limits, work.run, reporter).execute()
+
+
+def load_profile(path: Path) -> Profile:
+    """A profile file, as drafted or as edited by hand; a bad one is named with its field."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"--profile {path}: cannot read: {exc}") from exc
+    try:
+        return Profile.model_validate_json(text)
+    except ValidationError as exc:
+        raise BadInput(f"--profile {path}: {first_error(exc)}") from exc
+
+
+def review(
+    project: Project, options: DraftOptions, env: Mapping[str, str], reporter: Reporter | None = None
+) -> RunRecord:
+    """Run the panel alone on an existing profile and record the verdict like a round.
+
+    Reads `--profile` (default: the role's drafted profile.json) and writes to `--out`
+    (default: out/ROLE/review/), leaving the drafted outputs as they are.
+    """
+    check_options(options)
+    reviewers = load_panel(project.panel)
+    default_out = project.out_dir(options.role, None)
+    profile = load_profile(options.profile or default_out / PROFILE_JSON)
+    store = RunStore(options.out or default_out / REVIEW_DIR)
+    quiet = reporter or QuietReporter()
+    with session(project, options, env, store, reviewers) as work:
+        work.run.drafter = None
+        panel = work.panel(reviewers, [spec.key for spec in section_specs(profile.levels)], options)
+        store.begin()
+        verdict = panel.judge(profile, 1, lambda call: quiet.step(1, call))
+        record = round_record(1, [], verdict, [], store, options.threshold)
+        work.run.rounds.append(record)
+        work.run.usage, work.run.latency_s = record.usage, record.latency_s
+        work.run.best_round = 1
+        work.run.status = "passed" if record.passed else "not_passed"
+        work.run.stop_reason = "reviewed"
+        work.run.finished_at = now()
+        store.write_run(work.run)
+        quiet.round_done(record, options.threshold)
+        return work.run
 
 
 @dataclass(frozen=True)
@@ -102,7 +203,7 @@ class RoleState:
     role: str
     status: str
     best_round: int | None
-    min_score: int | None
+    min_score: float | None
     finished_at: str | None
 
 

@@ -6,7 +6,7 @@ import contextlib
 import logging
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +17,7 @@ from . import app as library
 from .console import ConsoleReporter, roles_table, summary
 from .errors import EXIT_NOT_PASSED, EXIT_PASSED, JfmError
 from .project import Project
+from .runlog import RunRecord
 
 app = typer.Typer(
     help="Draft job-family profiles with an LLM; publish none until the review panel passes it.",
@@ -67,48 +68,115 @@ def _fail(error: JfmError) -> typer.Exit:
     return typer.Exit(error.exit_code)
 
 
-@app.command()
-def draft(
-    role: Annotated[str, typer.Option("--role", help="Role to draft: a folder name in seeds/.")],
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder [default: out/ROLE/].")] = None,
-    max_rounds: Annotated[int, typer.Option("--max-rounds", help="Most draft–review rounds.")] = 3,
-    threshold: Annotated[
-        int, typer.Option("--threshold", help="Score (1–5) every dimension must reach.")
-    ] = 4,
-    model: Annotated[
-        str | None, typer.Option("--model", help="Model name [default: the embedded model].")
-    ] = None,
-    base_url: Annotated[
-        str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint [default: $OPENAI_BASE_URL].")
-    ] = None,
-    record: Annotated[
-        Path | None, typer.Option("--record", help="Write every HTTP exchange to this cassette.")
-    ] = None,
-    replay: Annotated[
-        Path | None,
-        typer.Option("--replay", help="Answer every request from this cassette: no model, no network."),
-    ] = None,
-    seeds: SeedsOption = None,
-) -> None:
-    """Draft a role's profile, have the panel review it, and revise until it passes or rounds run out.
+RoleOption = Annotated[str, typer.Option("--role", help="Role: a folder name in seeds/.")]
+OutOption = Annotated[Path | None, typer.Option("--out", help="Output folder [default: out/ROLE/].")]
+ThresholdOption = Annotated[int, typer.Option("--threshold", help="Score (1–5) every dimension must reach.")]
+ModelOption = Annotated[str | None, typer.Option("--model", help="Model name [default: the embedded model].")]
+BaseUrlOption = Annotated[
+    str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint [default: $OPENAI_BASE_URL].")
+]
+PanelModelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--panel-model", help="Model for the panel [default: $JFM_PANEL_MODEL, else the drafter's]."
+    ),
+]
+PanelUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--panel-base-url",
+        help="Endpoint for the panel, its key in $JFM_PANEL_API_KEY "
+        "[default: $JFM_PANEL_BASE_URL, else the drafter's].",
+    ),
+]
+SamplesOption = Annotated[
+    int,
+    typer.Option(
+        "--samples", help="Ask each reviewer N times (temperature > 0); the pass rule uses the mean."
+    ),
+]
+RecordOption = Annotated[
+    Path | None, typer.Option("--record", help="Write every HTTP exchange to this cassette.")
+]
+ReplayOption = Annotated[
+    Path | None,
+    typer.Option("--replay", help="Answer every request from this cassette: no model, no network."),
+]
 
-    Exit status: 0 passed, 3 finished without passing, 2 bad usage or input, 1 any other failure.
-    """
-    options = library.DraftOptions(
-        role=role, out=out_dir, max_rounds=max_rounds, threshold=threshold,
-        model=model, base_url=base_url, record=record, replay=replay,
-    )  # fmt: skip
+
+def _run(
+    entry: Callable[..., RunRecord], options: library.DraftOptions, seeds: Path | None, *default_out: str
+) -> None:
+    """Call a library entry point; report its result or its one-line error and exit with its status."""
     try:
         project = Project.find(Path.cwd(), seeds)
         with _sigterm_as_interrupt():
-            run = library.draft(project, options, os.environ, ConsoleReporter(err))
+            run = entry(project, options, os.environ, ConsoleReporter(err))
     except KeyboardInterrupt as interrupt:
         signum = signal.SIGTERM if isinstance(interrupt, Terminated) else signal.SIGINT
         raise _fail(Stopped(signum)) from None
     except JfmError as error:
         raise _fail(error) from None
-    summary(out, run, project.out_dir(role, out_dir))
+    summary(out, run, options.out.resolve() if options.out else project.root.joinpath("out", *default_out))
     raise typer.Exit(EXIT_PASSED if run.status == "passed" else EXIT_NOT_PASSED)
+
+
+@app.command()
+def draft(
+    role: RoleOption,
+    out_dir: OutOption = None,
+    max_rounds: Annotated[int, typer.Option("--max-rounds", help="Most draft–review rounds.")] = 3,
+    threshold: ThresholdOption = 4,
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    panel_model: PanelModelOption = None,
+    panel_base_url: PanelUrlOption = None,
+    samples: SamplesOption = 1,
+    record: RecordOption = None,
+    replay: ReplayOption = None,
+    seeds: SeedsOption = None,
+) -> None:
+    """Draft a role's profile, have the panel review it, and revise until it passes or stalls.
+
+    Exit status: 0 passed, 3 finished without passing, 2 bad usage or input, 1 any other failure,
+    130 or 143 when stopped by Ctrl-C or SIGTERM (completed rounds are kept).
+    """
+    options = library.DraftOptions(
+        role=role, out=out_dir, max_rounds=max_rounds, threshold=threshold, model=model, base_url=base_url,
+        panel_model=panel_model, panel_base_url=panel_base_url, samples=samples, record=record, replay=replay,
+    )  # fmt: skip
+    _run(library.draft, options, seeds, role)
+
+
+@app.command()
+def review(
+    role: RoleOption,
+    profile: Annotated[
+        Path | None,
+        typer.Option("--profile", help="Profile JSON to review [default: out/ROLE/profile.json]."),
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Output folder [default: out/ROLE/review/].")
+    ] = None,
+    threshold: ThresholdOption = 4,
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    panel_model: PanelModelOption = None,
+    panel_base_url: PanelUrlOption = None,
+    samples: SamplesOption = 1,
+    record: RecordOption = None,
+    replay: ReplayOption = None,
+    seeds: SeedsOption = None,
+) -> None:
+    """Run the panel alone on an existing profile (one edited by hand, say) and record its verdict.
+
+    Exit status: 0 passed, 3 not passed, 2 bad usage or input, 1 any other failure.
+    """
+    options = library.DraftOptions(
+        role=role, out=out_dir, threshold=threshold, model=model, base_url=base_url, profile=profile,
+        panel_model=panel_model, panel_base_url=panel_base_url, samples=samples, record=record, replay=replay,
+    )  # fmt: skip
+    _run(library.review, options, seeds, role, library.REVIEW_DIR)
 
 
 @app.command()

@@ -41,7 +41,7 @@ def score_table(run: RunRecord) -> Table:
     for record in run.rounds:
         mark = " *" if record.round == run.best_round else ""
         table.add_column(f"round {record.round}{mark}", justify="center")
-    by_round = [{review.dimension: review.score for review in r.reviews} for r in run.rounds]
+    by_round = [record.scores for record in run.rounds]
     for dimension in run.dimensions:
         cells = [_score(scores.get(dimension), run.threshold) for scores in by_round]
         table.add_row(dimension, *cells)
@@ -49,10 +49,10 @@ def score_table(run: RunRecord) -> Table:
     return table
 
 
-def _score(score: int | None, threshold: int) -> str:
+def _score(score: float | None, threshold: int) -> str:
     if score is None:
         return "–"
-    return f"[{'green' if score >= threshold else 'red'}]{score}[/]"
+    return f"[{'green' if score >= threshold else 'red'}]{score:g}[/]"
 
 
 def summary(console: Console, run: RunRecord, out_dir: Path) -> None:
@@ -76,7 +76,7 @@ def roles_table(states: list[RoleState]) -> Table:
             state.role,
             f"[{style}]{state.status.replace('_', ' ')}[/]",
             str(state.best_round or "–"),
-            str(state.min_score or "–"),
+            f"{state.min_score:g}" if state.min_score is not None else "–",
             state.finished_at or "–",
         )
     return table

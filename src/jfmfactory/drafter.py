@@ -158,26 +158,7 @@ class Drafter:
         return result.model_dump(mode="json"), transcript
 
     def assemble(self, sections: Sections) -> Profile:
-        """Build the profile from every drafted section."""
-        manifest = self.seeds.manifest
-        overview = sections["overview"]
-        return Profile(
-            role=self.seeds.role,
-            title=manifest.title,
-            family=manifest.family,
-            focus=manifest.focus,
-            code=code_placeholder(manifest.family, manifest.focus),
-            description=overview["description"],
-            distinct_from=overview["distinct_from"],
-            levels=manifest.levels,
-            responsibilities={
-                lv: [Cited(**item) for item in sections[f"responsibilities.{lv}"]["responsibilities"]]
-                for lv in manifest.levels
-            },
-            guidelines={lv: LevelGuideline(**sections[f"guidelines.{lv}"]) for lv in manifest.levels},
-            skills=[Skill(**skill) for skill in sections["skills"]["skills"]],
-            tools=[Tool(**tool) for tool in sections["tools"]["tools"]],
-        )
+        return assemble(self.seeds, sections)
 
     def source_refs(self) -> list[SourceRef]:
         return [
@@ -195,3 +176,26 @@ class Drafter:
 def system_prompt(prompts: Prompts, seeds: RoleSeeds) -> str:
     """The system message every call of a run shares: framing plus the delimited sources."""
     return prompts.render("system.j2", sources=seeds.sources)
+
+
+def assemble(seeds: RoleSeeds, sections: Sections) -> Profile:
+    """Build the profile from every drafted section."""
+    manifest = seeds.manifest
+    overview = sections["overview"]
+    return Profile(
+        role=seeds.role,
+        title=manifest.title,
+        family=manifest.family,
+        focus=manifest.focus,
+        code=code_placeholder(manifest.family, manifest.focus),
+        description=overview["description"],
+        distinct_from=overview["distinct_from"],
+        levels=manifest.levels,
+        responsibilities={
+            lv: [Cited(**item) for item in sections[f"responsibilities.{lv}"]["responsibilities"]]
+            for lv in manifest.levels
+        },
+        guidelines={lv: LevelGuideline(**sections[f"guidelines.{lv}"]) for lv in manifest.levels},
+        skills=[Skill(**skill) for skill in sections["skills"]["skills"]],
+        tools=[Tool(**tool) for tool in sections["tools"]["tools"]],
+    )

@@ -119,10 +119,22 @@ class LLM:
         self.reasks = reasks
 
     def ask(
-        self, call: str, round_number: int, response_model: type[M], messages: list[dict[str, str]]
+        self,
+        call: str,
+        round_number: int,
+        response_model: type[M],
+        messages: list[dict[str, str]],
+        *,
+        temperature: float | None = None,
+        transcript: Transcript | None = None,
     ) -> tuple[M, Transcript]:
-        """Ask for one `response_model`; re-ask up to `reasks` times when validation fails."""
-        transcript = Transcript(call=call, round=round_number, model=self.model)
+        """Ask for one `response_model`; re-ask up to `reasks` times when validation fails.
+
+        Attempts are appended to `transcript` when given, so that one call's follow-ups stay
+        in one transcript.
+        """
+        if transcript is None:
+            transcript = Transcript(call=call, round=round_number, model=self.model)
         recorder = TranscriptRecorder(transcript)
         patched = instructor.from_openai(self.client, mode=instructor.Mode.TOOLS)
         patched.on("completion:kwargs", recorder.on_kwargs)
@@ -135,7 +147,7 @@ class LLM:
                 messages=messages,  # type: ignore[arg-type]
                 response_model=response_model,
                 max_retries=self.reasks,
-                temperature=self.temperature,
+                temperature=self.temperature if temperature is None else temperature,
                 max_tokens=self.max_tokens,
             )
         except Exception as exc:  # every failure becomes one line naming endpoint and call

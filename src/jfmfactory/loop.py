@@ -5,7 +5,6 @@ The best round (highest min score, then mean) is kept whether or not the run pas
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,11 +12,14 @@ from typing import Protocol
 
 from .drafter import Drafter, Sections
 from .llm import CallFailed
-from .panel import Panel
+from .panel import Panel, Verdict
 from .profile import Profile, Provenance
 from .render import render_markdown
 from .runlog import CallSummary, DimensionReview, Revision, RoundRecord, RunRecord, Usage
 from .store import RunStore
+
+#: Consecutive rounds that fail to raise the best min score before the loop gives up.
+PLATEAU_ROUNDS = 2
 
 
 @dataclass(frozen=True)
@@ -49,24 +51,56 @@ def now() -> str:
 
 
 def revision_plan(
-    reviews: list[DimensionReview], threshold: int, section_keys: list[str]
+    reviews: list[DimensionReview], scores: dict[str, float], threshold: int, section_keys: list[str]
 ) -> dict[str, list[str]]:
-    """Sections to redraft, each with the issues that concern it.
+    """Sections to redraft, each with the verified issues that concern it.
 
-    A failing dimension's issues point to their sections; a failing dimension that named no
-    issue gives its rationale to every section, since nothing narrower can be targeted.
+    Only dimensions below the threshold steer revision, and only through verified issues that
+    point to a known section; every other section is carried over unchanged.
     """
+    failing = {dimension for dimension, score in scores.items() if score < threshold}
     plan: dict[str, list[str]] = defaultdict(list)
     for review in reviews:
-        if review.score >= threshold:
+        if review.dimension not in failing:
             continue
-        pointed = [issue for issue in review.issues if issue.section in section_keys]
-        for issue in pointed:
-            plan[issue.section].append(f'{review.dimension}: "{issue.quote}" — {issue.problem}')
-        if not pointed:
-            for key in section_keys:
-                plan[key].append(f"{review.dimension}: {review.rationale}")
+        for issue in review.issues:
+            if issue.verified and issue.section in section_keys:
+                plan[issue.section].append(f'{review.member}: "{issue.quote}" — {issue.problem}')
     return {key: plan[key] for key in section_keys if key in plan}
+
+
+def round_record(
+    number: int,
+    drafted: list[Revision],
+    verdict: Verdict,
+    calls: list[CallSummary],
+    store: RunStore,
+    threshold: int,
+) -> RoundRecord:
+    """The round as `run.json` records it, the panel's transcripts written and accounted."""
+    calls = [*calls, *(store.summarize(transcript) for transcript in verdict.transcripts)]
+    return RoundRecord(
+        round=number,
+        drafted=drafted,
+        reviews=verdict.reviews,
+        scores=verdict.scores,
+        min_score=verdict.min_score,
+        mean_score=verdict.mean_score,
+        passed=verdict.min_score >= threshold,
+        calls=calls,
+        usage=sum((call.usage for call in calls), Usage()),
+        latency_s=round(sum(call.latency_s for call in calls), 3),
+    )
+
+
+@dataclass
+class Best:
+    """The best round so far, by (min score, mean score)."""
+
+    key: tuple[float, float]
+    round: int
+    sections: Sections
+    scores: dict[str, float]
 
 
 class Loop:
@@ -87,25 +121,34 @@ class Loop:
         self.settings = settings
         self.run = run
         self.reporter = reporter or QuietReporter()
-        self.best: tuple[tuple[int, float], int, Sections, list[DimensionReview]] | None = None
+        self.best: Best | None = None
 
     def execute(self) -> RunRecord:
-        """Run until passed or out of rounds; on a failed call keep what was done and re-raise."""
+        """Run until passed, out of rounds or stalled; on a failure keep what was done and re-raise."""
         sections: Sections = {}
         plan = {key: ["first draft"] for key in self.drafter.section_keys}
+        stalled = 0
         try:
             for number in range(1, self.settings.max_rounds + 1):
                 record = self._round(number, sections, plan)
                 self.run.rounds.append(record)
                 self._account(record)
                 key = (record.min_score, record.mean_score)
-                if self.best is None or key > self.best[0]:
-                    self.best = (key, number, dict(sections), record.reviews)
+                if self.best is None or key > self.best.key:
+                    raised = self.best is None or record.min_score > self.best.key[0]
+                    self.best = Best(key, number, dict(sections), record.scores)
+                else:
+                    raised = False
+                stalled = 0 if raised else stalled + 1
                 self.store.write_run(self.run)
                 self.reporter.round_done(record, self.settings.threshold)
                 if record.passed:
                     return self._finish("passed")
-                plan = revision_plan(record.reviews, self.settings.threshold, self.drafter.section_keys)
+                if stalled >= PLATEAU_ROUNDS:
+                    return self._finish("plateau")
+                plan = revision_plan(
+                    record.reviews, record.scores, self.settings.threshold, self.drafter.section_keys
+                )
             return self._finish("round_limit")
         except CallFailed as failure:
             self.store.write_transcript(failure.transcript)
@@ -120,35 +163,19 @@ class Loop:
     def _round(self, number: int, sections: Sections, plan: dict[str, list[str]]) -> RoundRecord:
         calls: list[CallSummary] = []
         drafted = []
+        first = number == 1
         for key, issues in plan.items():
             self.reporter.step(number, f"drafter:{key}")
-            first = number == 1
             data, transcript = self.drafter.draft_section(
                 key, number, current=None if first else sections.get(key), issues=[] if first else issues
             )
             sections[key] = data
-            calls.append(CallSummary.of(transcript, self.store.write_transcript(transcript)))
-            reason = "first draft" if first else "; ".join(sorted({i.split(":")[0] for i in issues}))
+            calls.append(self.store.summarize(transcript))
+            reason = "first draft" if first else ", ".join(sorted({i.split(":")[0] for i in issues}))
             drafted.append(Revision(section=key, reason=reason))
         profile = self.drafter.assemble(sections)
-        reviews = []
-        for reviewer in self.panel.reviewers:
-            self.reporter.step(number, f"reviewer:{reviewer.name}")
-            review, transcript = self.panel.review(reviewer, profile, number)
-            reviews.append(review)
-            calls.append(CallSummary.of(transcript, self.store.write_transcript(transcript)))
-        scores = [review.score for review in reviews]
-        return RoundRecord(
-            round=number,
-            drafted=drafted,
-            reviews=reviews,
-            min_score=min(scores),
-            mean_score=round(statistics.fmean(scores), 3),
-            passed=min(scores) >= self.settings.threshold,
-            calls=calls,
-            usage=sum((call.usage for call in calls), Usage()),
-            latency_s=round(sum(call.latency_s for call in calls), 3),
-        )
+        verdict = self.panel.judge(profile, number, lambda call: self.reporter.step(number, call))
+        return round_record(number, drafted, verdict, calls, self.store, self.settings.threshold)
 
     def _account(self, record: RoundRecord) -> None:
         self.run.usage = self.run.usage + record.usage
@@ -158,11 +185,10 @@ class Loop:
         self.run.stop_reason = reason  # type: ignore[assignment]
         self.run.finished_at = now()
         if self.best is not None:
-            _, number, sections, reviews = self.best
-            profile = self.best_profile(sections, reviews, number)
+            profile = self.best_profile(self.best)
             self.store.write_profile(profile, render_markdown(profile))
-            self.run.best_round = number
-        passed = self.best is not None and self.best[0][0] >= self.settings.threshold
+            self.run.best_round = self.best.round
+        passed = self.best is not None and self.best.key[0] >= self.settings.threshold
         if reason == "error":
             self.run.status = "failed"
         else:
@@ -170,15 +196,14 @@ class Loop:
         self.store.write_run(self.run)
         return self.run
 
-    def best_profile(self, sections: Sections, reviews: list[DimensionReview], number: int) -> Profile:
-        profile = self.drafter.assemble(sections)
-        scores = {review.dimension: review.score for review in reviews}
+    def best_profile(self, best: Best) -> Profile:
+        profile = self.drafter.assemble(best.sections)
         profile.provenance = Provenance(
             sources=self.drafter.source_refs(),
-            scores=scores,
-            min_score=min(scores.values()),
+            scores=best.scores,
+            min_score=min(best.scores.values()),
             threshold=self.settings.threshold,
-            passed=min(scores.values()) >= self.settings.threshold,
-            round=number,
+            passed=min(best.scores.values()) >= self.settings.threshold,
+            round=best.round,
         )
         return profile

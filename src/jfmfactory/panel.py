@@ -7,17 +7,23 @@ concrete issues found, each naming the section and quoting the words it objects 
 from __future__ import annotations
 
 import re
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .checks import run_checks
 from .datafile import load_model
 from .errors import BadInput
+from .evidence import section_texts, verify
 from .llm import LLM, Structured, bind_choices
 from .profile import GUIDELINE_COLUMNS, Profile
 from .prompts import Prompts
 from .runlog import DimensionReview, ReviewIssue, Transcript
+from .seeds import RoleSeeds
 
 K = TypeVar("K", bound=str)
 SCORES = ("1", "2", "3", "4", "5")
@@ -85,43 +91,156 @@ def profile_text(prompts: Prompts, profile: Profile) -> str:
     return prompts.render("profile_text.j2", profile=profile, columns=GUIDELINE_COLUMNS)
 
 
+@dataclass(frozen=True)
+class PanelSettings:
+    """How the panel judges: the pass mark, and how many times each reviewer is asked."""
+
+    threshold: int = 4
+    samples: int = 1
+    #: Sampling temperature when a reviewer is asked more than once; one sample is greedy.
+    sample_temperature: float = 0.8
+
+
+@dataclass
+class Verdict:
+    """The panel's verdict on one draft."""
+
+    reviews: list[DimensionReview]
+    scores: dict[str, float]
+    transcripts: list[Transcript] = field(default_factory=list)
+
+    @property
+    def min_score(self) -> float:
+        return min(self.scores.values())
+
+    @property
+    def mean_score(self) -> float:
+        return round(statistics.fmean(self.scores.values()), 3)
+
+
+def dimension_scores(reviews: list[DimensionReview], dimensions: list[str]) -> dict[str, float]:
+    """Each dimension's reviewer score, capped by every check that serves the dimension."""
+    return {
+        dimension: min(review.score for review in reviews if review.dimension == dimension)
+        for dimension in dimensions
+    }
+
+
 class Panel:
-    """Asks every reviewer for its verdict on a profile."""
+    """Deterministic checks, then every reviewer, on one profile."""
 
     def __init__(
-        self, llm: LLM, prompts: Prompts, reviewers: list[Reviewer], system: str, sections: list[str]
+        self,
+        llm: LLM,
+        prompts: Prompts,
+        reviewers: list[Reviewer],
+        system: str,
+        seeds: RoleSeeds,
+        sections: list[str],
+        settings: PanelSettings,
     ) -> None:
         self.llm = llm
         self.prompts = prompts
         self.reviewers = reviewers
         self.system = system
+        self.seeds = seeds
         self.sections = sections
+        self.settings = settings
         self.response_model = bind_choices(ReviewDraft, sections)
 
     @property
     def dimensions(self) -> list[str]:
         return [reviewer.name for reviewer in self.reviewers]
 
+    def judge(
+        self, profile: Profile, round_number: int, before_call: Callable[[str], None] = lambda call: None
+    ) -> Verdict:
+        """Every member's verdict; a dimension's score is its reviewer's, capped by its checks."""
+        text = profile_text(self.prompts, profile)
+        sections = section_texts(text)
+        verdict = Verdict(reviews=run_checks(profile, self.seeds, self.dimensions), scores={})
+        for reviewer in self.reviewers:
+            before_call(f"reviewer:{reviewer.name}")
+            review, transcript = self.review(reviewer, text, sections, round_number)
+            verdict.reviews.append(review)
+            verdict.transcripts.append(transcript)
+        verdict.scores = dimension_scores(verdict.reviews, self.dimensions)
+        return verdict
+
     def review(
-        self, reviewer: Reviewer, profile: Profile, round_number: int
+        self, reviewer: Reviewer, text: str, sections: dict[str, str], round_number: int
     ) -> tuple[DimensionReview, Transcript]:
-        """One reviewer's verdict on `profile`."""
+        """One reviewer's verdict, every objection checked against the draft.
+
+        Issues whose quote is not in the named section are put back to the reviewer once; what
+        still fails is kept as unverified. A score below the threshold that rests on no verified
+        issue is not evidence of a fault, and counts as the threshold.
+        """
         instructions = self.prompts.render_string(reviewer.prompt, f"panel/{reviewer.name}.toml")
         user = self.prompts.render(
             "review.j2",
             reviewer=reviewer.model_copy(update={"prompt": instructions}),
             sections=self.sections,
-            profile_text=profile_text(self.prompts, profile),
+            profile_text=text,
         )
         messages = [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
-        draft, transcript = self.llm.ask(
-            f"reviewer:{reviewer.name}", round_number, self.response_model, messages
-        )
+        call = f"reviewer:{reviewer.name}"
+        samples = self.settings.samples
+        temperature = None if samples == 1 else self.settings.sample_temperature
+        transcript = None
+        scores: list[int] = []
+        issues: list[ReviewIssue] = []
+        notes: list[str] = []
+        rationales: list[str] = []
+        for _ in range(samples):
+            draft, transcript = self.llm.ask(
+                call,
+                round_number,
+                self.response_model,
+                messages,
+                temperature=temperature,
+                transcript=transcript,
+            )
+            found = verify([ReviewIssue(**i.model_dump()) for i in draft.issues], sections)
+            unverified = [issue for issue in found if not issue.verified]
+            if unverified:
+                reask = self.prompts.render(
+                    "review_reask.j2", unverified=unverified, threshold=self.settings.threshold
+                )
+                followup = [
+                    *messages,
+                    {"role": "assistant", "content": draft.model_dump_json()},
+                    {"role": "user", "content": reask},
+                ]
+                draft, transcript = self.llm.ask(
+                    call,
+                    round_number,
+                    self.response_model,
+                    followup,
+                    temperature=temperature,
+                    transcript=transcript,
+                )
+                found = verify([ReviewIssue(**i.model_dump()) for i in draft.issues], sections)
+            score: int = draft.score
+            if score < self.settings.threshold and not any(issue.verified for issue in found):
+                notes.append(
+                    f"score {score} rested on no verified issue: counted as {self.settings.threshold}"
+                )
+                score = self.settings.threshold
+            scores.append(score)
+            rationales.append(_tidy(draft.rationale))
+            issues.extend(issue for issue in found if issue not in issues)
+        assert transcript is not None  # samples >= 1
         review = DimensionReview(
+            member=reviewer.name,
+            kind="reviewer",
             dimension=reviewer.name,
-            score=draft.score,
-            rationale=_tidy(draft.rationale),
-            issues=[ReviewIssue(**issue.model_dump()) for issue in draft.issues],
+            score=round(statistics.fmean(scores), 3),
+            samples=scores,
+            spread=round(statistics.pstdev(scores), 3),
+            rationale=rationales[0],
+            issues=issues,
+            notes=notes,
         )
         return review, transcript
 

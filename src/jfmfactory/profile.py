@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
 SCHEMA_VERSION = 1
 RESPONSIBILITIES_PER_LEVEL = 5
@@ -20,6 +20,14 @@ GUIDELINE_COLUMNS = {
     "collaboration": "Collaboration & Interaction",
     "degree_years": "Typical Degree & Years",
 }
+
+
+def _plain_number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else round(value, 3)
+
+
+#: A panel score: a whole number from one sample, a mean from several; written without ".0".
+Score = Annotated[float, Field(ge=1, le=5), PlainSerializer(_plain_number)]
 
 
 def _distinct(ids: list[str]) -> list[str]:
@@ -96,8 +104,8 @@ class Provenance(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sources: list[SourceRef] = Field(description="Every source the drafter read.")
-    scores: dict[str, int] = Field(description="The kept round's score per panel dimension.")
-    min_score: int = Field(description="The lowest of those scores.")
+    scores: dict[str, Score] = Field(description="The kept round's score per panel dimension.")
+    min_score: Score = Field(description="The lowest of those scores.")
     threshold: int = Field(description="The score every dimension had to reach.")
     passed: bool = Field(description="Whether every dimension reached the threshold.")
     round: int = Field(description="The round this draft comes from.")

@@ -41,6 +41,24 @@ class EndpointSettings:
         return self.base_url is None and self.api_key is None
 
 
+@dataclass(frozen=True)
+class PanelEndpointSettings:
+    """Where the panel runs when it is kept apart from the drafter (writer and judge apart)."""
+
+    base_url: str | None
+    api_key: str | None
+    model: str | None
+
+    @classmethod
+    def resolve(
+        cls, base_url: str | None, model: str | None, env: Mapping[str, str]
+    ) -> PanelEndpointSettings:
+        url = base_url or env.get("JFM_PANEL_BASE_URL") or None
+        if url is not None and urlsplit(url).scheme not in ("http", "https"):
+            raise BadInput(f"--panel-base-url {public_url(url)}: not an http(s) URL")
+        return cls(url, env.get("JFM_PANEL_API_KEY") or None, model or env.get("JFM_PANEL_MODEL") or None)
+
+
 @dataclass
 class Connection:
     """An open endpoint: the client to call it with and how the run record names it."""
@@ -84,3 +102,27 @@ def connect(settings: EndpointSettings, *, replaying: bool, server_log: Path) ->
     url = settings.base_url or (REPLAY_URL if settings.embedded else OPENAI_DEFAULT_URL)
     endpoint = Endpoint(model=model, base_url=public_url(url), embedded=settings.embedded)
     yield Connection(_client(url, settings.api_key, retries), endpoint)
+
+
+@contextlib.contextmanager
+def connect_pair(
+    drafter: EndpointSettings, panel: PanelEndpointSettings, *, replaying: bool, server_log: Path
+) -> Iterator[tuple[Connection, Connection]]:
+    """The drafter's connection and the panel's: the same one unless the panel is configured.
+
+    A panel model alone asks the drafter's endpoint for another model; a panel URL is an
+    endpoint of its own, with `JFM_PANEL_API_KEY` (else the drafter's key).
+    """
+    with contextlib.ExitStack() as stack:
+        writer = stack.enter_context(connect(drafter, replaying=replaying, server_log=server_log))
+        if panel.base_url is None:
+            model = panel.model or writer.endpoint.model
+            judge = Connection(writer.client, writer.endpoint.model_copy(update={"model": model}))
+        else:
+            settings = EndpointSettings(
+                base_url=panel.base_url,
+                api_key=panel.api_key or drafter.api_key,
+                model=panel.model or writer.endpoint.model,
+            )
+            judge = stack.enter_context(connect(settings, replaying=replaying, server_log=server_log))
+        yield writer, judge

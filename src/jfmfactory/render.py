@@ -14,6 +14,7 @@ _env = jinja2.Environment(
     autoescape=False,
 )
 # A pipe or a line break inside a cell would break the Markdown table.
+_env.filters["score"] = lambda value: f"{value:g}"
 _env.filters["cell"] = lambda text: " ".join(str(text).split()).replace("|", "\\|")
 
 

@@ -6,10 +6,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .profile import Score
+
 RUN_SCHEMA_VERSION = 1
 
 RunStatus = Literal["running", "passed", "not_passed", "failed"]
-StopReason = Literal["passed", "round_limit", "error"]
+StopReason = Literal["passed", "round_limit", "plateau", "reviewed", "error"]
 
 
 class Usage(BaseModel):
@@ -72,20 +74,31 @@ class CallSummary(BaseModel):
 
 
 class ReviewIssue(BaseModel):
-    """A concrete fault a reviewer found."""
+    """A concrete fault a panel member found."""
 
     section: str = Field(description="Section key the fault sits in, e.g. responsibilities.P3.")
-    quote: str = Field(description="The span of the draft objected to.")
-    problem: str = Field(description="What is wrong with it.")
+    quote: str = Field(description="The exact words of the draft objected to.")
+    problem: str = Field(description="What is wrong with them.")
+    verified: bool = Field(
+        default=True,
+        description="Whether the quote was found in that section; unverified issues do not steer revision.",
+    )
 
 
 class DimensionReview(BaseModel):
-    """One panel dimension's verdict in one round."""
+    """One panel member's verdict in one round: an LLM reviewer or a deterministic check."""
 
-    dimension: str = Field(description="The reviewer's name, e.g. grounding.")
-    score: int = Field(ge=1, le=5, description="1 (fails) to 5 (exemplary).")
+    member: str = Field(description="Reviewer name, or check:<name> for a deterministic check.")
+    kind: Literal["reviewer", "check"] = Field(description="LLM reviewer or deterministic check.")
+    dimension: str = Field(description="The dimension judged; a check caps this dimension's score.")
+    score: Score = Field(description="1–5; a reviewer asked several times: the mean of its samples.")
+    samples: list[int] = Field(
+        default_factory=list, description="Each sample's score, as the evidence rule left it."
+    )
+    spread: float = Field(default=0.0, description="Population standard deviation of the samples.")
     rationale: str = Field(description="Why this score.")
     issues: list[ReviewIssue] = Field(default_factory=list, description="Faults found.")
+    notes: list[str] = Field(default_factory=list, description="What the panel changed and why.")
 
 
 class Revision(BaseModel):
@@ -100,13 +113,22 @@ class RoundRecord(BaseModel):
 
     round: int = Field(description="1-based round number.")
     drafted: list[Revision] = Field(description="Sections drafted or redrafted this round.")
-    reviews: list[DimensionReview] = Field(description="Every dimension's verdict.")
-    min_score: int = Field(description="Lowest dimension score.")
+    reviews: list[DimensionReview] = Field(description="Every panel member's verdict, checks first.")
+    scores: dict[str, Score] = Field(description="Per dimension: its reviewer's score capped by its checks.")
+    min_score: Score = Field(description="Lowest dimension score.")
     mean_score: float = Field(description="Mean dimension score.")
     passed: bool = Field(description="Whether min_score reached the threshold.")
     calls: list[CallSummary] = Field(description="Every model call of the round.")
     usage: Usage = Field(description="Tokens over the round's calls.")
     latency_s: float = Field(description="Model seconds over the round's calls.")
+
+
+class Withheld(BaseModel):
+    """A passage of a source that no prompt received."""
+
+    source: str = Field(description="Id of the source it was in.")
+    text: str = Field(description="The passage as it stood.")
+    rule: str = Field(description="Why it was withheld.")
 
 
 class Endpoint(BaseModel):
@@ -130,9 +152,13 @@ class RunRecord(BaseModel):
     error: str | None = Field(default=None, description="The failure, when status is failed.")
     threshold: int = Field(description="Score every dimension must reach.")
     max_rounds: int = Field(description="Round limit.")
-    drafter: Endpoint = Field(description="Where the drafter ran.")
+    drafter: Endpoint | None = Field(description="Where the drafter ran; none for `jfm review`.")
     panel: Endpoint = Field(description="Where the panel ran.")
     dimensions: list[str] = Field(description="Panel dimensions, in panel order.")
+    withheld: list[Withheld] = Field(
+        default_factory=list, description="Source passages that spoke to the model; no prompt received them."
+    )
+    samples: int = Field(default=1, description="Times each reviewer was asked per round.")
     rounds: list[RoundRecord] = Field(default_factory=list, description="Every completed round.")
     best_round: int | None = Field(default=None, description="Round whose draft was kept.")
     usage: Usage = Field(default_factory=Usage, description="Tokens over the whole run.")

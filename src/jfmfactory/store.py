@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import BadInput, first_error
 from .profile import Profile
-from .runlog import RunRecord, Transcript
+from .runlog import CallSummary, RunRecord, Transcript
 
 PROFILE_JSON = "profile.json"
 PROFILE_MD = "profile.md"
@@ -66,6 +66,10 @@ class RunStore:
         relative = self.transcript_path(transcript)
         write_atomic(self.folder / relative, to_json(transcript))
         return relative
+
+    def summarize(self, transcript: Transcript) -> CallSummary:
+        """Write a call's transcript and account for it."""
+        return CallSummary.of(transcript, self.write_transcript(transcript))
 
     def write_run(self, run: RunRecord) -> None:
         write_atomic(self.folder / RUN_JSON, to_json(run))

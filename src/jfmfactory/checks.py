@@ -1,0 +1,306 @@
+"""Deterministic panel members: checks no model can argue with.
+
+Each runs before the LLM reviewers, reports in `run.json` like a reviewer (score, rationale,
+issues quoting the exact items), and caps the score of the dimension it serves. Most scores
+come from the number of problems found: 0 → 5, 1 → 4, 2–3 → 3, 4–6 → 2, more → 1. Grounding
+support scores the share of cited items whose wording the cited sources support:
+≥ 95% → 5, ≥ 85% → 4, ≥ 70% → 3, ≥ 50% → 2, less → 1.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from .profile import GUIDELINE_COLUMNS, RESPONSIBILITIES_PER_LEVEL, Cited, Profile
+from .runlog import DimensionReview, ReviewIssue
+from .seeds import RoleSeeds
+
+MIN_SKILLS = 5
+MIN_TOOLS = 3
+#: Two items at least this similar (difflib ratio on normalised text) count as near-duplicates.
+NEAR_DUPLICATE_RATIO = 0.85
+#: Share of an item's content words that must occur in the sources it cites.
+SUPPORT_THRESHOLD = 0.5
+#: (most problems, score): see `score_for`.
+PROBLEM_BANDS = ((0, 5), (1, 4), (3, 3), (6, 2))
+#: (least supported share, score): see `score_for_share`.
+SUPPORT_BANDS = ((0.95, 5), (0.85, 4), (0.70, 3), (0.50, 2))
+
+STOPWORDS = frozenset(
+    (  # noqa: SIM905 - a word list reads better as prose
+        "a an the and or but of to in on at for with by from as is are be been being this that "
+        "these those it its their them they he she his her our we you your who whom which what "
+        "when where how not no nor so than too very can will would should could may might must "
+        "do does did done has have had having into onto over under up down out about across "
+        "after before between through during each every all any both few more most other some "
+        "such own same only also just then there here while per via"
+    ).split()
+)
+
+#: Words that mark how wide a level's scope is, narrowest first.
+SCOPE_WORDS: tuple[tuple[str, ...], ...] = (
+    ("task", "tasks", "feature", "features", "guidance", "assist", "assists", "supports", "supporting"),
+    ("product", "journey", "surface", "independently", "owns", "end-to-end"),
+    ("complex", "team", "teams", "juniors", "guardrails", "leads"),
+    ("portfolio", "strategy", "multiple", "ambiguity", "ambiguous", "line"),
+    ("organization", "organization-wide", "cross-organization", "horizontal", "company"),
+    ("company-wide", "industry", "executives", "board", "boards", "precedent-free"),
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a check found: its issues, a one-line rationale and the score they earn."""
+
+    issues: list[ReviewIssue]
+    rationale: str
+    score: int
+
+
+@dataclass(frozen=True)
+class Check:
+    """A deterministic member: its name, the dimension it caps, and the check itself."""
+
+    name: str
+    caps: str
+    run: Callable[[Profile, RoleSeeds], Finding]
+
+
+def score_for(problems: int) -> int:
+    return next((score for most, score in PROBLEM_BANDS if problems <= most), 1)
+
+
+def score_for_share(share: float) -> int:
+    return next((score for least, score in SUPPORT_BANDS if share >= least), 1)
+
+
+def normalise(text: str) -> str:
+    """Lower case, punctuation dropped, white space folded: the form duplicates are compared in."""
+    table = str.maketrans({ch: " " for ch in string.punctuation if ch != "-"})
+    return " ".join(text.lower().translate(table).split())
+
+
+def words(text: str) -> list[str]:
+    return [w for w in normalise(text).replace("-", " ").split() if w not in STOPWORDS and len(w) > 2]
+
+
+def stem(word: str) -> str:
+    """A crude suffix stripper, enough to match 'leads' with 'leading' and 'led'."""
+    for suffix in ("ing", "ies", "es", "ed", "s", "ly"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def cited_items(profile: Profile) -> Iterator[tuple[str, str, Cited | object]]:
+    """Every item that cites sources, with its section key and text."""
+    for level in profile.levels:
+        for item in profile.responsibilities.get(level, []):
+            yield f"responsibilities.{level}", item.text, item
+        row = profile.guidelines.get(level)
+        if row is not None:
+            for key in GUIDELINE_COLUMNS:
+                cell = getattr(row, key)
+                yield f"guidelines.{level}", cell.text, cell
+    for skill in profile.skills:
+        yield "skills", f"{skill.name}: {skill.description}", skill
+    for tool in profile.tools:
+        yield "tools", tool.name, tool
+
+
+def check_completeness(profile: Profile, seeds: RoleSeeds) -> Finding:
+    issues = []
+    if not profile.description.strip():
+        issues.append(ReviewIssue(section="overview", quote="", problem="the description is empty"))
+    if not profile.distinct_from:
+        issues.append(
+            ReviewIssue(section="overview", quote="", problem="no function the role is distinct from")
+        )
+    for level in profile.levels:
+        items = profile.responsibilities.get(level, [])
+        if len(items) != RESPONSIBILITIES_PER_LEVEL:
+            issues.append(
+                ReviewIssue(
+                    section=f"responsibilities.{level}",
+                    quote=items[0].text if items else "",
+                    problem=f"{len(items)} responsibilities, not {RESPONSIBILITIES_PER_LEVEL}",
+                )
+            )
+        empty = [item.text for item in items if not item.text.strip()]
+        if empty:
+            issues.append(
+                ReviewIssue(section=f"responsibilities.{level}", quote="", problem="an empty responsibility")
+            )
+        row = profile.guidelines.get(level)
+        for key, heading in GUIDELINE_COLUMNS.items():
+            if row is None or not getattr(row, key).text.strip():
+                issues.append(
+                    ReviewIssue(section=f"guidelines.{level}", quote="", problem=f"{heading} is empty")
+                )
+    if len(profile.skills) < MIN_SKILLS:
+        issues.append(
+            ReviewIssue(
+                section="skills", quote="", problem=f"{len(profile.skills)} skills, fewer than {MIN_SKILLS}"
+            )
+        )
+    if len(profile.tools) < MIN_TOOLS:
+        issues.append(
+            ReviewIssue(
+                section="tools", quote="", problem=f"{len(profile.tools)} tools, fewer than {MIN_TOOLS}"
+            )
+        )
+    rationale = (
+        "every section and cell is filled"
+        if not issues
+        else f"{len(issues)} gap(s) in the profile's sections"
+    )
+    return Finding(issues, rationale, score_for(len(issues)))
+
+
+def check_duplicates(profile: Profile, seeds: RoleSeeds) -> Finding:
+    seen: list[tuple[str, str, str]] = []  # (level, normalised, text)
+    issues = []
+    for level in profile.levels:
+        for item in profile.responsibilities.get(level, []):
+            norm = normalise(item.text)
+            for other_level, other_norm, other_text in seen:
+                ratio = 1.0 if norm == other_norm else SequenceMatcher(None, norm, other_norm).ratio()
+                if ratio >= NEAR_DUPLICATE_RATIO:
+                    kind = "repeats" if ratio == 1.0 else f"nearly repeats ({ratio:.2f})"
+                    where = "the same level" if other_level == level else other_level
+                    issues.append(
+                        ReviewIssue(
+                            section=f"responsibilities.{level}",
+                            quote=item.text,
+                            problem=f'{kind} a responsibility of {where}: "{other_text}"',
+                        )
+                    )
+                    break
+            seen.append((level, norm, item.text))
+    rationale = (
+        "no responsibility repeats another" if not issues else f"{len(issues)} repeated responsibilit(y/ies)"
+    )
+    return Finding(issues, rationale, score_for(len(issues)))
+
+
+def check_grounding_support(profile: Profile, seeds: RoleSeeds) -> Finding:
+    texts = {source.id: {stem(w) for w in words(source.text)} for source in seeds.sources}
+    issues = []
+    total = 0
+    for section, text, item in cited_items(profile):
+        total += 1
+        cited = list(getattr(item, "sources", []))
+        unknown = [sid for sid in cited if sid not in texts]
+        if unknown or not cited:
+            problem = f"cites unknown source id(s) {', '.join(unknown)}" if unknown else "cites no source"
+            issues.append(ReviewIssue(section=section, quote=text, problem=problem))
+            continue
+        vocabulary = set().union(*(texts[sid] for sid in cited))
+        content = [stem(w) for w in words(text)]
+        if not content:
+            continue
+        share = sum(w in vocabulary for w in content) / len(content)
+        if share < SUPPORT_THRESHOLD:
+            issues.append(
+                ReviewIssue(
+                    section=section,
+                    quote=text,
+                    problem=(
+                        f"only {share:.0%} of its words occur in {', '.join(cited)} "
+                        f"(needs {SUPPORT_THRESHOLD:.0%})"
+                    ),
+                )
+            )
+    share = (total - len(issues)) / total if total else 0.0
+    rationale = (
+        f"{total - len(issues)} of {total} cited items ({share:.0%}) are supported by the sources they cite"
+    )
+    return Finding(issues, rationale, score_for_share(share))
+
+
+def years(text: str) -> int | None:
+    found = re.search(r"(\d+)\s*\+?\s*(?:years|yrs)", text.lower())
+    return int(found.group(1)) if found else None
+
+
+def scope_rank(profile: Profile, level: str) -> int:
+    """The widest scope word used at a level (0 when none is)."""
+    text = " ".join(item.text for item in profile.responsibilities.get(level, []))
+    row = profile.guidelines.get(level)
+    if row is not None:
+        text += " " + " ".join(getattr(row, key).text for key in GUIDELINE_COLUMNS)
+    found = set(normalise(text).split())
+    ranks = [rank for rank, group in enumerate(SCOPE_WORDS, start=1) if found.intersection(group)]
+    return max(ranks, default=0)
+
+
+def check_level_order(profile: Profile, seeds: RoleSeeds) -> Finding:
+    issues = []
+    previous: tuple[str, int] | None = None
+    previous_scope: tuple[str, int] | None = None
+    for level in profile.levels:
+        row = profile.guidelines.get(level)
+        cell = row.degree_years.text if row is not None else ""
+        found = years(cell)
+        if found is None:
+            issues.append(
+                ReviewIssue(section=f"guidelines.{level}", quote=cell, problem="states no typical years")
+            )
+        elif previous is not None and found <= previous[1]:
+            issues.append(
+                ReviewIssue(
+                    section=f"guidelines.{level}",
+                    quote=cell,
+                    problem=f"{found} years does not rise above {previous[0]}'s {previous[1]}",
+                )
+            )
+        if found is not None:
+            previous = (level, found)
+        scope = scope_rank(profile, level)
+        if previous_scope is not None and scope < previous_scope[1]:
+            issues.append(
+                ReviewIssue(
+                    section=f"responsibilities.{level}",
+                    quote=profile.responsibilities[level][0].text
+                    if profile.responsibilities.get(level)
+                    else "",
+                    problem=f"scope narrower than {previous_scope[0]}'s",
+                )
+            )
+        previous_scope = (level, max(scope, previous_scope[1]) if previous_scope else scope)
+    rationale = (
+        "years and scope rise level by level" if not issues else f"{len(issues)} level(s) out of order"
+    )
+    return Finding(issues, rationale, score_for(len(issues)))
+
+
+CHECKS = (
+    Check("check:completeness", "completeness", check_completeness),
+    Check("check:duplicates", "level-differentiation", check_duplicates),
+    Check("check:grounding-support", "grounding", check_grounding_support),
+    Check("check:level-order", "level-differentiation", check_level_order),
+)
+
+
+def run_checks(profile: Profile, seeds: RoleSeeds, dimensions: list[str]) -> list[DimensionReview]:
+    """Every deterministic member whose dimension is on the panel."""
+    reviews = []
+    for check in CHECKS:
+        if check.caps not in dimensions:
+            continue
+        finding = check.run(profile, seeds)
+        reviews.append(
+            DimensionReview(
+                member=check.name,
+                kind="check",
+                dimension=check.caps,
+                score=finding.score,
+                rationale=finding.rationale,
+                issues=finding.issues,
+            )
+        )
+    return reviews
