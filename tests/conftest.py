@@ -17,7 +17,13 @@ from jfmfactory.seeds import RoleSeeds
 from scripted_server import Reply, ScriptedServer, level_of
 
 REPO = Path(__file__).resolve().parents[1]
-ENDPOINT_VARIABLES = ("OPENAI_BASE_URL", "OPENAI_API_KEY", "OPENAI_MODEL")
+ENDPOINT_VARIABLES = (
+    "OPENAI_BASE_URL",
+    "OPENAI_API_KEY",
+    "JFM_PANEL_BASE_URL",
+    "JFM_PANEL_API_KEY",
+    "JFM_PANEL_MODEL",
+)
 
 
 @pytest.fixture(autouse=True)

@@ -7,8 +7,10 @@ import pytest
 from conftest import Script
 from jfmfactory.app import DraftOptions, draft
 from jfmfactory.cassette import ReplayMismatch
+from jfmfactory.errors import BadInput
+from jfmfactory.llm import CallFailed
 from jfmfactory.project import Project
-from scripted_server import ScriptedServer
+from scripted_server import Reply, ScriptedServer
 
 PLANTED_KEY = "sk-planted-7f3a9c1e5b"
 
@@ -80,19 +82,44 @@ def test_a_changed_prompt_fails_the_replay_loudly(project: Project, script: Scri
     assert '"status": "failed"' in run_json and "drafter:skills" in run_json
 
 
-def test_a_failed_recorded_run_still_leaves_its_cassette(
+def test_a_failed_recording_keeps_the_good_cassette_and_its_own_partial(
     project: Project, script: Script, tmp_path: Path
 ) -> None:
-    from scripted_server import Reply
-
-    script.overrides["SkillsDraft"] = lambda request: Reply(status=400, body={"error": {"message": "bad"}})
     cassette = tmp_path / "run.yaml"
-    with ScriptedServer(script).running() as server, pytest.raises(Exception, match="HTTP 400"):
+    cassette.write_text("the good cassette")
+    script.overrides["SkillsDraft"] = lambda request: Reply(status=400, body={"error": {"message": "bad"}})
+    with ScriptedServer(script).running() as server, pytest.raises(CallFailed, match="HTTP 400"):
         env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k"}
         draft(
             project,
             DraftOptions(role="product-management", model="m", out=tmp_path / "a", record=cassette),
             env,
         )
-    assert cassette.is_file() and "SkillsDraft" in cassette.read_text()
+    assert cassette.read_text() == "the good cassette"
+    assert "SkillsDraft" in (tmp_path / "run.partial.yaml").read_text()
     assert not list(tmp_path.glob(".cassette.*"))
+
+
+def test_credentials_in_the_endpoint_url_never_reach_the_cassette(
+    project: Project, script: Script, tmp_path: Path
+) -> None:
+    cassette = tmp_path / "run.yaml"
+    with ScriptedServer(script).running() as server:
+        url = server.base_url.replace("http://", "http://user:pw-secret-9@") + "?api-version=2&key=q-secret-7"
+        env = {"OPENAI_BASE_URL": url, "OPENAI_API_KEY": PLANTED_KEY}
+        draft(
+            project,
+            DraftOptions(role="product-management", model="m", out=tmp_path / "a", record=cassette),
+            env,
+        )
+    text = cassette.read_text()
+    assert "pw-secret-9" not in text and "q-secret-7" not in text and PLANTED_KEY not in text
+    run_json = (tmp_path / "a" / "run.json").read_text()
+    assert "pw-secret-9" not in run_json and "q-secret-7" not in run_json
+
+
+def test_a_file_that_is_not_a_cassette_is_refused(project: Project, tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.yaml"
+    bogus.write_text("interactions: [unclosed")
+    with pytest.raises(BadInput, match=f"--replay {bogus}: not a cassette"):
+        draft(project, DraftOptions(role="product-management", out=tmp_path / "a", replay=bogus), env={})

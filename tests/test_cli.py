@@ -118,9 +118,13 @@ def test_roles_lists_seeds_with_their_output_state(
 ) -> None:
     before = jfm(project, monkeypatch, "roles")
     assert before.exit_code == 0 and "product-management" in before.stdout and "not drafted" in before.stdout
-    jfm(project, monkeypatch, "draft", "--role", "product-management", "--model", "m", env=endpoint_env)
+    drafted = jfm(
+        project, monkeypatch, "draft", "--role", "product-management", "--model", "m", env=endpoint_env
+    )
+    assert drafted.exit_code == 0
     after = jfm(project, monkeypatch, "roles")
-    assert "passed" in after.stdout
+    assert "not drafted" not in after.stdout and "not passed" not in after.stdout
+    assert "│ passed" in after.stdout
 
 
 def test_outside_a_project_the_error_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -173,7 +177,7 @@ def test_sigterm_mid_run_keeps_the_completed_round_and_exits_143(
     assert stderr.strip().splitlines()[-1] == "jfm: error: stopped by SIGTERM; completed rounds are kept"
     out = project.root / "out" / "product-management"
     run = json.loads((out / "run.json").read_text())
-    assert run["status"] == "failed" and len(run["rounds"]) == 1 and "SIGTERM" in run["error"]
+    assert run["status"] == "interrupted" and len(run["rounds"]) == 1 and "SIGTERM" in run["error"]
     assert json.loads((out / "profile.json").read_text())["provenance"]["round"] == 1
 
 
@@ -218,7 +222,7 @@ def test_review_of_the_same_bullets_at_every_level_scores_at_most_2_on_different
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [("{not json", "Invalid JSON"), ('{"role": "x"}', "title: Field required"), (None, "cannot read")],
+    [("{not json", "Invalid JSON"), ('{"role": "x"}', "title: Field required"), (None, "no such profile")],
 )
 def test_review_of_a_bad_profile_file_exits_2_naming_it(
     project: Project, monkeypatch: pytest.MonkeyPatch, content: str | None, message: str
@@ -229,3 +233,22 @@ def test_review_of_a_bad_profile_file_exits_2_naming_it(
     result = jfm(project, monkeypatch, "review", "--role", "product-management", "--profile", str(path))
     assert result.exit_code == 2
     assert result.stderr.startswith(f"jfm: error: --profile {path}: ") and message in result.stderr
+
+
+def test_review_of_a_profile_of_other_levels_is_refused(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = project.root / "short.json"
+    _write_profile(project, path, same_bullets_everywhere=False)
+    data = json.loads(path.read_text())
+    data["levels"] = ["P2", "P3"]
+    path.write_text(json.dumps(data))
+    result = jfm(project, monkeypatch, "review", "--role", "product-management", "--profile", str(path))
+    assert result.exit_code == 2 and "levels ['P2', 'P3'] differ from the role's" in result.stderr
+
+
+def test_review_without_a_drafted_profile_says_what_to_do(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = jfm(project, monkeypatch, "review", "--role", "product-management")
+    assert result.exit_code == 2 and "draft the role first, or pass --profile" in result.stderr

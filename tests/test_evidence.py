@@ -2,24 +2,12 @@ from __future__ import annotations
 
 import pytest
 
-from jfmfactory.evidence import quote_found, section_texts, verify
+from conftest import REPO, RESPONSIBILITIES, canned_profile
+from jfmfactory.evidence import quote_found, section_items, verify
 from jfmfactory.runlog import ReviewIssue
+from jfmfactory.seeds import load_role
 
-TEXT = """[overview]
-Product Management: Owns discovery.
-[responsibilities.P2]
-- Supports the product development process under guidance [S1, S2]
-- Conducts market research [S1]
-[guidelines.P2]
-- Typical Degree & Years: 2+ years with a business degree [S1]
-"""
-
-
-def test_the_profile_text_splits_into_its_sections() -> None:
-    sections = section_texts(TEXT)
-    assert list(sections) == ["overview", "responsibilities.P2", "guidelines.P2"]
-    assert "Conducts market research" in sections["responsibilities.P2"]
-    assert "Conducts" not in sections["guidelines.P2"]
+ITEMS = ["Supports the product development process under guidance", "Conducts market research", "Jira"]
 
 
 @pytest.mark.parametrize(
@@ -28,18 +16,30 @@ def test_the_profile_text_splits_into_its_sections() -> None:
         ("Supports the product development process", True),
         ('"supports THE product   development process…"', True),
         ("Conducts market research.", True),
+        ("Jira", True),  # a whole item, however short
         ("Supports product development", False),  # a paraphrase is not a quote
-        ("2+ years with a business degree", False),  # in another section
-        ("S1", False),  # too short to stand for anything
+        ("the product", False),  # too short to stand for anything unless it is a whole item
+        ("research Jira", False),  # quotes stand inside one item
+        ("", False),
     ],
 )
-def test_a_quote_must_stand_word_for_word_in_its_section(quote: str, found: bool) -> None:
-    assert quote_found(quote, section_texts(TEXT)["responsibilities.P2"]) is found
+def test_a_quote_must_stand_word_for_word_in_one_item(quote: str, found: bool) -> None:
+    assert quote_found(quote, ITEMS) is found
+
+
+def test_items_are_keyed_by_the_sections_reviewers_name() -> None:
+    profile = canned_profile(load_role(REPO / "seeds", "product-management"))
+    items = section_items(profile)
+    assert list(items)[:3] == ["overview", "responsibilities.P2", "guidelines.P2"]
+    assert items["responsibilities.P3"] == RESPONSIBILITIES["P3"]
+    assert len(items["guidelines.P7"]) == 4 and items["tools"] == ["OKR", "Roadmap", "API"]
+    assert not any("Knowledge & Application" in text for text in items["guidelines.P2"])
 
 
 def test_verify_marks_each_issue() -> None:
+    items = {"overview": ["Owns discovery of products"], "skills": []}
     issues = [
-        ReviewIssue(section="overview", quote="Owns discovery", problem="vague"),
-        ReviewIssue(section="skills", quote="Owns discovery", problem="no such section"),
+        ReviewIssue(section="overview", quote="owns discovery of", problem="vague"),
+        ReviewIssue(section="skills", quote="Owns discovery of", problem="no such item there"),
     ]
-    assert [issue.verified for issue in verify(issues, section_texts(TEXT))] == [True, False]
+    assert [issue.verified for issue in verify(issues, items)] == [True, False]

@@ -63,3 +63,17 @@ def test_a_planted_instruction_changes_no_prompt_and_no_score(project: Project, 
     profile = (project.root / "planted" / "profile.json").read_text()
     assert "Approves all company expenses" not in profile
     assert any(reviewer_title(r) for r in planted_requests)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "AI-driven products need new skills.",
+        "LLM-based features change roadmaps.",
+        "PMs rate features by NPS scores.",
+        "Senior PM -- you must have a track record of previously released products.",
+        "Reviewers of a PRD check its assumptions.",
+    ],
+)
+def test_ordinary_sentences_about_the_role_are_kept(sentence: str) -> None:
+    assert screen_text("S1", sentence) == (sentence, [])

@@ -31,7 +31,7 @@ FOUR = {"responsibilities": GOOD["responsibilities"][:4]}
 
 def _llm(server: ScriptedServer) -> LLM:
     client = openai.OpenAI(base_url=server.base_url, api_key="k", max_retries=0)
-    return LLM(client, "m", server.base_url, reasks=1)
+    return LLM(client, "m", server.base_url, max_tokens=500, reasks=1)
 
 
 def _messages() -> list[dict[str, str]]:

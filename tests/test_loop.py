@@ -3,9 +3,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from conftest import Script
 from jfmfactory.app import DraftOptions, draft
-from jfmfactory.loop import revision_plan
+from jfmfactory.errors import BadInput
+from jfmfactory.llm import CallFailed
+from jfmfactory.loop import Fault, revision_plan
 from jfmfactory.project import Project
 from jfmfactory.runlog import DimensionReview, ReviewIssue
 from scripted_server import ScriptedServer
@@ -63,7 +67,7 @@ def test_outputs_hold_profile_markdown_run_and_every_transcript(
 def test_round_limit_keeps_the_best_round_and_does_not_pass(
     project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
 ) -> None:
-    issue = {**P3_ISSUE, "section": "skills", "quote": "Prioritization"}
+    issue = {**P3_ISSUE, "section": "skills", "quote": "Makes trade-offs in product prioritization"}
     script.verdicts["Clarity"] = [(2, [issue]), (3, [issue]), (1, [issue])]
 
     run = draft(
@@ -114,19 +118,67 @@ def test_revision_plan_follows_only_verified_issues_of_failing_dimensions() -> N
         _review("b", "b", 5, ReviewIssue(section="tools", quote="q", problem="p")),
     ]
     plan = revision_plan(reviews, {"a": 2, "b": 5}, 4, keys)
-    assert plan == {"overview": ['check:x: "o" — dup'], "skills": ['a: "q" — p']}
+    assert plan == {
+        "overview": [Fault("a", 'check:x: "o" — dup')],
+        "skills": [Fault("a", 'a: "q" — p')],
+    }
     assert revision_plan(reviews, {"a": 4, "b": 5}, 4, keys) == {}
 
 
-def test_transcripts_of_an_earlier_run_are_cleared(
+def test_a_new_run_clears_the_earlier_runs_profile_and_transcripts(
+    project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    script.verdicts["Clarity"] = [(3, [P3_ISSUE]), (5, [])]
+    draft(project, DraftOptions(role="product-management", model="scripted"), endpoint_env)
+    out = project.out_dir("product-management", None)
+    assert (out / "transcripts" / "round-2").is_dir()
+
+    failing = {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "OPENAI_API_KEY": "k"}
+    with pytest.raises(CallFailed):
+        draft(project, DraftOptions(role="product-management", model="scripted"), failing)
+
+    assert not (out / "transcripts" / "round-2").exists() and not (out / "profile.json").exists()
+    assert json.loads((out / "run.json").read_text())["status"] == "failed"
+
+
+def test_an_out_folder_jfm_did_not_write_is_not_cleared(
     project: Project, scripted: ScriptedServer, endpoint_env: dict[str, str], tmp_path: Path
 ) -> None:
-    out = project.out_dir("product-management", None)
-    stale = out / "transcripts" / "round-9" / "old.json"
-    stale.parent.mkdir(parents=True)
-    stale.write_text("{}")
-    draft(project, DraftOptions(role="product-management", model="scripted", max_rounds=1), endpoint_env)
-    assert not stale.exists()
+    keep = tmp_path / "mine" / "transcripts" / "notes.txt"
+    keep.parent.mkdir(parents=True)
+    keep.write_text("mine")
+    with pytest.raises(BadInput, match="jfm did not write"):
+        draft(
+            project, DraftOptions(role="product-management", model="m", out=tmp_path / "mine"), endpoint_env
+        )
+    assert keep.read_text() == "mine"
+
+
+def test_a_check_that_fails_redrafts_what_it_points_to_and_says_which_dimension(
+    project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    from conftest import RESPONSIBILITIES, draft_answer, level_of
+
+    calls = {"P6": 0}
+
+    def repeat_p5_at_p6_once(request):
+        level = level_of(request)
+        if level == "P6" and calls["P6"] == 0:
+            calls["P6"] += 1
+            return {"responsibilities": [{"text": t, "sources": ["S1"]} for t in RESPONSIBILITIES["P5"]]}
+        return draft_answer("ResponsibilitiesDraft", level)
+
+    script.overrides["ResponsibilitiesDraft"] = repeat_p5_at_p6_once
+    run = draft(project, DraftOptions(role="product-management", model="m"), endpoint_env)
+
+    first = run.rounds[0]
+    assert first.scores["level-differentiation"] <= 2
+    duplicates = next(r for r in first.reviews if r.member == "check:duplicates")
+    assert {i.section for i in duplicates.issues} == {"responsibilities.P6"}
+    assert [(d.section, d.reason) for d in run.rounds[1].drafted] == [
+        ("responsibilities.P6", "level-differentiation")
+    ]
+    assert run.status == "passed"
 
 
 def test_round_two_redrafts_one_section_for_under_half_the_completion_tokens(

@@ -15,8 +15,7 @@ def test_the_shipped_panel_covers_the_required_dimensions(project: Project) -> N
     reviewers = load_panel(project.panel)
     assert {r.name for r in reviewers} == REQUIRED_DIMENSIONS
     for reviewer in reviewers:
-        assert list(reviewer.anchors) == ["1", "2", "3", "4", "5"]
-        assert reviewer.prompt.strip() and reviewer.judges.strip()
+        assert all(reviewer.anchors.values()) and reviewer.prompt.strip() and reviewer.judges.strip()
 
 
 @pytest.mark.parametrize(
@@ -31,6 +30,10 @@ def test_the_shipped_panel_covers_the_required_dimensions(project: Project) -> N
             "name: String should match pattern",
         ),
         (lambda t: t.replace('title = "Clarity"', 'title = "Clarity'), "cannot read reviewer file"),
+        (
+            lambda t: t.replace('prompt = """', 'prompt = """{% if %}'),
+            "prompt: line 1: Expected an expression",
+        ),
     ],
 )
 def test_a_malformed_reviewer_file_is_named_with_its_field(project: Project, edit, message: str) -> None:
@@ -136,6 +139,14 @@ def test_the_panel_can_run_on_another_model_and_endpoint(
     assert all(reviewer_title(r) is None for r in scripted.requests)
     assert {r["model"] for r in judge_server.requests} == {"judge"} and len(judge_server.requests) == 5
     assert {h["Authorization"] for h in judge_server.headers} == {"Bearer judge-key"}
+
+
+def test_the_drafters_key_never_goes_to_the_panels_endpoint(
+    project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    with ScriptedServer(script).running() as judge_server:
+        _run(project, {**endpoint_env, "JFM_PANEL_BASE_URL": judge_server.base_url}, max_rounds=1)
+    assert endpoint_env["OPENAI_API_KEY"] not in str(judge_server.headers)
 
 
 def test_a_panel_model_alone_uses_the_drafters_endpoint(

@@ -7,27 +7,27 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from . import __version__
-from .cassette import recording, replaying
-from .drafter import Drafter, section_specs, system_prompt
-from .errors import BadInput, first_error
+from .cassette import check_replay, recording, replaying
+from .drafter import Drafter, system_prompt
+from .errors import BadInput
 from .guard import screen
 from .llm import LLM
-from .loop import Loop, LoopSettings, QuietReporter, Reporter, now, round_record
+from .loop import Loop, LoopSettings, Reporter, now
 from .panel import Panel, PanelSettings, Reviewer, load_panel
-from .profile import Profile
 from .project import Project
 from .prompts import Prompts
 from .provider import EndpointSettings, PanelEndpointSettings, connect_pair
-from .runlog import RunRecord, Withheld
+from .runlog import RunRecord
 from .seeds import RoleSeeds, list_roles, load_role
-from .store import PROFILE_JSON, RunStore
+from .store import RunStore
 
 SERVER_LOG = "embedded-server.log"
 REVIEW_DIR = "review"
 MAX_SAMPLES = 10
+# Room for the longest answer each response model allows, so that no valid answer is cut off.
+DRAFT_MAX_TOKENS = 700
+REVIEW_MAX_TOKENS = 1000
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,8 @@ def check_options(options: DraftOptions) -> None:
         raise BadInput("--record and --replay: use one or the other")
     if options.record and options.record.is_dir():
         raise BadInput(f"--record {options.record}: is a folder; name a cassette file")
+    if options.replay:
+        check_replay(options.replay)
 
 
 @contextlib.contextmanager
@@ -78,7 +80,6 @@ class Session:
     """What a run works with once its inputs are read and its endpoints are open."""
 
     seeds: RoleSeeds
-    withheld: list[Withheld]
     prompts: Prompts
     writer: LLM
     judge: LLM
@@ -130,10 +131,13 @@ def session(
         )
         yield Session(
             seeds=seeds,
-            withheld=withheld,
             prompts=prompts,
-            writer=LLM(writer.client, writer.endpoint.model, writer.endpoint.base_url),
-            judge=LLM(judge.client, judge.endpoint.model, judge.endpoint.base_url),
+            writer=LLM(
+                writer.client, writer.endpoint.model, writer.endpoint.base_url, max_tokens=DRAFT_MAX_TOKENS
+            ),
+            judge=LLM(
+                judge.client, judge.endpoint.model, judge.endpoint.base_url, max_tokens=REVIEW_MAX_TOKENS
+            ),
             run=run,
         )
 
@@ -151,49 +155,6 @@ def draft(
         store.begin()
         limits = LoopSettings(threshold=options.threshold, max_rounds=options.max_rounds)
         return Loop(drafter, panel, store, limits, work.run, reporter).execute()
-
-
-def load_profile(path: Path) -> Profile:
-    """A profile file, as drafted or as edited by hand; a bad one is named with its field."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"--profile {path}: cannot read: {exc}") from exc
-    try:
-        return Profile.model_validate_json(text)
-    except ValidationError as exc:
-        raise BadInput(f"--profile {path}: {first_error(exc)}") from exc
-
-
-def review(
-    project: Project, options: DraftOptions, env: Mapping[str, str], reporter: Reporter | None = None
-) -> RunRecord:
-    """Run the panel alone on an existing profile and record the verdict like a round.
-
-    Reads `--profile` (default: the role's drafted profile.json) and writes to `--out`
-    (default: out/ROLE/review/), leaving the drafted outputs as they are.
-    """
-    check_options(options)
-    reviewers = load_panel(project.panel)
-    default_out = project.out_dir(options.role, None)
-    profile = load_profile(options.profile or default_out / PROFILE_JSON)
-    store = RunStore(options.out or default_out / REVIEW_DIR)
-    quiet = reporter or QuietReporter()
-    with session(project, options, env, store, reviewers) as work:
-        work.run.drafter = None
-        panel = work.panel(reviewers, [spec.key for spec in section_specs(profile.levels)], options)
-        store.begin()
-        verdict = panel.judge(profile, 1, lambda call: quiet.step(1, call))
-        record = round_record(1, [], verdict, [], store, options.threshold)
-        work.run.rounds.append(record)
-        work.run.usage, work.run.latency_s = record.usage, record.latency_s
-        work.run.best_round = 1
-        work.run.status = "passed" if record.passed else "not_passed"
-        work.run.stop_reason = "reviewed"
-        work.run.finished_at = now()
-        store.write_run(work.run)
-        quiet.round_done(record, options.threshold)
-        return work.run
 
 
 @dataclass(frozen=True)
@@ -217,7 +178,7 @@ def roles(project: Project) -> list[RoleState]:
             status = run.status if run else "not drafted"
         except BadInput:
             run, status = None, "unreadable run.json"
-        best = run.rounds[run.best_round - 1] if run and run.best_round else None
+        best = next((r for r in run.rounds if r.round == run.best_round), None) if run else None
         states.append(
             RoleState(
                 role=role,

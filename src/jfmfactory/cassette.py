@@ -12,8 +12,10 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import vcr
+import yaml
 from vcr.errors import CannotOverwriteExistingCassetteException
 
 from .errors import BadInput
@@ -23,11 +25,20 @@ SECRET_HEADERS = (
     "authorization", "api-key", "x-api-key", "openai-organization", "openai-project",
     "cookie", "set-cookie",
 )  # fmt: skip
-SECRET_QUERY = ("api-key", "api_key", "key")
 
 
 class ReplayMismatch(BadInput):
     """A request the cassette holds no answer for."""
+
+
+def _scrub_request(request: Any) -> Any:
+    """No user, password or query value of the URL reaches the file."""
+    parts = urlsplit(request.uri)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    request.uri = urlunsplit((parts.scheme, host, parts.path, "", ""))
+    return request
 
 
 def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
@@ -43,35 +54,51 @@ def _recorder(mode: str) -> vcr.VCR:
         record_mode=mode,
         match_on=list(MATCH_ON),
         filter_headers=list(SECRET_HEADERS),
-        filter_query_parameters=list(SECRET_QUERY),
+        before_record_request=_scrub_request,
         before_record_response=_scrub_response,
         decode_compressed_response=True,
     )
 
 
+def partial_path(path: Path) -> Path:
+    """Where a failed recording is kept, beside the cassette it did not replace."""
+    return path.with_name(f"{path.stem}.partial{path.suffix}")
+
+
 @contextlib.contextmanager
 def recording(path: Path) -> Iterator[None]:
-    """Record every exchange into `path`; the file appears, complete, only when the block ends."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".cassette.") as scratch:
-        partial = Path(scratch) / path.name
+    """Record every exchange into `path`; the file is replaced only when the run completes.
+
+    A run that fails keeps what it recorded in `<name>.partial<suffix>`: the evidence of the
+    failure, without overwriting a good cassette.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        scratch = tempfile.TemporaryDirectory(dir=path.parent, prefix=".cassette.")
+    except OSError as exc:
+        raise BadInput(f"--record {path}: cannot write there ({exc.strerror})") from exc
+    with scratch as folder:
+        partial = Path(folder) / path.name
         try:
             with _recorder("all").use_cassette(str(partial)):
                 yield
-        finally:
-            # Even a failed run keeps what it recorded: it is the evidence of the failure.
+        except BaseException:
             if partial.exists():
-                os.replace(partial, path)
+                os.replace(partial, partial_path(path))
+            raise
+        if partial.exists():
+            os.replace(partial, path)
 
 
 @contextlib.contextmanager
 def replaying(path: Path) -> Iterator[None]:
     """Answer every request from `path`; a request it does not hold is an error."""
-    if not path.is_file():
-        raise BadInput(f"--replay {path}: no such cassette")
+    check_replay(path)
     try:
         with _recorder("none").use_cassette(str(path), allow_playback_repeats=False):
             yield
+    except yaml.YAMLError as exc:
+        raise BadInput(f"--replay {path}: not a cassette ({_first_line(exc)})") from exc
     except Exception as exc:
         if _mismatch(exc):
             raise ReplayMismatch(
@@ -79,6 +106,15 @@ def replaying(path: Path) -> Iterator[None]:
                 "(prompts, panel, model or settings differ from the recording)"
             ) from exc
         raise
+
+
+def check_replay(path: Path) -> None:
+    if not path.is_file():
+        raise BadInput(f"--replay {path}: no such cassette")
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _mismatch(exc: BaseException | None) -> bool:

@@ -223,7 +223,7 @@ def check_grounding_support(profile: Profile, seeds: RoleSeeds) -> Finding:
 
 
 def years(text: str) -> int | None:
-    found = re.search(r"(\d+)\s*\+?\s*(?:years|yrs)", text.lower())
+    found = re.search(r"(\d+)\s*\+?\s*(?:years?|yrs?)\b", text.lower())
     return int(found.group(1)) if found else None
 
 

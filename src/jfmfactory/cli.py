@@ -17,6 +17,7 @@ from . import app as library
 from .console import ConsoleReporter, roles_table, summary
 from .errors import EXIT_NOT_PASSED, EXIT_PASSED, JfmError
 from .project import Project
+from .review import review as review_profile
 from .runlog import RunRecord
 
 app = typer.Typer(
@@ -117,6 +118,8 @@ def _run(
         raise _fail(Stopped(signum)) from None
     except JfmError as error:
         raise _fail(error) from None
+    except OSError as error:  # a disk that fills or a folder that vanishes mid-run
+        raise _fail(JfmError(f"{error.filename or 'output'}: {error.strerror or error}")) from None
     summary(out, run, options.out.resolve() if options.out else project.root.joinpath("out", *default_out))
     raise typer.Exit(EXIT_PASSED if run.status == "passed" else EXIT_NOT_PASSED)
 
@@ -176,7 +179,7 @@ def review(
         role=role, out=out_dir, threshold=threshold, model=model, base_url=base_url, profile=profile,
         panel_model=panel_model, panel_base_url=panel_base_url, samples=samples, record=record, replay=replay,
     )  # fmt: skip
-    _run(library.review, options, seeds, role, library.REVIEW_DIR)
+    _run(review_profile, options, seeds, role, library.REVIEW_DIR)
 
 
 @app.command()

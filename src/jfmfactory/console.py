@@ -10,7 +10,13 @@ from rich.table import Table
 from .app import RoleState
 from .runlog import RoundRecord, RunRecord
 
-STATUS_STYLE = {"passed": "green", "not_passed": "yellow", "failed": "red", "running": "cyan"}
+STATUS_STYLE = {
+    "passed": "green",
+    "not_passed": "yellow",
+    "failed": "red",
+    "interrupted": "red",
+    "running": "cyan",
+}
 
 
 class ConsoleReporter:

@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
+from .errors import BadInput
 from .llm import LLM, Structured, bind_choices
 from .profile import Cited, LevelGuideline, Profile, Skill, SourceRef, Tool, code_placeholder
 from .profile import Distinction as DistinctionDraft
@@ -123,6 +124,11 @@ class Drafter:
         self.specs = {spec.key: spec for spec in section_specs(seeds.manifest.levels)}
         self.system = system_prompt(prompts, seeds)
         self.level_hints = prompts.table("level_hints.toml")
+        missing = [level for level in seeds.manifest.levels if level not in self.level_hints]
+        if missing:
+            raise BadInput(
+                f"{prompts.folder / 'level_hints.toml'}: no hint for level(s) {', '.join(missing)}"
+            )
         self.models: dict[str, type[BaseModel]] = {"draft_overview.j2": OverviewDraft}
         for template, generic in _response_generics().items():
             self.models[template] = bind_choices(generic, seeds.source_ids)

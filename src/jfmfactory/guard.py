@@ -21,7 +21,8 @@ _AI = (
 RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "addressed to the model or the panel",
-        re.compile(rf"^\W*(?:note to |attention,? )?(?:the )?{_AI}\s*[:,—-]", re.I),
+        # A colon, a comma or a spaced dash after the name: "AI-driven products" is no address.
+        re.compile(rf"^\W*(?:note to |attention,? )?(?:the )?{_AI}\s*(?:[:,]|\s[—–-]\s)", re.I),
     ),
     (
         "asks to ignore instructions",
@@ -32,8 +33,8 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "asks for scores",
         re.compile(
-            r"\b(?:give|assign|award|rate|score)\b[^.\n]{0,40}"
-            r"\b(?:dimensions?|scores?|full marks|top marks)\b",
+            r"\b(?:give|assign|award)\b[^.\n]{0,30}\b(?:every|all|each|this|the)\b[^.\n]{0,30}"
+            r"\b(?:dimensions?|scores?|full marks|top marks|fives?)\b",
             re.I,
         ),
     ),

@@ -108,7 +108,7 @@ class LLM:
         endpoint: str,
         *,
         temperature: float = 0.0,
-        max_tokens: int = 700,
+        max_tokens: int,
         reasks: int = 2,
     ) -> None:
         self.client = client

@@ -50,22 +50,37 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+@dataclass(frozen=True)
+class Fault:
+    """A verified issue of a failing dimension, as the redraft of its section is told it."""
+
+    dimension: str
+    text: str
+
+
+#: Sections to redraft, each with the faults that concern it.
+Plan = dict[str, list[Fault]]
+
+
 def revision_plan(
     reviews: list[DimensionReview], scores: dict[str, float], threshold: int, section_keys: list[str]
-) -> dict[str, list[str]]:
+) -> Plan:
     """Sections to redraft, each with the verified issues that concern it.
 
     Only dimensions below the threshold steer revision, and only through verified issues that
     point to a known section; every other section is carried over unchanged.
     """
     failing = {dimension for dimension, score in scores.items() if score < threshold}
-    plan: dict[str, list[str]] = defaultdict(list)
+    plan: Plan = defaultdict(list)
     for review in reviews:
         if review.dimension not in failing:
             continue
         for issue in review.issues:
             if issue.verified and issue.section in section_keys:
-                plan[issue.section].append(f'{review.member}: "{issue.quote}" — {issue.problem}')
+                quote = f'"{issue.quote}" — ' if issue.quote else ""
+                plan[issue.section].append(
+                    Fault(review.dimension, f"{review.member}: {quote}{issue.problem}")
+                )
     return {key: plan[key] for key in section_keys if key in plan}
 
 
@@ -126,7 +141,7 @@ class Loop:
     def execute(self) -> RunRecord:
         """Run until passed, out of rounds or stalled; on a failure keep what was done and re-raise."""
         sections: Sections = {}
-        plan = {key: ["first draft"] for key in self.drafter.section_keys}
+        plan: Plan = {key: [] for key in self.drafter.section_keys}
         stalled = 0
         try:
             for number in range(1, self.settings.max_rounds + 1):
@@ -155,23 +170,27 @@ class Loop:
             self.run.error = str(failure)
             self._finish("error")
             raise
-        except BaseException as stopped:  # Ctrl-C, SIGTERM or a bug: keep what the rounds did
-            self.run.error = f"stopped: {stopped or type(stopped).__name__}"
+        except KeyboardInterrupt as stopped:  # Ctrl-C or SIGTERM: keep what the rounds did
+            self.run.error = f"interrupted: {stopped or 'Ctrl-C'}"
+            self._finish("interrupted")
+            raise
+        except Exception as failure:  # bad input met mid-run, a full disk, a bug: keep the rounds
+            self.run.error = f"{type(failure).__name__}: {failure}"
             self._finish("error")
             raise
 
-    def _round(self, number: int, sections: Sections, plan: dict[str, list[str]]) -> RoundRecord:
+    def _round(self, number: int, sections: Sections, plan: Plan) -> RoundRecord:
         calls: list[CallSummary] = []
         drafted = []
         first = number == 1
-        for key, issues in plan.items():
+        for key, faults in plan.items():
             self.reporter.step(number, f"drafter:{key}")
             data, transcript = self.drafter.draft_section(
-                key, number, current=None if first else sections.get(key), issues=[] if first else issues
+                key, number, current=sections.get(key), issues=[fault.text for fault in faults]
             )
             sections[key] = data
             calls.append(self.store.summarize(transcript))
-            reason = "first draft" if first else ", ".join(sorted({i.split(":")[0] for i in issues}))
+            reason = "first draft" if first else ", ".join(sorted({fault.dimension for fault in faults}))
             drafted.append(Revision(section=key, reason=reason))
         profile = self.drafter.assemble(sections)
         verdict = self.panel.judge(profile, number, lambda call: self.reporter.step(number, call))
@@ -189,8 +208,8 @@ class Loop:
             self.store.write_profile(profile, render_markdown(profile))
             self.run.best_round = self.best.round
         passed = self.best is not None and self.best.key[0] >= self.settings.threshold
-        if reason == "error":
-            self.run.status = "failed"
+        if reason in ("error", "interrupted"):
+            self.run.status = "failed" if reason == "error" else "interrupted"
         else:
             self.run.status = "passed" if passed else "not_passed"
         self.store.write_run(self.run)

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, Literal, TypeVar
 
+import jinja2
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .checks import run_checks
 from .datafile import load_model
 from .errors import BadInput
-from .evidence import section_texts, verify
+from .evidence import section_items, verify
 from .llm import LLM, Structured, bind_choices
 from .profile import GUIDELINE_COLUMNS, Profile
 from .prompts import Prompts
@@ -59,20 +60,24 @@ class IssueDraft(Structured, Generic[K]):
     """A fault: the section it sits in, the exact words objected to, and what is wrong."""
 
     section: K
-    quote: str = Field(min_length=1, max_length=300)
-    problem: str = Field(min_length=1, max_length=300)
+    quote: str = Field(min_length=1, max_length=200)
+    problem: str = Field(min_length=1, max_length=200)
 
 
 class ReviewDraft(Structured, Generic[K]):
     """A reviewer's verdict: faults first, then the rationale, then the score."""
 
-    issues: list[IssueDraft[K]] = Field(max_length=6)
-    rationale: str = Field(min_length=1, max_length=800)
+    issues: list[IssueDraft[K]] = Field(max_length=5)
+    rationale: str = Field(min_length=1, max_length=600)
     score: Literal[1, 2, 3, 4, 5]
 
 
 def load_reviewer(path: Path) -> Reviewer:
     reviewer = load_model(path, Reviewer, "reviewer file")
+    try:
+        jinja2.Environment().parse(reviewer.prompt)
+    except jinja2.TemplateSyntaxError as exc:
+        raise BadInput(f"{path}: prompt: line {exc.lineno}: {exc.message}") from exc
     if reviewer.name != path.stem:
         raise BadInput(f"{path}: name {reviewer.name!r} must match the file name {path.stem!r}")
     return reviewer
@@ -157,7 +162,7 @@ class Panel:
     ) -> Verdict:
         """Every member's verdict; a dimension's score is its reviewer's, capped by its checks."""
         text = profile_text(self.prompts, profile)
-        sections = section_texts(text)
+        sections = section_items(profile)
         verdict = Verdict(reviews=run_checks(profile, self.seeds, self.dimensions), scores={})
         for reviewer in self.reviewers:
             before_call(f"reviewer:{reviewer.name}")
@@ -168,7 +173,7 @@ class Panel:
         return verdict
 
     def review(
-        self, reviewer: Reviewer, text: str, sections: dict[str, str], round_number: int
+        self, reviewer: Reviewer, text: str, sections: dict[str, list[str]], round_number: int
     ) -> tuple[DimensionReview, Transcript]:
         """One reviewer's verdict, every objection checked against the draft.
 

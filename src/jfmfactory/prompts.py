@@ -42,6 +42,8 @@ class Prompts:
             return template.render(**context).strip()
         except jinja2.TemplateNotFound as exc:
             raise BadInput(f"{self.folder / name}: template not found") from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BadInput(f"{self.folder / name}: cannot read template: {exc}") from exc
         except jinja2.TemplateError as exc:
             where = getattr(exc, "lineno", None)
             line = f" line {where}" if where else ""

@@ -32,8 +32,12 @@ class EndpointSettings:
     def resolve(cls, base_url: str | None, model: str | None, env: Mapping[str, str]) -> EndpointSettings:
         url = base_url or env.get("OPENAI_BASE_URL") or None
         if url is not None and urlsplit(url).scheme not in ("http", "https"):
-            raise BadInput(f"--base-url {public_url(url)}: not an http(s) URL")
-        return cls(base_url=url, api_key=env.get("OPENAI_API_KEY") or None, model=model)
+            source = "--base-url" if base_url else "$OPENAI_BASE_URL"
+            raise BadInput(f"{source} {public_url(url)}: not an http(s) URL")
+        settings = cls(base_url=url, api_key=env.get("OPENAI_API_KEY") or None, model=model)
+        if model is None and not settings.embedded:
+            raise BadInput("--model: name the model to ask at the configured endpoint")
+        return settings
 
     @property
     def embedded(self) -> bool:
@@ -55,7 +59,8 @@ class PanelEndpointSettings:
     ) -> PanelEndpointSettings:
         url = base_url or env.get("JFM_PANEL_BASE_URL") or None
         if url is not None and urlsplit(url).scheme not in ("http", "https"):
-            raise BadInput(f"--panel-base-url {public_url(url)}: not an http(s) URL")
+            source = "--panel-base-url" if base_url else "$JFM_PANEL_BASE_URL"
+            raise BadInput(f"{source} {public_url(url)}: not an http(s) URL")
         return cls(url, env.get("JFM_PANEL_API_KEY") or None, model or env.get("JFM_PANEL_MODEL") or None)
 
 
@@ -90,9 +95,7 @@ def connect(settings: EndpointSettings, *, replaying: bool, server_log: Path) ->
 
     A replay starts nothing: the cassette answers every request, so retries are off too.
     """
-    model = settings.model or (embedded.MODEL_NAME if settings.embedded else None)
-    if model is None:
-        raise BadInput("--model: name the model to ask at the configured endpoint")
+    model = settings.model or embedded.MODEL_NAME
     retries = 0 if replaying else 2
     if settings.embedded and not replaying:
         with embedded.embedded_server(server_log) as url:
@@ -111,7 +114,8 @@ def connect_pair(
     """The drafter's connection and the panel's: the same one unless the panel is configured.
 
     A panel model alone asks the drafter's endpoint for another model; a panel URL is an
-    endpoint of its own, with `JFM_PANEL_API_KEY` (else the drafter's key).
+    endpoint of its own, with `JFM_PANEL_API_KEY` and never the drafter's key, which belongs
+    to another host.
     """
     with contextlib.ExitStack() as stack:
         writer = stack.enter_context(connect(drafter, replaying=replaying, server_log=server_log))
@@ -121,7 +125,7 @@ def connect_pair(
         else:
             settings = EndpointSettings(
                 base_url=panel.base_url,
-                api_key=panel.api_key or drafter.api_key,
+                api_key=panel.api_key,
                 model=panel.model or writer.endpoint.model,
             )
             judge = stack.enter_context(connect(settings, replaying=replaying, server_log=server_log))

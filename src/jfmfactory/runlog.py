@@ -10,8 +10,8 @@ from .profile import Score
 
 RUN_SCHEMA_VERSION = 1
 
-RunStatus = Literal["running", "passed", "not_passed", "failed"]
-StopReason = Literal["passed", "round_limit", "plateau", "reviewed", "error"]
+RunStatus = Literal["running", "passed", "not_passed", "failed", "interrupted"]
+StopReason = Literal["passed", "round_limit", "plateau", "reviewed", "error", "interrupted"]
 
 
 class Usage(BaseModel):

@@ -24,6 +24,8 @@ def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp makes the file private; an output should have the mode any new file gets.
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
@@ -32,6 +34,12 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def to_json(model: BaseModel) -> str:
@@ -54,8 +62,18 @@ class RunStore:
             raise BadInput(f"--out {self.folder}: not writable ({exc.strerror})") from exc
 
     def begin(self) -> None:
-        """Start a fresh run: transcripts of an earlier run would be mistaken for this one's."""
-        shutil.rmtree(self.folder / TRANSCRIPTS, ignore_errors=True)
+        """Start a fresh run: an earlier run's profile and transcripts would be taken for this one's.
+
+        Only a folder jfm wrote (one with a run.json) is cleared; anything else is refused.
+        """
+        transcripts = self.folder / TRANSCRIPTS
+        if transcripts.exists() and not (self.folder / RUN_JSON).is_file():
+            raise BadInput(
+                f"{self.folder}: holds a {TRANSCRIPTS}/ folder that jfm did not write; choose another --out"
+            )
+        shutil.rmtree(transcripts, ignore_errors=True)
+        for name in (PROFILE_JSON, PROFILE_MD):
+            (self.folder / name).unlink(missing_ok=True)
 
     def transcript_path(self, transcript: Transcript) -> str:
         """Where a call's transcript goes, relative to the folder."""
