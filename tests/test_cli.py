@@ -252,3 +252,59 @@ def test_review_without_a_drafted_profile_says_what_to_do(
 ) -> None:
     result = jfm(project, monkeypatch, "review", "--role", "product-management")
     assert result.exit_code == 2 and "draft the role first, or pass --profile" in result.stderr
+
+
+def _break_seeds(seeds: Path, how: str) -> None:
+    role = seeds / "product-management"
+    if how == "empty folder":
+        for path in sorted(seeds.rglob("*"), reverse=True):
+            path.unlink() if path.is_file() else path.rmdir()
+    elif how == "empty source":
+        (role / "pm-levels-overview.txt").write_text("")
+    elif how == "binary source":
+        (role / "pm-levels-overview.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    elif how == "non-UTF-8 source":
+        (role / "pm-levels-overview.txt").write_bytes("Produktmanager für Märkte".encode("latin-1"))
+    elif how == "malformed manifest":
+        manifest = role / "manifest.toml"
+        manifest.write_text(manifest.read_text().replace('title = "Product Management"', "title = 7"))
+
+
+@pytest.mark.parametrize(
+    ("how", "names"),
+    [
+        ("empty folder", "roles in"),
+        ("empty source", "pm-levels-overview.txt: source is empty"),
+        ("binary source", "pm-levels-overview.txt: source is binary"),
+        ("non-UTF-8 source", "pm-levels-overview.txt: source is not UTF-8"),
+        ("malformed manifest", "manifest.toml: title: Input should be a valid string"),
+    ],
+)
+def test_bad_seeds_given_with_seeds_exit_2_with_one_line(
+    project: Project, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, how: str, names: str
+) -> None:
+    import shutil
+
+    seeds = tmp_path / "elsewhere"
+    shutil.copytree(project.seeds, seeds)
+    _break_seeds(seeds, how)
+    result = jfm(project, monkeypatch, "draft", "--role", "product-management", "--seeds", str(seeds))
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and names in result.stderr and str(seeds) in result.stderr
+
+
+@pytest.mark.parametrize("role", ["a\\b", "..", "x/../y"])
+def test_a_role_that_could_leave_the_seeds_folder_is_refused(
+    project: Project, monkeypatch: pytest.MonkeyPatch, role: str
+) -> None:
+    result = jfm(project, monkeypatch, "draft", "--role", role)
+    assert result.exit_code == 2 and "use lower-case letters, digits and '-' only" in result.stderr
+
+
+def test_an_out_dir_that_cannot_be_written_exits_2(
+    project: Project, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = jfm(project, monkeypatch, "draft", "--role", "product-management", "--out", str(blocker / "out"))
+    assert result.exit_code == 2 and f"--out {blocker}/out: not writable" in result.stderr

@@ -64,3 +64,72 @@ def test_a_real_embedded_run_records_and_replays_byte_for_byte(tmp_path: Path) -
     replay = _jfm(*args, "--replay", str(cassette), "--out", str(tmp_path / "replayed"), cwd=project)
     assert replay.returncode == live.returncode, replay.stderr
     assert (tmp_path / "replayed" / "profile.json").read_bytes() == (out / "profile.json").read_bytes()
+
+
+def _servers_on(port: int) -> list[int]:
+    """Pids of live processes serving on `port` (by their command line)."""
+    pids = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"llama_cpp.server" in args and str(port).encode() in args:
+            pids.append(int(cmdline.parent.name))
+    return pids
+
+
+@pytest.mark.live
+def test_ctrl_c_mid_round_leaves_no_server_and_resume_redoes_no_round(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    project = tmp_path / "project"
+    for folder in ("seeds", "prompts", "panel"):
+        shutil.copytree(REPO / folder, project / folder)
+    env = {k: v for k, v in os.environ.items() if k not in ENDPOINT_VARIABLES}
+    jfm = str(Path(sys.executable).with_name("jfm"))
+    process = subprocess.Popen(
+        [jfm, "draft", "--role", "product-management", "--max-rounds", "2"],
+        cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stderr is not None
+    for line in process.stderr:
+        if line.startswith("round 2 "):
+            break
+    else:
+        pytest.fail(f"the run ended before round 2 (exit {process.wait()})")
+    out = project / "out" / "product-management"
+    port = int(json.loads((out / "run.json").read_text())["drafter"]["base_url"].split(":")[2].split("/")[0])
+    assert _servers_on(port), "the embedded server should be running mid-round"
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) == 130
+    deadline = time.monotonic() + 15
+    while _servers_on(port) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _servers_on(port) == []
+    stopped = json.loads((out / "run.json").read_text())
+    assert stopped["status"] == "interrupted" and len(stopped["rounds"]) == 1
+    round_1 = {p.name: p.read_bytes() for p in (out / "transcripts" / "round-1").iterdir()}
+
+    resumed = _jfm("draft", "--role", "product-management", "--resume", cwd=project)
+
+    run = json.loads((out / "run.json").read_text())
+    assert resumed.returncode == {"passed": 0, "not_passed": 3}[run["status"]], resumed.stderr
+    assert [r["round"] for r in run["rounds"]][:2] == [1, 2] and len(run["resumed_at"]) == 1
+    assert {p.name: p.read_bytes() for p in (out / "transcripts" / "round-1").iterdir()} == round_1
+    assert "round 1 " not in resumed.stderr
+
+
+def test_a_server_that_cannot_start_is_one_error_naming_its_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jfmfactory import embedded
+    from jfmfactory.errors import EmbeddedServerError
+
+    broken = tmp_path / "not-a-model.gguf"
+    broken.write_bytes(b"this is not a GGUF file")
+    monkeypatch.setattr(embedded, "model_file", lambda: broken)
+    log = tmp_path / "server.log"
+    with pytest.raises(EmbeddedServerError, match=f"exited with .*log {log}"), embedded_server(log):
+        pass

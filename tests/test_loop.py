@@ -208,3 +208,59 @@ def test_two_rounds_without_a_higher_min_score_stop_on_a_plateau(
 
     assert run.stop_reason == "plateau" and run.status == "not_passed"
     assert [r.min_score for r in run.rounds] == [3, 3, 3] and run.best_round == 1
+
+
+def test_resume_goes_on_after_the_last_completed_round_without_redoing_it(
+    project: Project, script: Script, endpoint_env: dict[str, str]
+) -> None:
+    from scripted_server import Reply
+
+    script.verdicts["Clarity"] = [(3, [P3_ISSUE]), (3, [P3_ISSUE]), (5, [])]
+    broken = {"on": True}
+
+    def fail_in_round_two(request):
+        if broken["on"] and "Faults to fix" in request["messages"][-1]["content"]:
+            return Reply(status=400, body={"error": {"message": "gone"}})
+        return script(request)
+
+    with ScriptedServer(fail_in_round_two).running() as server:
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k"}
+        options = DraftOptions(role="product-management", model="m", max_rounds=3)
+        with pytest.raises(CallFailed):
+            draft(project, options, env)
+        out = project.out_dir("product-management", None)
+        assert json.loads((out / "run.json").read_text())["status"] == "failed"
+        first_round_requests = len(server.requests)
+
+        broken["on"] = False
+        run = draft(project, DraftOptions(role="product-management", model="m", resume=True), env)
+
+    assert run.status == "passed" and [r.round for r in run.rounds] == [1, 2, 3]
+    assert len(run.resumed_at) == 1 and run.error is None
+    resumed = server.requests[first_round_requests:]
+    assert not any(
+        r["tool_choice"]["function"]["name"] == "OverviewDraft" for r in resumed
+    )  # round 1 not redone
+    assert (out / "transcripts" / "round-1").is_dir() and (out / "drafts" / "round-3.json").is_file()
+
+
+def test_resume_refuses_changed_inputs_and_returns_a_finished_run(
+    project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    finished = draft(project, DraftOptions(role="product-management", model="m"), endpoint_env)
+    again = draft(project, DraftOptions(role="product-management", model="m", resume=True), endpoint_env)
+    assert again == finished and len(scripted.requests) == 20
+
+    run_json = project.out_dir("product-management", None) / "run.json"
+    data = json.loads(run_json.read_text())
+    data["status"] = "interrupted"
+    run_json.write_text(json.dumps(data))
+    template = project.prompts / "draft_tools.j2"
+    template.write_text(template.read_text() + "\nBe brief.")
+    with pytest.raises(BadInput, match="--resume: the sources, prompts, panel or models changed"):
+        draft(project, DraftOptions(role="product-management", model="m", resume=True), endpoint_env)
+
+
+def test_resume_without_a_run_is_refused(project: Project, endpoint_env: dict[str, str]) -> None:
+    with pytest.raises(BadInput, match="--resume: no run to resume in"):
+        draft(project, DraftOptions(role="product-management", model="m", resume=True), endpoint_env)

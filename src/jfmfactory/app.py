@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import __version__
 from .cassette import check_replay, recording, replaying
-from .drafter import Drafter, system_prompt
+from .drafter import Drafter
 from .errors import BadInput
 from .guard import screen
 from .llm import LLM
 from .loop import Loop, LoopSettings, Reporter, now
 from .panel import Panel, PanelSettings, Reviewer, load_panel
+from .passages import SourceView
 from .project import Project
 from .prompts import Prompts
-from .provider import EndpointSettings, PanelEndpointSettings, connect_pair
+from .provider import REQUEST_TIMEOUT_S, EndpointSettings, PanelEndpointSettings, connect_pair
 from .runlog import RunRecord
 from .seeds import RoleSeeds, list_roles, load_role
 from .store import RunStore
@@ -28,6 +30,10 @@ MAX_SAMPLES = 10
 # Room for the longest answer each response model allows, so that no valid answer is cut off.
 DRAFT_MAX_TOKENS = 700
 REVIEW_MAX_TOKENS = 1000
+# What the sources may take of a prompt: the embedded model's 8192-token context less the
+# framing, the task, the draft a reviewer reads and the longest answer.
+SOURCE_BUDGET_TOKENS = 3500
+MIN_SOURCE_BUDGET = 200
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,9 @@ class DraftOptions:
     panel_model: str | None = None
     panel_base_url: str | None = None
     profile: Path | None = None
+    timeout_s: float = REQUEST_TIMEOUT_S
+    resume: bool = False
+    source_budget: int = SOURCE_BUDGET_TOKENS
 
 
 def check_options(options: DraftOptions) -> None:
@@ -55,12 +64,20 @@ def check_options(options: DraftOptions) -> None:
         raise BadInput(f"--max-rounds {options.max_rounds}: must be at least 1")
     if not 1 <= options.samples <= MAX_SAMPLES:
         raise BadInput(f"--samples {options.samples}: must be 1 to {MAX_SAMPLES}")
+    if options.resume and (options.record or options.replay):
+        raise BadInput("--resume: cannot be combined with --record or --replay")
     if options.record and options.replay:
         raise BadInput("--record and --replay: use one or the other")
     if options.record and options.record.is_dir():
         raise BadInput(f"--record {options.record}: is a folder; name a cassette file")
     if options.replay:
         check_replay(options.replay)
+    if options.source_budget < MIN_SOURCE_BUDGET:
+        raise BadInput(
+            f"--source-budget {options.source_budget}: must be at least {MIN_SOURCE_BUDGET} tokens"
+        )
+    if options.timeout_s <= 0:
+        raise BadInput(f"--timeout {options.timeout_s:g}: must be more than 0 seconds")
 
 
 @contextlib.contextmanager
@@ -81,6 +98,7 @@ class Session:
 
     seeds: RoleSeeds
     prompts: Prompts
+    view: SourceView
     writer: LLM
     judge: LLM
     run: RunRecord
@@ -90,7 +108,7 @@ class Session:
             self.judge,
             self.prompts,
             reviewers,
-            system_prompt(self.prompts, self.seeds),
+            self.view,
             self.seeds,
             sections,
             PanelSettings(threshold=options.threshold, samples=options.samples),
@@ -108,7 +126,8 @@ def session(
     """Read and check every input, open the endpoints (and the cassette), and start the record."""
     seeds, withheld = screen(load_role(project.seeds, options.role))
     prompts = Prompts(project.prompts)
-    settings = EndpointSettings.resolve(options.base_url, options.model, env)
+    view = SourceView(prompts, seeds.sources, options.source_budget)
+    settings = EndpointSettings.resolve(options.base_url, options.model, env, options.timeout_s)
     panel_endpoint = PanelEndpointSettings.resolve(options.panel_base_url, options.panel_model, env)
     store.prepare()
     # The cassette opens after the embedded server answers, so it holds model calls only.
@@ -127,11 +146,14 @@ def session(
             dimensions=[reviewer.name for reviewer in reviewers],
             withheld=withheld,
             samples=options.samples,
+            inputs_sha256=inputs_digest(project, seeds, [writer.endpoint.model, judge.endpoint.model]),
+            source_selection=view.note,
             started_at=now(),
         )
         yield Session(
             seeds=seeds,
             prompts=prompts,
+            view=view,
             writer=LLM(
                 writer.client, writer.endpoint.model, writer.endpoint.base_url, max_tokens=DRAFT_MAX_TOKENS
             ),
@@ -142,19 +164,62 @@ def session(
         )
 
 
+def inputs_digest(project: Project, seeds: RoleSeeds, models: list[str]) -> str:
+    """A digest of everything a run's answers depend on but the endpoint's behaviour."""
+    digest = hashlib.sha256()
+    for source in seeds.sources:
+        digest.update(f"source {source.id}\n{source.text}\n".encode())
+    for folder in (project.prompts, project.panel):
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            digest.update(f"file {path.relative_to(project.root)}\n".encode() + path.read_bytes())
+    digest.update(f"models {models}".encode())
+    return digest.hexdigest()
+
+
 def draft(
     project: Project, options: DraftOptions, env: Mapping[str, str], reporter: Reporter | None = None
 ) -> RunRecord:
-    """Draft, review and revise one role's profile; write every output; return the run record."""
+    """Draft, review and revise one role's profile; write every output; return the run record.
+
+    With `resume`, an interrupted or failed run goes on after its last completed round, with
+    the settings it began with; a finished one is returned as it is.
+    """
     check_options(options)
     reviewers = load_panel(project.panel)
     store = RunStore(project.out_dir(options.role, options.out))
+    previous = store.read_run() if options.resume else None
+    if options.resume and previous is None:
+        raise BadInput(f"--resume: no run to resume in {store.folder}")
+    if previous is not None and previous.status in ("passed", "not_passed"):
+        return previous
+    if previous is not None:
+        options = replace(
+            options, threshold=previous.threshold, max_rounds=previous.max_rounds, samples=previous.samples
+        )
     with session(project, options, env, store, reviewers) as work:
-        drafter = Drafter(work.writer, work.prompts, work.seeds)
+        drafter = Drafter(work.writer, work.prompts, work.seeds, work.view)
         panel = work.panel(reviewers, drafter.section_keys, options)
-        store.begin()
+        run = work.run
+        if previous is not None:
+            if previous.inputs_sha256 != run.inputs_sha256:
+                raise BadInput(
+                    "--resume: the sources, prompts, panel or models changed since the run began; "
+                    "start a new run"
+                )
+            run = previous.model_copy(
+                update={
+                    "status": "running",
+                    "stop_reason": None,
+                    "error": None,
+                    "finished_at": None,
+                    "drafter": run.drafter,
+                    "panel": run.panel,
+                    "resumed_at": [*previous.resumed_at, now()],
+                }
+            )
+        store.begin(kept_rounds=len(run.rounds))
         limits = LoopSettings(threshold=options.threshold, max_rounds=options.max_rounds)
-        return Loop(drafter, panel, store, limits, work.run, reporter).execute()
+        return Loop(drafter, panel, store, limits, run, reporter).execute()
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,16 @@ SamplesOption = Annotated[
         "--samples", help="Ask each reviewer N times (temperature > 0); the pass rule uses the mean."
     ),
 ]
+TimeoutOption = Annotated[
+    float, typer.Option("--timeout", help="Seconds to wait for one model answer before retrying.")
+]
+SourceBudgetOption = Annotated[
+    int,
+    typer.Option(
+        "--source-budget",
+        help="Tokens of source text a prompt may hold; beyond it, calls read selected passages.",
+    ),
+]
 RecordOption = Annotated[
     Path | None, typer.Option("--record", help="Write every HTTP exchange to this cassette.")
 ]
@@ -135,6 +145,14 @@ def draft(
     panel_model: PanelModelOption = None,
     panel_base_url: PanelUrlOption = None,
     samples: SamplesOption = 1,
+    timeout: TimeoutOption = 300.0,
+    source_budget: SourceBudgetOption = library.SOURCE_BUDGET_TOKENS,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume", help="Go on with an interrupted or failed run after its last completed round."
+        ),
+    ] = False,
     record: RecordOption = None,
     replay: ReplayOption = None,
     seeds: SeedsOption = None,
@@ -147,6 +165,7 @@ def draft(
     options = library.DraftOptions(
         role=role, out=out_dir, max_rounds=max_rounds, threshold=threshold, model=model, base_url=base_url,
         panel_model=panel_model, panel_base_url=panel_base_url, samples=samples, record=record, replay=replay,
+        timeout_s=timeout, source_budget=source_budget, resume=resume,
     )  # fmt: skip
     _run(library.draft, options, seeds, role)
 
@@ -167,6 +186,8 @@ def review(
     panel_model: PanelModelOption = None,
     panel_base_url: PanelUrlOption = None,
     samples: SamplesOption = 1,
+    timeout: TimeoutOption = 300.0,
+    source_budget: SourceBudgetOption = library.SOURCE_BUDGET_TOKENS,
     record: RecordOption = None,
     replay: ReplayOption = None,
     seeds: SeedsOption = None,
@@ -178,6 +199,7 @@ def review(
     options = library.DraftOptions(
         role=role, out=out_dir, threshold=threshold, model=model, base_url=base_url, profile=profile,
         panel_model=panel_model, panel_base_url=panel_base_url, samples=samples, record=record, replay=replay,
+        timeout_s=timeout, source_budget=source_budget,
     )  # fmt: skip
     _run(review_profile, options, seeds, role, library.REVIEW_DIR)
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from .errors import BadInput
 from .llm import LLM, Structured, bind_choices
+from .passages import SourceView
 from .profile import Cited, LevelGuideline, Profile, Skill, SourceRef, Tool, code_placeholder
 from .profile import Distinction as DistinctionDraft
 from .prompts import Prompts
@@ -117,12 +118,12 @@ def _response_generics() -> dict[str, type[BaseModel]]:
 class Drafter:
     """Drafts and redrafts the sections of one role's profile."""
 
-    def __init__(self, llm: LLM, prompts: Prompts, seeds: RoleSeeds) -> None:
+    def __init__(self, llm: LLM, prompts: Prompts, seeds: RoleSeeds, view: SourceView) -> None:
         self.llm = llm
         self.prompts = prompts
         self.seeds = seeds
         self.specs = {spec.key: spec for spec in section_specs(seeds.manifest.levels)}
-        self.system = system_prompt(prompts, seeds)
+        self.view = view
         self.level_hints = prompts.table("level_hints.toml")
         missing = [level for level in seeds.manifest.levels if level not in self.level_hints]
         if missing:
@@ -157,10 +158,13 @@ class Drafter:
             current=json.dumps(current, indent=1, ensure_ascii=False) if current else None,
             issues=list(issues),
         )
-        messages = [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
+        hint = self.level_hints.get(spec.level, "") if spec.level else ""
+        system, passages = self.view.system_for(f"{manifest.title} {key.replace('.', ' ')} {hint}")
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         result, transcript = self.llm.ask(
             f"drafter:{key}", round_number, self.models[spec.template], messages
         )
+        transcript.passages = passages
         return result.model_dump(mode="json"), transcript
 
     def assemble(self, sections: Sections) -> Profile:
@@ -177,11 +181,6 @@ class Drafter:
             )
             for s in self.seeds.sources
         ]
-
-
-def system_prompt(prompts: Prompts, seeds: RoleSeeds) -> str:
-    """The system message every call of a run shares: framing plus the delimited sources."""
-    return prompts.render("system.j2", sources=seeds.sources)
 
 
 def assemble(seeds: RoleSeeds, sections: Sections) -> Profile:

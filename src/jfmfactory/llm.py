@@ -173,6 +173,8 @@ def describe_failure(exc: BaseException) -> str:
         return f"cannot connect ({_one_line(exc.__cause__ or exc)})"
     if isinstance(exc, IncompleteOutputException):
         return "the answer was cut off by the token limit (finish_reason length)"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"the response is not JSON ({_one_line(exc)})"
     if reasks is not None:
         reason = first_error(exc) if isinstance(exc, ValidationError) else _one_line(exc)
         return f"no valid answer after {reasks} attempt(s): {reason}"

@@ -15,7 +15,7 @@ from .llm import CallFailed
 from .panel import Panel, Verdict
 from .profile import Profile, Provenance
 from .render import render_markdown
-from .runlog import CallSummary, DimensionReview, Revision, RoundRecord, RunRecord, Usage
+from .runlog import CallSummary, DimensionReview, Revision, RoundRecord, RunRecord, StopReason, Usage
 from .store import RunStore
 
 #: Consecutive rounds that fail to raise the best min score before the loop gives up.
@@ -137,34 +137,57 @@ class Loop:
         self.run = run
         self.reporter = reporter or QuietReporter()
         self.best: Best | None = None
+        self.stalled = 0
+
+    def _settle(self, record: RoundRecord, sections: Sections) -> StopReason | None:
+        """Take a completed round into account: the best so far, the plateau count, whether to stop."""
+        key = (record.min_score, record.mean_score)
+        raised = self.best is None or record.min_score > self.best.key[0]
+        if self.best is None or key > self.best.key:
+            self.best = Best(key, record.round, dict(sections), record.scores)
+        self.stalled = 0 if raised else self.stalled + 1
+        if record.passed:
+            return "passed"
+        if self.stalled >= PLATEAU_ROUNDS:
+            return "plateau"
+        if record.round >= self.settings.max_rounds:
+            return "round_limit"
+        return None
+
+    def _resume(self) -> tuple[Sections, Plan, StopReason | None]:
+        """The state after the run's completed rounds (none for a new run), from what they wrote."""
+        sections: Sections = {}
+        stop: StopReason | None = None
+        for record in self.run.rounds:
+            sections = self.store.read_sections(record.round)
+            stop = self._settle(record, sections)
+        if not self.run.rounds:
+            return sections, {key: [] for key in self.drafter.section_keys}, None
+        last = self.run.rounds[-1]
+        plan = revision_plan(last.reviews, last.scores, self.settings.threshold, self.drafter.section_keys)
+        return sections, plan, stop
 
     def execute(self) -> RunRecord:
-        """Run until passed, out of rounds or stalled; on a failure keep what was done and re-raise."""
-        sections: Sections = {}
-        plan: Plan = {key: [] for key in self.drafter.section_keys}
-        stalled = 0
+        """Run until passed, out of rounds or stalled; on a failure keep what was done and re-raise.
+
+        A run that already has rounds (one resumed) goes on after its last completed round.
+        """
         try:
-            for number in range(1, self.settings.max_rounds + 1):
+            sections, plan, stop = self._resume()
+            number = len(self.run.rounds)
+            while stop is None:
+                number += 1
                 record = self._round(number, sections, plan)
+                self.store.write_sections(number, sections)
                 self.run.rounds.append(record)
                 self._account(record)
-                key = (record.min_score, record.mean_score)
-                if self.best is None or key > self.best.key:
-                    raised = self.best is None or record.min_score > self.best.key[0]
-                    self.best = Best(key, number, dict(sections), record.scores)
-                else:
-                    raised = False
-                stalled = 0 if raised else stalled + 1
+                stop = self._settle(record, sections)
                 self.store.write_run(self.run)
                 self.reporter.round_done(record, self.settings.threshold)
-                if record.passed:
-                    return self._finish("passed")
-                if stalled >= PLATEAU_ROUNDS:
-                    return self._finish("plateau")
                 plan = revision_plan(
                     record.reviews, record.scores, self.settings.threshold, self.drafter.section_keys
                 )
-            return self._finish("round_limit")
+            return self._finish(stop)
         except CallFailed as failure:
             self.store.write_transcript(failure.transcript)
             self.run.error = str(failure)
@@ -200,8 +223,8 @@ class Loop:
         self.run.usage = self.run.usage + record.usage
         self.run.latency_s = round(self.run.latency_s + record.latency_s, 3)
 
-    def _finish(self, reason: str) -> RunRecord:
-        self.run.stop_reason = reason  # type: ignore[assignment]
+    def _finish(self, reason: StopReason) -> RunRecord:
+        self.run.stop_reason = reason
         self.run.finished_at = now()
         if self.best is not None:
             profile = self.best_profile(self.best)

@@ -21,6 +21,7 @@ from .datafile import load_model
 from .errors import BadInput
 from .evidence import section_items, verify
 from .llm import LLM, Structured, bind_choices
+from .passages import SourceView
 from .profile import GUIDELINE_COLUMNS, Profile
 from .prompts import Prompts
 from .runlog import DimensionReview, ReviewIssue, Transcript
@@ -139,7 +140,7 @@ class Panel:
         llm: LLM,
         prompts: Prompts,
         reviewers: list[Reviewer],
-        system: str,
+        view: SourceView,
         seeds: RoleSeeds,
         sections: list[str],
         settings: PanelSettings,
@@ -147,7 +148,7 @@ class Panel:
         self.llm = llm
         self.prompts = prompts
         self.reviewers = reviewers
-        self.system = system
+        self.view = view
         self.seeds = seeds
         self.sections = sections
         self.settings = settings
@@ -163,17 +164,20 @@ class Panel:
         """Every member's verdict; a dimension's score is its reviewer's, capped by its checks."""
         text = profile_text(self.prompts, profile)
         sections = section_items(profile)
+        # Every reviewer of a round reads the same sources: the passages the draft is about.
+        system, passages = self.view.system_for(text)
         verdict = Verdict(reviews=run_checks(profile, self.seeds, self.dimensions), scores={})
         for reviewer in self.reviewers:
             before_call(f"reviewer:{reviewer.name}")
-            review, transcript = self.review(reviewer, text, sections, round_number)
+            review, transcript = self.review(reviewer, system, text, sections, round_number)
+            transcript.passages = passages
             verdict.reviews.append(review)
             verdict.transcripts.append(transcript)
         verdict.scores = dimension_scores(verdict.reviews, self.dimensions)
         return verdict
 
     def review(
-        self, reviewer: Reviewer, text: str, sections: dict[str, list[str]], round_number: int
+        self, reviewer: Reviewer, system: str, text: str, sections: dict[str, list[str]], round_number: int
     ) -> tuple[DimensionReview, Transcript]:
         """One reviewer's verdict, every objection checked against the draft.
 
@@ -188,7 +192,7 @@ class Panel:
             sections=self.sections,
             profile_text=text,
         )
-        messages = [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         call = f"reviewer:{reviewer.name}"
         samples = self.settings.samples
         temperature = None if samples == 1 else self.settings.sample_temperature

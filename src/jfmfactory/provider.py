@@ -27,14 +27,21 @@ class EndpointSettings:
     base_url: str | None
     api_key: str | None
     model: str | None
+    timeout_s: float = REQUEST_TIMEOUT_S
 
     @classmethod
-    def resolve(cls, base_url: str | None, model: str | None, env: Mapping[str, str]) -> EndpointSettings:
+    def resolve(
+        cls,
+        base_url: str | None,
+        model: str | None,
+        env: Mapping[str, str],
+        timeout_s: float = REQUEST_TIMEOUT_S,
+    ) -> EndpointSettings:
         url = base_url or env.get("OPENAI_BASE_URL") or None
         if url is not None and urlsplit(url).scheme not in ("http", "https"):
             source = "--base-url" if base_url else "$OPENAI_BASE_URL"
             raise BadInput(f"{source} {public_url(url)}: not an http(s) URL")
-        settings = cls(base_url=url, api_key=env.get("OPENAI_API_KEY") or None, model=model)
+        settings = cls(url, env.get("OPENAI_API_KEY") or None, model, timeout_s)
         if model is None and not settings.embedded:
             raise BadInput("--model: name the model to ask at the configured endpoint")
         return settings
@@ -81,12 +88,10 @@ def public_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
 
 
-def _client(base_url: str, api_key: str | None, retries: int) -> openai.OpenAI:
+def _client(base_url: str, api_key: str | None, retries: int, timeout_s: float) -> openai.OpenAI:
     # Transient HTTP failures are retried here (with backoff, honouring Retry-After) and only
     # here; instructor's own retries are kept for re-asking after invalid output.
-    return openai.OpenAI(
-        base_url=base_url, api_key=api_key or "none", max_retries=retries, timeout=REQUEST_TIMEOUT_S
-    )
+    return openai.OpenAI(base_url=base_url, api_key=api_key or "none", max_retries=retries, timeout=timeout_s)
 
 
 @contextlib.contextmanager
@@ -100,11 +105,11 @@ def connect(settings: EndpointSettings, *, replaying: bool, server_log: Path) ->
     if settings.embedded and not replaying:
         with embedded.embedded_server(server_log) as url:
             endpoint = Endpoint(model=model, base_url=url, embedded=True)
-            yield Connection(_client(url, None, retries), endpoint)
+            yield Connection(_client(url, None, retries, settings.timeout_s), endpoint)
         return
     url = settings.base_url or (REPLAY_URL if settings.embedded else OPENAI_DEFAULT_URL)
     endpoint = Endpoint(model=model, base_url=public_url(url), embedded=settings.embedded)
-    yield Connection(_client(url, settings.api_key, retries), endpoint)
+    yield Connection(_client(url, settings.api_key, retries, settings.timeout_s), endpoint)
 
 
 @contextlib.contextmanager
@@ -127,6 +132,7 @@ def connect_pair(
                 base_url=panel.base_url,
                 api_key=panel.api_key,
                 model=panel.model or writer.endpoint.model,
+                timeout_s=drafter.timeout_s,
             )
             judge = stack.enter_context(connect(settings, replaying=replaying, server_log=server_log))
         yield writer, judge

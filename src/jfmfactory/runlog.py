@@ -47,6 +47,9 @@ class Transcript(BaseModel):
     model: str = Field(description="Model asked.")
     attempts: list[Attempt] = Field(default_factory=list, description="Every attempt in order.")
     result: dict | None = Field(default=None, description="The validated structured output.")
+    passages: list[str] | None = Field(
+        default=None, description="Passages of the sources the call read, when they did not all fit (S1#3 …)."
+    )
 
 
 class CallSummary(BaseModel):
@@ -159,6 +162,14 @@ class RunRecord(BaseModel):
         default_factory=list, description="Source passages that spoke to the model; no prompt received them."
     )
     samples: int = Field(default=1, description="Times each reviewer was asked per round.")
+    inputs_sha256: str = Field(
+        default="",
+        description="Digest of the sources read, prompts/, panel/ and the models: what a resume must match.",
+    )
+    resumed_at: list[str] = Field(default_factory=list, description="UTC times the run was resumed.")
+    source_selection: str | None = Field(
+        default=None, description="Set when the sources exceeded the budget and calls read selected passages."
+    )
     rounds: list[RoundRecord] = Field(default_factory=list, description="Every completed round.")
     best_round: int | None = Field(default=None, description="Round whose draft was kept.")
     usage: Usage = Field(default_factory=Usage, description="Tokens over the whole run.")

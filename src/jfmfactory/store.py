@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -17,6 +19,8 @@ PROFILE_JSON = "profile.json"
 PROFILE_MD = "profile.md"
 RUN_JSON = "run.json"
 TRANSCRIPTS = "transcripts"
+DRAFTS = "drafts"
+DRAFTS = "drafts"
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -61,19 +65,35 @@ class RunStore:
         except OSError as exc:
             raise BadInput(f"--out {self.folder}: not writable ({exc.strerror})") from exc
 
-    def begin(self) -> None:
-        """Start a fresh run: an earlier run's profile and transcripts would be taken for this one's.
+    def begin(self, kept_rounds: int = 0) -> None:
+        """Clear what an earlier run left, so that none of it is taken for this run's.
 
-        Only a folder jfm wrote (one with a run.json) is cleared; anything else is refused.
+        A resumed run keeps its first `kept_rounds` rounds. Only a folder jfm wrote (one with a
+        run.json) is cleared; anything else is refused.
         """
-        transcripts = self.folder / TRANSCRIPTS
-        if transcripts.exists() and not (self.folder / RUN_JSON).is_file():
-            raise BadInput(
-                f"{self.folder}: holds a {TRANSCRIPTS}/ folder that jfm did not write; choose another --out"
-            )
-        shutil.rmtree(transcripts, ignore_errors=True)
-        for name in (PROFILE_JSON, PROFILE_MD):
-            (self.folder / name).unlink(missing_ok=True)
+        for name in (TRANSCRIPTS, DRAFTS):
+            if (self.folder / name).exists() and not (self.folder / RUN_JSON).is_file():
+                raise BadInput(
+                    f"{self.folder}: holds a {name}/ folder that jfm did not write; choose another --out"
+                )
+        for pattern in (f"{TRANSCRIPTS}/round-*", f"{DRAFTS}/round-*.json"):
+            for path in self.folder.glob(pattern):
+                if int(path.name.removeprefix("round-").removesuffix(".json")) > kept_rounds:
+                    shutil.rmtree(path) if path.is_dir() else path.unlink()
+        if not kept_rounds:
+            for name in (PROFILE_JSON, PROFILE_MD):
+                (self.folder / name).unlink(missing_ok=True)
+
+    def write_sections(self, number: int, sections: dict[str, Any]) -> None:
+        """Every section as a round left it: what a resumed run starts from."""
+        write_atomic(self.folder / DRAFTS / f"round-{number}.json", json.dumps(sections, indent=1) + "\n")
+
+    def read_sections(self, number: int) -> dict[str, Any]:
+        path = self.folder / DRAFTS / f"round-{number}.json"
+        try:
+            return dict(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as exc:
+            raise BadInput(f"{path}: cannot resume from it: {exc}") from exc
 
     def transcript_path(self, transcript: Transcript) -> str:
         """Where a call's transcript goes, relative to the folder."""

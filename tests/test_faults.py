@@ -1,0 +1,172 @@
+"""What the endpoint can do to a run, each against the scripted loopback server.
+
+Transient failures (429, 5xx, timeouts, refused connections) are retried by the openai client
+with bounded exponential backoff, honouring Retry-After; instructor retries only invalid output.
+What still fails ends the run with exit 1 and one line naming the endpoint, the call and the
+cause, every completed round kept on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import Script, draft_answer, level_of
+from jfmfactory.cli import app
+from jfmfactory.project import Project
+from scripted_server import Reply, ScriptedServer
+
+runner = CliRunner()
+P3_ISSUE = {
+    "section": "responsibilities.P3",
+    "quote": "Collaborates with cross-functional partners",
+    "problem": "No source says this.",
+}
+
+
+def fail_first(
+    times: int, reply: Reply, then: Callable[[dict[str, Any]], Any]
+) -> Callable[[dict[str, Any]], Any]:
+    """Answer `reply` to the first `times` requests, then as `then` does."""
+    count = {"n": 0}
+
+    def responder(request: dict[str, Any]) -> Any:
+        count["n"] += 1
+        return reply if count["n"] <= times else then(request)
+
+    return responder
+
+
+def draft_cli(project: Project, monkeypatch: pytest.MonkeyPatch, server: ScriptedServer, *args: str):
+    monkeypatch.chdir(project.root)
+    env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k"}
+    argv = ["draft", "--role", "product-management", "--model", "m", *args]
+    return runner.invoke(app, argv, env=env, catch_exceptions=False)
+
+
+def error_line(result) -> str:
+    lines = [line for line in result.stderr.splitlines() if line.startswith("jfm: error: ")]
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503])
+def test_a_transient_status_is_retried_and_the_run_goes_on(
+    project: Project, monkeypatch: pytest.MonkeyPatch, script: Script, status: int
+) -> None:
+    reply = Reply(status=status, body={"error": {"message": "busy"}}, headers={"Retry-After": "0"})
+    with ScriptedServer(fail_first(2, reply, script)).running() as server:
+        result = draft_cli(project, monkeypatch, server, "--max-rounds", "1")
+    assert result.exit_code == 0, result.stderr
+    assert len(server.requests) == 2 + 20
+
+
+def test_retry_after_is_honoured(project: Project, monkeypatch: pytest.MonkeyPatch, script: Script) -> None:
+    reply = Reply(status=429, body={"error": {"message": "slow down"}}, headers={"Retry-After": "2"})
+    with ScriptedServer(fail_first(1, reply, script)).running() as server:
+        started = time.monotonic()
+        result = draft_cli(project, monkeypatch, server, "--max-rounds", "1")
+        waited = time.monotonic() - started
+    assert result.exit_code == 0 and waited >= 2
+
+
+@pytest.mark.parametrize(
+    ("reply", "cause"),
+    [
+        (
+            Reply(status=503, body={"error": {"message": "overloaded"}}, headers={"Retry-After": "0"}),
+            "HTTP 503",
+        ),
+        (Reply(status=200, body="<html>maintenance</html>"), "the response is not JSON"),
+    ],
+)
+def test_a_failure_that_persists_ends_the_run_with_exit_1_and_keeps_the_completed_rounds(
+    project: Project, monkeypatch: pytest.MonkeyPatch, script: Script, reply: Reply, cause: str
+) -> None:
+    script.verdicts["Clarity"] = [(3, [P3_ISSUE]), (5, [])]
+
+    def round_two_fails(request: dict[str, Any]) -> Any:
+        if "Faults to fix" in request["messages"][-1]["content"]:
+            return reply
+        return script(request)
+
+    with ScriptedServer(round_two_fails).running() as server:
+        result = draft_cli(project, monkeypatch, server)
+    assert result.exit_code == 1
+    line = error_line(result)
+    assert line.startswith(
+        f"jfm: error: {server.base_url}: drafter:responsibilities.P3 (model m) failed: {cause}"
+    )
+    out = project.root / "out" / "product-management"
+    run = json.loads((out / "run.json").read_text())
+    assert run["status"] == "failed" and len(run["rounds"]) == 1 and cause in run["error"]
+    assert json.loads((out / "profile.json").read_text())["provenance"]["round"] == 1
+    assert (out / "transcripts" / "round-2" / "drafter-responsibilities.P3.json").is_file()
+
+
+def test_a_read_timeout_is_retried_then_named(
+    project: Project, monkeypatch: pytest.MonkeyPatch, script: Script
+) -> None:
+    slow = Reply(delay_s=3, body={})
+    with ScriptedServer(fail_first(99, slow, script)).running() as server:
+        result = draft_cli(project, monkeypatch, server, "--timeout", "0.5")
+    assert result.exit_code == 1
+    assert error_line(result).endswith("drafter:overview (model m) failed: timed out")
+    assert len(server.requests) == 3  # the first try and two retries
+
+
+def test_an_answer_cut_off_by_the_token_limit_is_named(
+    project: Project, monkeypatch: pytest.MonkeyPatch, script: Script
+) -> None:
+    def cut_off(request: dict[str, Any]) -> Reply:
+        arguments = json.dumps(draft_answer("ResponsibilitiesDraft", level_of(request)))[:40]
+        message = {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "c",
+                    "type": "function",
+                    "function": {"name": "ResponsibilitiesDraft", "arguments": arguments},
+                }
+            ],
+        }
+        usage = {"prompt_tokens": 10, "completion_tokens": 700, "total_tokens": 710}
+        body = {"id": "x", "object": "chat.completion", "created": 0, "model": "m", "usage": usage}
+        body["choices"] = [{"index": 0, "finish_reason": "length", "message": message}]
+        return Reply(body=body)
+
+    script.overrides["ResponsibilitiesDraft"] = cut_off
+    with ScriptedServer(script).running() as server:
+        result = draft_cli(project, monkeypatch, server)
+    assert result.exit_code == 1
+    assert error_line(result).endswith(
+        "drafter:responsibilities.P2 (model m) failed: "
+        "the answer was cut off by the token limit (finish_reason length)"
+    )
+
+
+def test_a_structured_answer_that_stays_invalid_is_named_with_its_field(
+    project: Project, monkeypatch: pytest.MonkeyPatch, script: Script
+) -> None:
+    script.overrides["SkillsDraft"] = lambda request: {"skills": []}
+    with ScriptedServer(script).running() as server:
+        result = draft_cli(project, monkeypatch, server)
+    assert result.exit_code == 1
+    assert error_line(result).endswith(
+        "drafter:skills (model m) failed: no valid answer after 3 attempt(s): "
+        "skills: List should have at least 5 items after validation, not 0"
+    )
+    assert len(server.calls("SkillsDraft")) == 3
+
+
+def test_a_bad_timeout_is_refused(project: Project, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(project.root)
+    result = runner.invoke(app, ["draft", "--role", "product-management", "--timeout", "0"])
+    assert result.exit_code == 2 and "--timeout 0: must be more than 0 seconds" in result.stderr
