@@ -31,7 +31,7 @@ class ConsoleReporter:
     def round_done(self, record: RoundRecord, threshold: int) -> None:
         verdict = "[green]passed[/]" if record.passed else "[yellow]below threshold[/]"
         self.console.print(
-            f"round {record.round}: min {record.min_score} (threshold {threshold}), "
+            f"round {record.round}: min {record.min_score:g} (threshold {threshold}), "
             f"mean {record.mean_score:.2f} — {verdict}",
             highlight=False,
         )
