@@ -15,10 +15,14 @@ from rich.console import Console
 
 from . import app as library
 from .console import ConsoleReporter, roles_table, summary
+from .console import show as show_run
 from .errors import EXIT_NOT_PASSED, EXIT_PASSED, JfmError
 from .project import Project
+from .report import REPORT_HTML, Outputs, level_view, load_outputs, report_html
 from .review import review as review_profile
 from .runlog import RunRecord
+from .seeds import check_role_name
+from .store import write_atomic
 
 app = typer.Typer(
     help="Draft job-family profiles with an LLM; publish none until the review panel passes it.",
@@ -212,3 +216,64 @@ def roles(seeds: SeedsOption = None) -> None:
     except JfmError as error:
         raise _fail(error) from None
     out.print(roles_table(states))
+
+
+OutputsOption = Annotated[
+    Path | None, typer.Option("--out", help="The run's output folder [default: out/ROLE/].")
+]
+
+
+def _outputs(role: str, out_dir: Path | None, seeds: Path | None) -> tuple[Project, Outputs]:
+    project = Project.find(Path.cwd(), seeds)
+    check_role_name(role)
+    return project, load_outputs(project.out_dir(role, out_dir))
+
+
+@app.command()
+def show(
+    role: RoleOption,
+    round_number: Annotated[
+        int | None, typer.Option("--round", help="Round to detail [default: the kept one].")
+    ] = None,
+    out_dir: OutputsOption = None,
+    seeds: SeedsOption = None,
+) -> None:
+    """Show a run on the terminal: status, scores per round, one round's verdicts and the sources."""
+    try:
+        _, outputs = _outputs(role, out_dir, seeds)
+        show_run(out, outputs, round_number)
+    except JfmError as error:
+        raise _fail(error) from None
+
+
+@app.command()
+def report(role: RoleOption, out_dir: OutputsOption = None, seeds: SeedsOption = None) -> None:
+    """Write report.html beside the run: one self-contained file that works offline."""
+    try:
+        _, outputs = _outputs(role, out_dir, seeds)
+        path = outputs.folder / REPORT_HTML
+        write_atomic(path, report_html(outputs))
+    except JfmError as error:
+        raise _fail(error) from None
+    out.print(f"report: {path}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def render(
+    role: RoleOption,
+    level: Annotated[str, typer.Option("--level", help="The level to publish, e.g. P6.")],
+    fmt: Annotated[str, typer.Option("--format", help="md, html or json.")] = "md",
+    out_dir: OutputsOption = None,
+    seeds: SeedsOption = None,
+) -> None:
+    """Publish the profile for one level, that level highlighted; writes ROLE-LEVEL.FORMAT beside the run."""
+    try:
+        _, outputs = _outputs(role, out_dir, seeds)
+        text = level_view(outputs, level, fmt)
+        path = outputs.folder / f"{role}-{level}.{fmt}"
+        write_atomic(path, text)
+    except JfmError as error:
+        raise _fail(error) from None
+    if fmt == "md":
+        out.print(text, highlight=False, markup=False, soft_wrap=True)
+    out.print(f"written: {path}", highlight=False, soft_wrap=True)

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .app import RoleState
+from .report import Outputs, citing_items
 from .runlog import RoundRecord, RunRecord
 
 STATUS_STYLE = {
@@ -86,3 +87,43 @@ def roles_table(states: list[RoleState]) -> Table:
             state.finished_at or "–",
         )
     return table
+
+
+def show(console: Console, outputs: Outputs, number: int | None) -> None:
+    """A run on the terminal: status, the score grid, one round's verdicts, the sources."""
+    run = outputs.run
+    record = outputs.round(number)
+    style = STATUS_STYLE.get(run.status, "white")
+    console.print(
+        f"[bold]{outputs.profile.title}[/] — [{style}]{run.status.replace('_', ' ')}[/] "
+        f"(stopped: {run.stop_reason}); kept round {run.best_round}; threshold {run.threshold}",
+        highlight=False,
+    )
+    console.print(score_table(run))
+    console.print(f"\n[bold]Round {record.round}[/]", highlight=False)
+    for review in record.reviews:
+        samples = f" samples {review.samples}" if len(review.samples) > 1 else ""
+        colour = "green" if review.score >= run.threshold else "red"
+        console.print(
+            f"\n[bold]{review.member}[/] ({review.dimension}) [{colour}]{review.score:g}[/]{samples}",
+            highlight=False,
+        )
+        console.print(f"  {review.rationale}", highlight=False, markup=False)
+        for note in review.notes:
+            console.print(f"  note: {note}", highlight=False, markup=False, style="dim")
+        for issue in review.issues:
+            mark = "✓" if issue.verified else "✗ unverified"
+            quote = f'"{issue.quote}" — ' if issue.quote else ""
+            console.print(
+                f"  [{mark}] {issue.section}: {quote}{issue.problem}", highlight=False, markup=False
+            )
+    console.print("\n[bold]Sources[/]", highlight=False)
+    citing = citing_items(outputs.profile)
+    for source in outputs.profile.provenance.sources if outputs.profile.provenance else []:
+        sections = sorted({section for section, _ in citing.get(source.id, [])})
+        console.print(
+            f"  [{source.id}] {source.title} — cited by {len(citing.get(source.id, []))} item(s)"
+            f"{': ' + ', '.join(sections) if sections else ''}",
+            highlight=False,
+            markup=False,
+        )

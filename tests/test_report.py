@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import Script, draft_answer, level_of
+from jfmfactory.app import DraftOptions, draft
+from jfmfactory.errors import BadInput
+from jfmfactory.project import Project
+from jfmfactory.report import highlight, level_view, load_outputs, report_html
+from scripted_server import ScriptedServer
+
+runner = CliRunner()
+ISSUE = {
+    "section": "responsibilities.P3",
+    "quote": "Collaborates with cross-functional partners",
+    "problem": "Which partners?",
+}
+
+
+@pytest.fixture
+def drafted(project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]) -> Path:
+    from conftest import RESPONSIBILITIES, cited
+
+    script.verdicts["Clarity"] = [(3, [ISSUE]), (5, [])]
+    revised = [*RESPONSIBILITIES["P3"]]
+    revised[1] = "Collaborates with engineers and designers to deliver the product"
+
+    def drafter(request):
+        if "Faults to fix" in request["messages"][-1]["content"]:
+            return {"responsibilities": [cited(text) for text in revised]}
+        return draft_answer("ResponsibilitiesDraft", level_of(request))
+
+    script.overrides["ResponsibilitiesDraft"] = drafter
+    draft(project, DraftOptions(role="product-management", model="m"), endpoint_env)
+    return project.out_dir("product-management", None)
+
+
+def test_highlight_marks_each_quote_once_and_escapes_the_rest() -> None:
+    html = highlight("Leads <complex> work;  leads TEAMS well", ["leads teams", "<complex>", "absent words"])
+    marked = '<mark class="quote">&lt;complex&gt;</mark> work;  <mark class="quote">leads TEAMS</mark>'
+    assert html == f"Leads {marked} well"
+
+
+def test_the_report_holds_grid_quotes_diffs_sources_and_calls(drafted: Path) -> None:
+    html = report_html(load_outputs(drafted))
+    assert html.count('<tr class="here"><th>2 (kept)</th>') == 1
+    assert (
+        '<mark class="quote">Collaborates with cross-functional partners</mark>' not in html
+    )  # round 2 is kept
+    assert "“Collaborates with cross-functional partners” — Which partners?" in html
+    assert "Round 1 → 2: responsibilities.P3" in html
+    added = '<span class="add">+   &#34;text&#34;: &#34;Collaborates with engineers and designers'
+    assert added in html and '<span class="del">-   &#34;text&#34;: &#34;Collaborates with cross' in html
+    assert "[S1] How do the skills you need differ" in html and "item(s) cite it" in html
+    assert html.count("<td>drafter:") + html.count("<td>reviewer:") == 20 + 6
+
+
+def test_the_kept_rounds_verified_quotes_are_marked_in_the_profile(
+    project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    script.verdicts["Clarity"] = [(3, [ISSUE])]
+    draft(project, DraftOptions(role="product-management", model="m", max_rounds=1), endpoint_env)
+    html = report_html(load_outputs(project.out_dir("product-management", None)))
+    assert '<mark class="quote">Collaborates with cross-functional partners</mark>' in html
+
+
+def test_a_level_page_highlights_its_level_in_every_format(drafted: Path) -> None:
+    outputs = load_outputs(drafted)
+    md = level_view(outputs, "P6", "md")
+    assert md.startswith("# Product Management — P6") and "### ▶ P6 (your level)" in md
+    assert "| **▶ P6** |" in md and "`PRODUCT.PRODUCTMANAGEMENT.P6`" in md
+    html = level_view(outputs, "P6", "html")
+    assert html.count('class="level here"') == 1 and '<tr class="here" id="section-guidelines-P6"' in html
+    data = json.loads(level_view(outputs, "P6", "json"))
+    assert data["level"] == "P6" and data["profile"]["levels"][-2] == "P6"
+    with pytest.raises(BadInput, match="--level P9: the profile has levels P2, P3"):
+        level_view(outputs, "P9", "md")
+    with pytest.raises(BadInput, match="--format pdf"):
+        level_view(outputs, "P6", "pdf")
+
+
+def test_show_prints_status_grid_verdicts_and_sources(
+    drafted: Path, project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jfmfactory.cli import app
+
+    monkeypatch.chdir(project.root)
+    result = runner.invoke(
+        app, ["show", "--role", "product-management", "--round", "1"], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "passed (stopped: passed); kept round 2" in result.stdout
+    assert "Round 1" in result.stdout and "check:duplicates" in result.stdout
+    assert (
+        '[✓] responsibilities.P3: "Collaborates with cross-functional partners" — Which partners?'
+        in result.stdout
+    )
+    assert "[S1]" in result.stdout and "cited by" in result.stdout
+    missing = runner.invoke(app, ["show", "--role", "product-management", "--round", "7"])
+    assert missing.exit_code == 2 and "--round 7: no such round" in missing.stderr
+
+
+def test_views_of_a_role_never_drafted_say_so(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    from jfmfactory.cli import app
+
+    monkeypatch.chdir(project.root)
+    for command in (["show"], ["report"], ["render", "--level", "P6"]):
+        result = runner.invoke(app, [*command, "--role", "product-management"])
+        assert result.exit_code == 2 and "no finished run here (run jfm draft first)" in result.stderr
+
+
+def test_report_and_render_write_beside_the_run(
+    drafted: Path, project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jfmfactory.cli import app
+
+    monkeypatch.chdir(project.root)
+    assert runner.invoke(app, ["report", "--role", "product-management"]).exit_code == 0
+    assert (drafted / "report.html").read_text().startswith("<!doctype html>")
+    result = runner.invoke(app, ["render", "--role", "product-management", "--level", "P6"])
+    assert result.exit_code == 0 and "### ▶ P6 (your level)" in result.stdout
+    assert (drafted / "product-management-P6.md").is_file()
+    shutil.rmtree(drafted / "drafts")
+    assert "The rounds' drafts are not in this folder" in report_html(load_outputs(drafted))
