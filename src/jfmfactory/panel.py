@@ -11,7 +11,7 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import jinja2
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -196,40 +196,38 @@ class Panel:
         call = f"reviewer:{reviewer.name}"
         samples = self.settings.samples
         temperature = None if samples == 1 else self.settings.sample_temperature
-        transcript = None
+        transcript: Transcript | None = None
         scores: list[int] = []
         issues: list[ReviewIssue] = []
         notes: list[str] = []
         rationales: list[str] = []
-        for _ in range(samples):
+
+        def ask(conversation: list[dict[str, str]]) -> tuple[Any, list[ReviewIssue]]:
+            nonlocal transcript
             draft, transcript = self.llm.ask(
                 call,
                 round_number,
                 self.response_model,
-                messages,
+                conversation,
                 temperature=temperature,
                 transcript=transcript,
             )
-            found = verify([ReviewIssue(**i.model_dump()) for i in draft.issues], sections)
+            return draft, verify([ReviewIssue(**i.model_dump()) for i in draft.issues], sections)
+
+        for _ in range(samples):
+            draft, found = ask(messages)
             unverified = [issue for issue in found if not issue.verified]
             if unverified:
                 reask = self.prompts.render(
                     "review_reask.j2", unverified=unverified, threshold=self.settings.threshold
                 )
-                followup = [
-                    *messages,
-                    {"role": "assistant", "content": draft.model_dump_json()},
-                    {"role": "user", "content": reask},
-                ]
-                draft, transcript = self.llm.ask(
-                    call,
-                    round_number,
-                    self.response_model,
-                    followup,
-                    temperature=temperature,
-                    transcript=transcript,
+                draft, found = ask(
+                    [
+                        *messages,
+                        {"role": "assistant", "content": draft.model_dump_json()},
+                        {"role": "user", "content": reask},
+                    ]
                 )
-                found = verify([ReviewIssue(**i.model_dump()) for i in draft.issues], sections)
             score: int = draft.score
             if score < self.settings.threshold and not any(issue.verified for issue in found):
                 notes.append(
