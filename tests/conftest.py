@@ -37,7 +37,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def project(tmp_path: Path) -> Project:
     """A copy of this repository's seeds, prompts and panel that a test may change."""
     root = tmp_path / "project"
-    for folder in ("seeds", "prompts", "panel"):
+    for folder in ("seeds", "prompts", "panel", "catalog"):
         shutil.copytree(REPO / folder, root / folder)
     return Project.find(root)
 
@@ -122,7 +122,7 @@ RESPONSIBILITIES = {
         "Crafts internal and external narratives and shapes industry thought leadership",
     ],
 }
-YEARS = {"P2": 2, "P3": 4, "P4": 7, "P5": 10, "P6": 13, "P7": 16}
+YEARS = {"P2": 2, "P3": 5, "P4": 8, "P5": 12, "P6": 15, "P7": 20}
 
 
 def cited(text: str) -> dict[str, Any]:
@@ -156,6 +156,8 @@ def draft_answer(name: str, level: str | None) -> dict[str, Any]:
             ("Communication", "Uses compelling written and verbal communication"),
         ]
         return {"skills": [{"name": n, "description": d, "sources": ["S1", "S2"]} for n, d in skills]}
+    if name == "AliasesDraft":
+        return {"aliases": [{"title": "Senior Product Manager", "sources": ["S1"]}]}
     if name == "ToolsDraft":
         return {"tools": [{"name": tool, "sources": ["S1"]} for tool in ("OKR", "Roadmap", "API")]}
     raise AssertionError(f"unexpected tool {name}")
@@ -168,18 +170,17 @@ TOOL_OF_TEMPLATE = {
     "draft_guidelines.j2": "GuidelineDraft",
     "draft_skills.j2": "SkillsDraft",
     "draft_tools.j2": "ToolsDraft",
+    "draft_aliases.j2": "AliasesDraft",
 }
 
 
 def canned_profile(seeds: RoleSeeds) -> Profile:
     """The profile the scripted drafter writes, assembled without a model."""
-    return assemble(
-        seeds,
-        {
-            spec.key: draft_answer(TOOL_OF_TEMPLATE[spec.template], spec.level)
-            for spec in section_specs(seeds.manifest.levels)
-        },
-    )
+    sections = {
+        spec.key: draft_answer(TOOL_OF_TEMPLATE[spec.template], spec.level)
+        for spec in section_specs(seeds.manifest.levels)
+    }
+    return assemble(seeds, sections, "PRODUC0.PRODUCTM716F.LEVEL")
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, canned_profile
+from jfmfactory.catalog import load_catalog
 from jfmfactory.checks import normalise, run_checks, score_for, score_for_share
 from jfmfactory.profile import Cited, Profile
 from jfmfactory.seeds import RoleSeeds, load_role
@@ -17,10 +18,12 @@ def seeds() -> RoleSeeds:
     return load_role(REPO / "seeds", "product-management")
 
 
+CATALOG = load_catalog(REPO / "catalog")
+
+
 def findings(profile: Profile, seeds: RoleSeeds) -> dict[str, tuple[float, list[str]]]:
-    return {
-        r.member: (r.score, [i.problem for i in r.issues]) for r in run_checks(profile, seeds, DIMENSIONS)
-    }
+    reviews = run_checks(profile, seeds, [*DIMENSIONS, "role-boundaries"], CATALOG)
+    return {r.member: (r.score, [i.problem for i in r.issues]) for r in reviews}
 
 
 def test_a_sound_profile_passes_every_check(seeds: RoleSeeds) -> None:
@@ -30,6 +33,8 @@ def test_a_sound_profile_passes_every_check(seeds: RoleSeeds) -> None:
         "check:duplicates": 5,
         "check:grounding-support": 5,
         "check:level-order": 5,
+        "check:rubric-years": 5,
+        "check:aliases": 5,
     }
 
 
@@ -87,7 +92,7 @@ def test_level_order_wants_years_and_scope_to_rise(seeds: RoleSeeds) -> None:
     profile.guidelines["P7"].complexity = Cited(text="Assists with tasks", sources=["S1"])
     profile.guidelines["P7"].collaboration = Cited(text="Assists with tasks", sources=["S1"])
     _, problems = findings(profile, seeds)["check:level-order"]
-    assert "3 years does not rise above P4's 7" in problems
+    assert "3 years does not rise above P4's 8" in problems
     assert "scope narrower than P6's" in problems
 
 
@@ -104,3 +109,26 @@ def test_supported_shares_map_to_scores(share: float, score: int) -> None:
 def test_checks_cap_only_dimensions_on_the_panel(seeds: RoleSeeds, tmp_path: Path) -> None:
     members = [r.member for r in run_checks(canned_profile(seeds), seeds, ["grounding"])]
     assert members == ["check:grounding-support"]
+
+
+def test_typical_years_must_agree_with_the_rubric_or_say_why(seeds: RoleSeeds) -> None:
+    profile = canned_profile(seeds)
+    profile.guidelines["P6"].degree_years = Cited(text="12+ years with a business degree", sources=["S1"])
+    profile.guidelines["P5"].degree_years = Cited(
+        text="10+ years; below the rubric because the sources count product years only", sources=["S1"]
+    )
+    score, problems = findings(profile, seeds)["check:rubric-years"]
+    assert problems == ["12 years is outside the rubric's 15–20 for P6; match it or say why"]
+    assert score == 4
+
+
+def test_an_alias_of_another_focus_is_an_issue(seeds: RoleSeeds) -> None:
+    from jfmfactory.profile import Alias
+
+    profile = canned_profile(seeds)
+    profile.aliases = [
+        Alias(title="Senior Product Manager", sources=["S1"]),
+        Alias(title="program manager", sources=["S2"]),
+    ]
+    score, problems = findings(profile, seeds)["check:aliases"]
+    assert problems == ["is a title of Program Management"] and score == 4

@@ -116,13 +116,19 @@ def test_an_endpoint_without_a_model_is_refused(project: Project, monkeypatch: p
 def test_roles_lists_seeds_with_their_output_state(
     project: Project, monkeypatch: pytest.MonkeyPatch, scripted: ScriptedServer, endpoint_env: dict[str, str]
 ) -> None:
-    before = jfm(project, monkeypatch, "roles")
+    wide = {"COLUMNS": "200"}
+    before = jfm(project, monkeypatch, "roles", env=wide)
     assert before.exit_code == 0 and "product-management" in before.stdout and "not drafted" in before.stdout
+    assert (
+        "Data Science" in before.stdout
+        and "no seeds" in before.stdout
+        and "PRODUC0.PRODUCTM716F.LEVEL" in before.stdout
+    )
     drafted = jfm(
         project, monkeypatch, "draft", "--role", "product-management", "--model", "m", env=endpoint_env
     )
     assert drafted.exit_code == 0
-    after = jfm(project, monkeypatch, "roles")
+    after = jfm(project, monkeypatch, "roles", env=wide)
     assert "not drafted" not in after.stdout and "not passed" not in after.stdout
     assert "│ passed" in after.stdout
 

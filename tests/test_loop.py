@@ -57,7 +57,7 @@ def test_outputs_hold_profile_markdown_run_and_every_transcript(
     recorded = json.loads((out / "run.json").read_text())
     assert recorded["status"] == "passed" and recorded["best_round"] == 1
     transcripts = sorted(p.name for p in (out / "transcripts" / "round-1").iterdir())
-    assert len(transcripts) == 15 + 5 == len(run.rounds[0].calls)
+    assert len(transcripts) == 16 + 5 == len(run.rounds[0].calls)
     one = json.loads((out / "transcripts" / "round-1" / "reviewer-clarity.json").read_text())
     assert one["attempts"][0]["request"]["messages"][0]["role"] == "system"
     assert one["attempts"][0]["response"]["choices"][0]["message"]["tool_calls"]
@@ -249,7 +249,7 @@ def test_resume_refuses_changed_inputs_and_returns_a_finished_run(
 ) -> None:
     finished = draft(project, DraftOptions(role="product-management", model="m"), endpoint_env)
     again = draft(project, DraftOptions(role="product-management", model="m", resume=True), endpoint_env)
-    assert again == finished and len(scripted.requests) == 20
+    assert again == finished and len(scripted.requests) == 21
 
     run_json = project.out_dir("product-management", None) / "run.json"
     data = json.loads(run_json.read_text())

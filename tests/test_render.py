@@ -48,12 +48,13 @@ def test_markdown_follows_the_seed_layout() -> None:
         "## Level guidelines",
         "## Skills",
         "## Tools and technologies",
+        "## Title aliases",
         "## Provenance",
     ]
     assert "Distinct from Product Design (UX craft) and Program Management (delivery orchestration)." in text
     assert "- Duty 4 at P3. [S1]" in text
     assert "- **SQL** — Queries data. [S2]" in text
-    assert "Not yet reviewed." in text
+    assert "Not yet reviewed." in text and "No title aliases recorded for this profile yet." in text
 
 
 def test_a_cell_with_a_pipe_or_line_break_keeps_the_table_intact() -> None:

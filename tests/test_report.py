@@ -57,7 +57,7 @@ def test_the_report_holds_grid_quotes_diffs_sources_and_calls(drafted: Path) -> 
     added = '<span class="add">+   &#34;text&#34;: &#34;Collaborates with engineers and designers'
     assert added in html and '<span class="del">-   &#34;text&#34;: &#34;Collaborates with cross' in html
     assert "[S1] How do the skills you need differ" in html and "item(s) cite it" in html
-    assert html.count("<td>drafter:") + html.count("<td>reviewer:") == 20 + 6
+    assert html.count("<td>drafter:") + html.count("<td>reviewer:") == 21 + 6
 
 
 def test_the_kept_rounds_verified_quotes_are_marked_in_the_profile(
@@ -73,7 +73,7 @@ def test_a_level_page_highlights_its_level_in_every_format(drafted: Path) -> Non
     outputs = load_outputs(drafted)
     md = level_view(outputs, "P6", "md")
     assert md.startswith("# Product Management — P6") and "### ▶ P6 (your level)" in md
-    assert "| **▶ P6** |" in md and "`PRODUCT.PRODUCTMANAGEMENT.P6`" in md
+    assert "| **▶ P6** |" in md and "`PRODUC0.PRODUCTM716F.P6`" in md
     html = level_view(outputs, "P6", "html")
     assert html.count('class="level here"') == 1 and '<tr class="here" id="section-guidelines-P6"' in html
     data = json.loads(level_view(outputs, "P6", "json"))
@@ -127,3 +127,49 @@ def test_report_and_render_write_beside_the_run(
     assert (drafted / "product-management-P6.md").is_file()
     shutil.rmtree(drafted / "drafts")
     assert "The rounds' drafts are not in this folder" in report_html(load_outputs(drafted))
+
+
+def test_a_level_page_carries_the_catalog_layer(
+    drafted: Path, project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+
+    from jfmfactory.cli import app
+
+    monkeypatch.chdir(project.root)
+    result = runner.invoke(
+        app, ["render", "--role", "product-management", "--level", "P6"], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    md = (drafted / "product-management-P6.md").read_text()
+    code = re.search(r"`([A-Z0-9.]+)`", md)
+    assert code and re.match(r"^[A-Z]{6}[0-9]\.[A-Z]{8}[0-9A-F]{4}\.P6$", code.group(1))
+    assert "## Level — P6 — Principal Professional" in md and "- **Typical experience** — 15–20 yrs" in md
+    assert "- code=11-2021 (Marketing Managers; O*NET 11-2021.00) — primary: O*NET lists" in md
+    assert "— alternate 1:" in md and "source=jfm-factory.resolve" in md
+    assert (
+        "- Product Management — P5 (`PRODUC0.PRODUCTM716F.P5`): distance 0.05, strong" in md
+    )  # both drafted: 0.3 · 1/6, skills identical
+    assert "- Senior Product Manager [S1]" in md
+
+
+def test_compare_two_levels_side_by_side_in_the_terminal_and_html(
+    drafted: Path, project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jfmfactory.cli import app
+
+    monkeypatch.chdir(project.root)
+    html = project.root / "compare.html"
+    args = ["compare", "product-management@P5", "product-management@P6", "--html", str(html)]
+    result = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "product-management@P5 vs product-management@P6 — distance 0.05 (strong)" in result.stdout
+    assert (
+        "Expert Professional (12–15 yrs)" in result.stdout
+        and "Principal Professional (15–20 yrs)" in result.stdout
+    )
+    assert "Leads the product strategy for a portfolio of products" in result.stdout
+    page = html.read_text()
+    assert page.count("<tr><th>") >= 10 and "Oversees a group of products or an entire product line" in page
+    unknown = runner.invoke(app, ["compare", "product-management@P5", "data-science"])
+    assert unknown.exit_code == 2 and "data-science" in unknown.stderr

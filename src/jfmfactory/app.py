@@ -10,6 +10,7 @@ from pathlib import Path
 
 from . import __version__
 from .cassette import check_replay, recording, replaying
+from .catalog import Catalog, load_catalog
 from .drafter import Drafter
 from .errors import BadInput
 from .guard import screen
@@ -17,11 +18,12 @@ from .llm import LLM
 from .loop import Loop, LoopSettings, Reporter, now
 from .panel import Panel, PanelSettings, Reviewer, load_panel
 from .passages import SourceView
+from .profile import code_placeholder
 from .project import Project
 from .prompts import Prompts
 from .provider import REQUEST_TIMEOUT_S, EndpointSettings, PanelEndpointSettings, connect_pair
 from .runlog import RunRecord
-from .seeds import RoleSeeds, list_roles, load_role
+from .seeds import RoleSeeds, load_role
 from .store import RunStore
 
 SERVER_LOG = "embedded-server.log"
@@ -99,6 +101,7 @@ class Session:
     seeds: RoleSeeds
     prompts: Prompts
     view: SourceView
+    catalog: Catalog | None
     writer: LLM
     judge: LLM
     run: RunRecord
@@ -112,7 +115,15 @@ class Session:
             self.seeds,
             sections,
             PanelSettings(threshold=options.threshold, samples=options.samples),
+            self.catalog,
         )
+
+    @property
+    def code(self) -> str:
+        """The role's catalog code with LEVEL for the level; a readable placeholder off-catalog."""
+        focus = self.catalog.for_role(self.seeds.role) if self.catalog else None
+        manifest = self.seeds.manifest
+        return focus.code("LEVEL") if focus else code_placeholder(manifest.family, manifest.focus)
 
 
 @contextlib.contextmanager
@@ -127,6 +138,7 @@ def session(
     seeds, withheld = screen(load_role(project.seeds, options.role))
     prompts = Prompts(project.prompts)
     view = SourceView(prompts, seeds.sources, options.source_budget)
+    catalog = load_catalog(project.catalog) if project.catalog.is_dir() else None
     settings = EndpointSettings.resolve(options.base_url, options.model, env, options.timeout_s)
     panel_endpoint = PanelEndpointSettings.resolve(options.panel_base_url, options.panel_model, env)
     store.prepare()
@@ -154,6 +166,7 @@ def session(
             seeds=seeds,
             prompts=prompts,
             view=view,
+            catalog=catalog,
             writer=LLM(
                 writer.client, writer.endpoint.model, writer.endpoint.base_url, max_tokens=DRAFT_MAX_TOKENS
             ),
@@ -197,7 +210,7 @@ def draft(
             options, threshold=previous.threshold, max_rounds=previous.max_rounds, samples=previous.samples
         )
     with session(project, options, env, store, reviewers) as work:
-        drafter = Drafter(work.writer, work.prompts, work.seeds, work.view)
+        drafter = Drafter(work.writer, work.prompts, work.seeds, work.view, work.code)
         panel = work.panel(reviewers, drafter.section_keys, options)
         run = work.run
         if previous is not None:
@@ -220,37 +233,3 @@ def draft(
         store.begin(kept_rounds=len(run.rounds))
         limits = LoopSettings(threshold=options.threshold, max_rounds=options.max_rounds)
         return Loop(drafter, panel, store, limits, run, reporter).execute()
-
-
-@dataclass(frozen=True)
-class RoleState:
-    """A role found in seeds/ and the state of its outputs."""
-
-    role: str
-    status: str
-    best_round: int | None
-    min_score: float | None
-    finished_at: str | None
-
-
-def roles(project: Project) -> list[RoleState]:
-    """Every role in the project's seeds, with what its last run left in out/."""
-    states = []
-    for role in list_roles(project.seeds):
-        status: str
-        try:
-            run = RunStore(project.out_dir(role, None)).read_run()
-            status = run.status if run else "not drafted"
-        except BadInput:
-            run, status = None, "unreadable run.json"
-        best = next((r for r in run.rounds if r.round == run.best_round), None) if run else None
-        states.append(
-            RoleState(
-                role=role,
-                status=status,
-                best_round=run.best_round if run else None,
-                min_score=best.min_score if best else None,
-                finished_at=run.finished_at if run else None,
-            )
-        )
-    return states

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from .catalog import Catalog
 from .profile import GUIDELINE_COLUMNS, RESPONSIBILITIES_PER_LEVEL, Cited, Profile
 from .runlog import DimensionReview, ReviewIssue
 from .seeds import RoleSeeds
@@ -67,7 +68,7 @@ class Check:
 
     name: str
     caps: str
-    run: Callable[[Profile, RoleSeeds], Finding]
+    run: Callable[[Profile, RoleSeeds, Catalog | None], Finding]
 
 
 def score_for(problems: int) -> int:
@@ -110,9 +111,11 @@ def cited_items(profile: Profile) -> Iterator[tuple[str, str, Cited | object]]:
         yield "skills", f"{skill.name}: {skill.description}", skill
     for tool in profile.tools:
         yield "tools", tool.name, tool
+    for alias in profile.aliases:
+        yield "aliases", alias.title, alias
 
 
-def check_completeness(profile: Profile, seeds: RoleSeeds) -> Finding:
+def check_completeness(profile: Profile, seeds: RoleSeeds, catalog: Catalog | None) -> Finding:
     issues = []
     if not profile.description.strip():
         issues.append(ReviewIssue(section="overview", quote="", problem="the description is empty"))
@@ -161,7 +164,7 @@ def check_completeness(profile: Profile, seeds: RoleSeeds) -> Finding:
     return Finding(issues, rationale, score_for(len(issues)))
 
 
-def check_duplicates(profile: Profile, seeds: RoleSeeds) -> Finding:
+def check_duplicates(profile: Profile, seeds: RoleSeeds, catalog: Catalog | None) -> Finding:
     seen: list[tuple[str, str, str]] = []  # (level, normalised, text)
     issues = []
     for level in profile.levels:
@@ -187,7 +190,7 @@ def check_duplicates(profile: Profile, seeds: RoleSeeds) -> Finding:
     return Finding(issues, rationale, score_for(len(issues)))
 
 
-def check_grounding_support(profile: Profile, seeds: RoleSeeds) -> Finding:
+def check_grounding_support(profile: Profile, seeds: RoleSeeds, catalog: Catalog | None) -> Finding:
     texts = {source.id: {stem(w) for w in words(source.text)} for source in seeds.sources}
     issues = []
     total = 0
@@ -238,7 +241,7 @@ def scope_rank(profile: Profile, level: str) -> int:
     return max(ranks, default=0)
 
 
-def check_level_order(profile: Profile, seeds: RoleSeeds) -> Finding:
+def check_level_order(profile: Profile, seeds: RoleSeeds, catalog: Catalog | None) -> Finding:
     issues = []
     previous: tuple[str, int] | None = None
     previous_scope: tuple[str, int] | None = None
@@ -278,21 +281,67 @@ def check_level_order(profile: Profile, seeds: RoleSeeds) -> Finding:
     return Finding(issues, rationale, score_for(len(issues)))
 
 
+def check_rubric_years(profile: Profile, seeds: RoleSeeds, catalog: Catalog | None) -> Finding:
+    """Each level's typical years must fall in the rubric's band for it, or the cell says why."""
+    if catalog is None:
+        return Finding([], "no level rubric in this project", 5)
+    issues = []
+    for level in profile.levels:
+        row = profile.guidelines.get(level)
+        cell = row.degree_years.text if row is not None else ""
+        low, high = catalog.rubric.block(level).years
+        found = years(cell)
+        explained = "rubric" in cell.lower() and "because" in cell.lower()
+        if found is not None and not low <= found < high and not explained:
+            issues.append(
+                ReviewIssue(
+                    section=f"guidelines.{level}",
+                    quote=cell,
+                    problem=f"{found} years is outside the rubric's {low}–{high} for {level}; "
+                    "match it or say why",
+                )
+            )
+    rationale = (
+        "typical years agree with the level rubric" if not issues else f"{len(issues)} level(s) disagree"
+    )
+    return Finding(issues, rationale, score_for(len(issues)))
+
+
+def check_aliases(profile: Profile, seeds: RoleSeeds, catalog: Catalog | None) -> Finding:
+    """A drafted title alias must not be the name or an alias of another focus in the catalog."""
+    focus = catalog.for_role(profile.role) if catalog is not None else None
+    if catalog is None or focus is None:
+        return Finding([], "the role is not in the catalog", 5)
+    issues = []
+    for alias in profile.aliases:
+        owner = catalog.alias_owner(alias.title, focus)
+        if owner is not None:
+            issues.append(ReviewIssue(section="aliases", quote=alias.title, problem=f"is a title of {owner}"))
+    rationale = (
+        "no alias belongs to another focus" if not issues else f"{len(issues)} alias(es) of other foci"
+    )
+    return Finding(issues, rationale, score_for(len(issues)))
+
+
 CHECKS = (
     Check("check:completeness", "completeness", check_completeness),
     Check("check:duplicates", "level-differentiation", check_duplicates),
     Check("check:grounding-support", "grounding", check_grounding_support),
     Check("check:level-order", "level-differentiation", check_level_order),
+    Check("check:rubric-years", "level-differentiation", check_rubric_years),
+    Check("check:aliases", "role-boundaries", check_aliases),
 )
 
 
-def run_checks(profile: Profile, seeds: RoleSeeds, dimensions: list[str]) -> list[DimensionReview]:
+def run_checks(
+    profile: Profile, seeds: RoleSeeds, dimensions: list[str], catalog: Catalog | None = None
+) -> list[DimensionReview]:
     """Every deterministic member whose dimension is on the panel."""
     reviews = []
     for check in CHECKS:
         if check.caps not in dimensions:
             continue
-        finding = check.run(profile, seeds)
+        finding = check.run(profile, seeds, catalog)
         reviews.append(
             DimensionReview(
                 member=check.name,

@@ -14,15 +14,15 @@ import typer
 from rich.console import Console
 
 from . import app as library
-from .console import ConsoleReporter, roles_table, summary
+from . import views
+from .console import ConsoleReporter, compare_table, roles_table, summary
 from .console import show as show_run
 from .errors import EXIT_NOT_PASSED, EXIT_PASSED, JfmError
 from .project import Project
-from .report import REPORT_HTML, Outputs, level_view, load_outputs, report_html
 from .review import review as review_profile
 from .runlog import RunRecord
-from .seeds import check_role_name
 from .store import write_atomic
+from .views import compare_html
 
 app = typer.Typer(
     help="Draft job-family profiles with an LLM; publish none until the review panel passes it.",
@@ -212,7 +212,7 @@ def review(
 def roles(seeds: SeedsOption = None) -> None:
     """List the roles found in seeds/ with the state of their outputs."""
     try:
-        states = library.roles(Project.find(Path.cwd(), seeds))
+        states = views.roles(_project(seeds))
     except JfmError as error:
         raise _fail(error) from None
     out.print(roles_table(states))
@@ -223,10 +223,8 @@ OutputsOption = Annotated[
 ]
 
 
-def _outputs(role: str, out_dir: Path | None, seeds: Path | None) -> tuple[Project, Outputs]:
-    project = Project.find(Path.cwd(), seeds)
-    check_role_name(role)
-    return project, load_outputs(project.out_dir(role, out_dir))
+def _project(seeds: Path | None) -> Project:
+    return Project.find(Path.cwd(), seeds)
 
 
 @app.command()
@@ -240,8 +238,7 @@ def show(
 ) -> None:
     """Show a run on the terminal: status, scores per round, one round's verdicts and the sources."""
     try:
-        _, outputs = _outputs(role, out_dir, seeds)
-        show_run(out, outputs, round_number)
+        show_run(out, views.outputs_for(_project(seeds), role, out_dir), round_number)
     except JfmError as error:
         raise _fail(error) from None
 
@@ -250,9 +247,7 @@ def show(
 def report(role: RoleOption, out_dir: OutputsOption = None, seeds: SeedsOption = None) -> None:
     """Write report.html beside the run: one self-contained file that works offline."""
     try:
-        _, outputs = _outputs(role, out_dir, seeds)
-        path = outputs.folder / REPORT_HTML
-        write_atomic(path, report_html(outputs))
+        path = views.write_report(_project(seeds), role, out_dir)
     except JfmError as error:
         raise _fail(error) from None
     out.print(f"report: {path}", highlight=False, soft_wrap=True)
@@ -268,12 +263,30 @@ def render(
 ) -> None:
     """Publish the profile for one level, that level highlighted; writes ROLE-LEVEL.FORMAT beside the run."""
     try:
-        _, outputs = _outputs(role, out_dir, seeds)
-        text = level_view(outputs, level, fmt)
-        path = outputs.folder / f"{role}-{level}.{fmt}"
-        write_atomic(path, text)
+        path, text = views.render_level(_project(seeds), role, out_dir, level, fmt)
     except JfmError as error:
         raise _fail(error) from None
     if fmt == "md":
         out.print(text, highlight=False, markup=False, soft_wrap=True)
     out.print(f"written: {path}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def compare(
+    left: Annotated[str, typer.Argument(help="ROLE or ROLE@LEVEL, e.g. product-management@P5.")],
+    right: Annotated[str, typer.Argument(help="ROLE or ROLE@LEVEL, e.g. product-management@P6.")],
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write the comparison as an HTML page.")
+    ] = None,
+    seeds: SeedsOption = None,
+) -> None:
+    """Two roles, or two levels of one role, side by side (a side without a level takes the other's)."""
+    try:
+        comparison = views.compare(_project(seeds), left, right)
+        if html is not None:
+            write_atomic(html, compare_html(comparison))
+    except JfmError as error:
+        raise _fail(error) from None
+    out.print(compare_table(comparison))
+    if html is not None:
+        out.print(f"written: {html}", highlight=False, soft_wrap=True)

@@ -7,9 +7,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from .app import RoleState
 from .report import Outputs, citing_items
 from .runlog import RoundRecord, RunRecord
+from .views import Comparison, RoleState
 
 STATUS_STYLE = {
     "passed": "green",
@@ -74,18 +74,35 @@ def summary(console: Console, run: RunRecord, out_dir: Path) -> None:
 
 
 def roles_table(states: list[RoleState]) -> Table:
-    table = Table(title="roles in seeds/")
-    for column in ("role", "status", "kept round", "min score", "finished"):
+    table = Table(title="the catalog, and roles in seeds/")
+    for column in ("family", "focus", "code", "seeds", "status", "kept round", "min score"):
         table.add_column(column)
     for state in states:
         style = STATUS_STYLE.get(state.status, "dim")
         table.add_row(
-            state.role,
+            state.family,
+            state.focus,
+            state.code,
+            state.role or "–",
             f"[{style}]{state.status.replace('_', ' ')}[/]",
             str(state.best_round or "–"),
             f"{state.min_score:g}" if state.min_score is not None else "–",
-            state.finished_at or "–",
         )
+    return table
+
+
+def compare_table(comparison: Comparison) -> Table:
+    """The two sides in two columns, one row per aspect."""
+    left, right = comparison.left, comparison.right
+    title = f"{left.label} vs {right.label}"
+    if comparison.distance is not None:
+        title += f" — distance {comparison.distance:.2f} ({comparison.band})"
+    table = Table(title=title, show_lines=True)
+    table.add_column("", style="bold", no_wrap=True)
+    table.add_column(left.label, ratio=1)
+    table.add_column(right.label, ratio=1)
+    for aspect, a, b in comparison.rows():
+        table.add_row(aspect, a, b)
     return table
 
 

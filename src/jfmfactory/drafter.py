@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from .errors import BadInput
 from .llm import LLM, Structured, bind_choices
 from .passages import SourceView
-from .profile import Cited, LevelGuideline, Profile, Skill, SourceRef, Tool, code_placeholder
+from .profile import Alias, Cited, LevelGuideline, Profile, Skill, SourceRef, Tool
 from .profile import Distinction as DistinctionDraft
 from .prompts import Prompts
 from .runlog import Transcript
@@ -79,6 +79,19 @@ class ToolDraft(Structured, Generic[S]):
     sources: list[S] = Field(min_length=1, max_length=3)
 
 
+class AliasDraft(Structured, Generic[S]):
+    """Another title the sources use."""
+
+    title: str = Field(min_length=2, max_length=60)
+    sources: list[S] = Field(min_length=1, max_length=3)
+
+
+class AliasesDraft(Structured, Generic[S]):
+    """Other titles for the role, from the sources; none when they give none."""
+
+    aliases: list[AliasDraft[S]] = Field(max_length=5)
+
+
 class ToolsDraft(Structured, Generic[S]):
     """Tools and technologies the role uses."""
 
@@ -103,6 +116,7 @@ def section_specs(levels: Iterable[str]) -> list[SectionSpec]:
         *(SectionSpec(f"guidelines.{lv}", "draft_guidelines.j2", lv) for lv in levels),
         SectionSpec("skills", "draft_skills.j2"),
         SectionSpec("tools", "draft_tools.j2"),
+        SectionSpec("aliases", "draft_aliases.j2"),
     ]
 
 
@@ -112,18 +126,20 @@ def _response_generics() -> dict[str, type[BaseModel]]:
         "draft_guidelines.j2": GuidelineDraft,
         "draft_skills.j2": SkillsDraft,
         "draft_tools.j2": ToolsDraft,
+        "draft_aliases.j2": AliasesDraft,
     }
 
 
 class Drafter:
     """Drafts and redrafts the sections of one role's profile."""
 
-    def __init__(self, llm: LLM, prompts: Prompts, seeds: RoleSeeds, view: SourceView) -> None:
+    def __init__(self, llm: LLM, prompts: Prompts, seeds: RoleSeeds, view: SourceView, code: str) -> None:
         self.llm = llm
         self.prompts = prompts
         self.seeds = seeds
         self.specs = {spec.key: spec for spec in section_specs(seeds.manifest.levels)}
         self.view = view
+        self.code = code
         self.level_hints = prompts.table("level_hints.toml")
         missing = [level for level in seeds.manifest.levels if level not in self.level_hints]
         if missing:
@@ -168,7 +184,7 @@ class Drafter:
         return result.model_dump(mode="json"), transcript
 
     def assemble(self, sections: Sections) -> Profile:
-        return assemble(self.seeds, sections)
+        return assemble(self.seeds, sections, self.code)
 
     def source_refs(self) -> list[SourceRef]:
         return [
@@ -183,7 +199,7 @@ class Drafter:
         ]
 
 
-def assemble(seeds: RoleSeeds, sections: Sections) -> Profile:
+def assemble(seeds: RoleSeeds, sections: Sections, code: str) -> Profile:
     """Build the profile from every drafted section."""
     manifest = seeds.manifest
     overview = sections["overview"]
@@ -192,7 +208,7 @@ def assemble(seeds: RoleSeeds, sections: Sections) -> Profile:
         title=manifest.title,
         family=manifest.family,
         focus=manifest.focus,
-        code=code_placeholder(manifest.family, manifest.focus),
+        code=code,
         description=overview["description"],
         distinct_from=overview["distinct_from"],
         levels=manifest.levels,
@@ -203,4 +219,5 @@ def assemble(seeds: RoleSeeds, sections: Sections) -> Profile:
         guidelines={lv: LevelGuideline(**sections[f"guidelines.{lv}"]) for lv in manifest.levels},
         skills=[Skill(**skill) for skill in sections["skills"]["skills"]],
         tools=[Tool(**tool) for tool in sections["tools"]["tools"]],
+        aliases=[Alias(**alias) for alias in sections["aliases"]["aliases"]],
     )

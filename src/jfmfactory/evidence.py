@@ -26,6 +26,7 @@ def section_items(profile: Profile) -> dict[str, list[str]]:
         items[f"guidelines.{level}"] = [getattr(row, key).text for key in GUIDELINE_COLUMNS] if row else []
     items["skills"] = [f"{skill.name}: {skill.description}" for skill in profile.skills]
     items["tools"] = [tool.name for tool in profile.tools]
+    items["aliases"] = [alias.title for alias in profile.aliases]
     return items
 
 

@@ -16,6 +16,7 @@ from typing import Any, Generic, Literal, TypeVar
 import jinja2
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .catalog import Catalog
 from .checks import run_checks
 from .datafile import load_model
 from .errors import BadInput
@@ -144,6 +145,7 @@ class Panel:
         seeds: RoleSeeds,
         sections: list[str],
         settings: PanelSettings,
+        catalog: Catalog | None = None,
     ) -> None:
         self.llm = llm
         self.prompts = prompts
@@ -152,6 +154,7 @@ class Panel:
         self.seeds = seeds
         self.sections = sections
         self.settings = settings
+        self.catalog = catalog
         self.response_model = bind_choices(ReviewDraft, sections)
 
     @property
@@ -166,7 +169,7 @@ class Panel:
         sections = section_items(profile)
         # Every reviewer of a round reads the same sources: the passages the draft is about.
         system, passages = self.view.system_for(text)
-        verdict = Verdict(reviews=run_checks(profile, self.seeds, self.dimensions), scores={})
+        verdict = Verdict(reviews=run_checks(profile, self.seeds, self.dimensions, self.catalog), scores={})
         for reviewer in self.reviewers:
             before_call(f"reviewer:{reviewer.name}")
             review, transcript = self.review(reviewer, system, text, sections, round_number)

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 RESPONSIBILITIES_PER_LEVEL = 5
 
 #: The guideline columns in table order, with the heading each has in a rendered profile.
@@ -86,6 +86,15 @@ class Tool(BaseModel):
     sources: SourceIds = Field(description="Ids of the seed sources it rests on.")
 
 
+class Alias(BaseModel):
+    """Another title the sources use for the role."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(description="The title as the sources write it.")
+    sources: SourceIds = Field(description="Ids of the seed sources that use it.")
+
+
 class SourceRef(BaseModel):
     """A source as provenance lists it."""
 
@@ -121,7 +130,7 @@ class Profile(BaseModel):
     title: str = Field(description="Role title.")
     family: str = Field(description="Job family.")
     focus: str = Field(description="Focus within the family.")
-    code: str = Field(description="Catalog code; a placeholder until codes are assigned.")
+    code: str = Field(description="Catalog code FAMILY.FOCUS.LEVEL, LEVEL standing for the level shown.")
     description: str = Field(description="What the role owns, in a paragraph.")
     distinct_from: list[Distinction] = Field(description="Functions the role is distinct from.")
     levels: list[str] = Field(description="Levels drafted, in order.")
@@ -131,6 +140,7 @@ class Profile(BaseModel):
     guidelines: dict[str, LevelGuideline] = Field(description="Per level, the guideline row.")
     skills: list[Skill] = Field(description="Focus-specific skills.")
     tools: list[Tool] = Field(description="Tools and technologies.")
+    aliases: list[Alias] = Field(default_factory=list, description="Other titles for the role.")
     provenance: Provenance | None = Field(
         default=None, description="Sources and panel verdict; set when the run ends."
     )

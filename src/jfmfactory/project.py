@@ -1,4 +1,5 @@
-"""A jfm project: the folder holding `seeds/`, `prompts/` and `panel/` (outputs go to `out/`)."""
+"""A jfm project: the folder holding `seeds/`, `prompts/`, `panel/` and (optionally) `catalog/`;
+outputs go to `out/`."""
 
 from __future__ import annotations
 
@@ -24,6 +25,10 @@ class Project:
     @property
     def panel(self) -> Path:
         return self.root / "panel"
+
+    @property
+    def catalog(self) -> Path:
+        return self.root / "catalog"
 
     def out_dir(self, role: str, out: Path | None) -> Path:
         """`--out DIR` as given, else `out/<role>/` in the project."""
