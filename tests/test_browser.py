@@ -44,7 +44,7 @@ def browser() -> Iterator[object]:
 def replayed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project whose out/ holds the recorded embedded run, replayed."""
     root = tmp_path_factory.mktemp("browser") / "project"
-    for folder in ("seeds", "prompts", "panel"):
+    for folder in ("seeds", "prompts", "panel", "catalog"):
         shutil.copytree(REPO / folder, root / folder)
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
@@ -89,6 +89,9 @@ def test_a_rendered_level_page_highlights_that_level(browser, replayed: Path) ->
     assert page.locator("h1").inner_text().endswith("— P6")
     here = page.locator("section.level.here")
     assert here.count() == 1 and here.get_attribute("data-level") == "P6" and here.is_visible()
+    for section in ("#level-block", "#adjacent", "#classification"):
+        assert page.locator(section).is_visible()
+    assert "11-2021 Marketing Managers" in page.locator("#classification").inner_text()
     row = page.locator("table.guidelines tr.here")
     assert row.count() == 1 and row.locator("th").inner_text() == "P6"
     highlighted = row.evaluate("el => getComputedStyle(el.querySelector('td')).backgroundColor")

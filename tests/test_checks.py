@@ -132,3 +132,13 @@ def test_an_alias_of_another_focus_is_an_issue(seeds: RoleSeeds) -> None:
     ]
     score, problems = findings(profile, seeds)["check:aliases"]
     assert problems == ["is a title of Program Management"] and score == 4
+
+
+@pytest.mark.parametrize(
+    ("text", "agrees"),
+    [("5–8 years", True), ("5-8 yrs", True), ("5–9 years", False), ("7+ years", True), ("4+ years", False)],
+)
+def test_a_stated_range_must_lie_within_the_rubric_band(seeds: RoleSeeds, text: str, agrees: bool) -> None:
+    profile = canned_profile(seeds)
+    profile.guidelines["P3"].degree_years = Cited(text=f"{text} with a business degree", sources=["S1"])
+    assert (findings(profile, seeds)["check:rubric-years"][1] == []) is agrees

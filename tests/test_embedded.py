@@ -41,7 +41,7 @@ def _jfm(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 @pytest.mark.live
 def test_a_real_embedded_run_records_and_replays_byte_for_byte(tmp_path: Path) -> None:
     project = tmp_path / "project"
-    for folder in ("seeds", "prompts", "panel"):
+    for folder in ("seeds", "prompts", "panel", "catalog"):
         shutil.copytree(REPO / folder, project / folder)
     cassette = tmp_path / "live.yaml"
 
@@ -85,7 +85,7 @@ def test_ctrl_c_mid_round_leaves_no_server_and_resume_redoes_no_round(tmp_path: 
     import time
 
     project = tmp_path / "project"
-    for folder in ("seeds", "prompts", "panel"):
+    for folder in ("seeds", "prompts", "panel", "catalog"):
         shutil.copytree(REPO / folder, project / folder)
     env = {k: v for k, v in os.environ.items() if k not in ENDPOINT_VARIABLES}
     jfm = str(Path(sys.executable).with_name("jfm"))

@@ -77,7 +77,7 @@ def test_a_level_page_highlights_its_level_in_every_format(drafted: Path) -> Non
     html = level_view(outputs, "P6", "html")
     assert html.count('class="level here"') == 1 and '<tr class="here" id="section-guidelines-P6"' in html
     data = json.loads(level_view(outputs, "P6", "json"))
-    assert data["level"] == "P6" and data["profile"]["levels"][-2] == "P6"
+    assert data["level"] == "P6" and data["profile"]["levels"][-2] == "P6" and "catalog" not in data
     with pytest.raises(BadInput, match="--level P9: the profile has levels P2, P3"):
         level_view(outputs, "P9", "md")
     with pytest.raises(BadInput, match="--format pdf"):
@@ -173,3 +173,32 @@ def test_compare_two_levels_side_by_side_in_the_terminal_and_html(
     assert page.count("<tr><th>") >= 10 and "Oversees a group of products or an entire product line" in page
     unknown = runner.invoke(app, ["compare", "product-management@P5", "data-science"])
     assert unknown.exit_code == 2 and "data-science" in unknown.stderr
+
+
+def test_the_json_level_page_carries_the_catalog_layer(
+    drafted: Path, project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jfmfactory.views import render_level
+
+    _, text = render_level(project, "product-management", None, "P6", "json")
+    catalog = json.loads(text)["catalog"]
+    assert catalog["level_block"]["name"] == "Principal Professional"
+    assert [m["code"] for m in catalog["classification"]] == ["11-2021", "11-3021", "11-9199"]
+    assert catalog["adjacent"][0]["band"] == "strong"
+
+
+def test_profile_text_that_looks_like_markup_is_printed_as_is(
+    drafted: Path, project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jfmfactory.cli import app
+
+    path = drafted / "profile.json"
+    data = json.loads(path.read_text())
+    data["responsibilities"]["P5"][0]["text"] = "Leads [sic] the [/x] strategy"
+    path.write_text(json.dumps(data))
+    monkeypatch.chdir(project.root)
+    result = runner.invoke(
+        app, ["compare", "product-management@P5", "product-management@P6"], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "Leads [sic] the [/x] strategy" in result.stdout

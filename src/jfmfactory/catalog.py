@@ -1,7 +1,7 @@
 """The catalog around a profile: the level rubric, the role taxonomy, codes, SOC classification
 and adjacent roles. Everything here is data in `catalog/` plus documented, tested arithmetic.
 
-Codes (`FAMILY.FOCUS.LEVEL`, e.g. `PRODUC7.PRODUCTM9129.P6`): the family part is the first six
+Codes (`FAMILY.FOCUS.LEVEL`, e.g. `PRODUC0.PRODUCTM716F.P6`): the family part is the first six
 letters of the family's name (upper case, letters only, padded with X) and one digit, the
 SHA-256 of the name modulo 10; the focus part is the first eight letters of the focus's name and
 the first four hex digits of the SHA-256 of "family/focus". The same names always give the same
@@ -49,6 +49,13 @@ class LevelBlock(BaseModel):
     leadership: str = Field(description="How they lead or influence.")
     years: tuple[int, int] = Field(description="Typical experience band [from, to) in years.")
 
+    @field_validator("years")
+    @classmethod
+    def _band(cls, years: tuple[int, int]) -> tuple[int, int]:
+        if not 0 <= years[0] < years[1]:
+            raise ValueError("must be [from, to] with from < to")
+        return years
+
     @property
     def years_text(self) -> str:
         return f"{self.years[0]}–{self.years[1]} yrs"
@@ -67,7 +74,16 @@ class Rubric(BaseModel):
     P6: LevelBlock
     P7: LevelBlock
 
+    @model_validator(mode="after")
+    def _rising(self) -> Rubric:
+        starts = [self.block(level).years[0] for level in LEVELS]
+        if starts != sorted(starts):
+            raise ValueError("typical years must rise from P1 to P7")
+        return self
+
     def block(self, level: str) -> LevelBlock:
+        if level not in LEVELS:
+            raise BadInput(f"level {level}: the rubric has {LEVELS[0]}..{LEVELS[-1]}")
         block: LevelBlock = getattr(self, level)
         return block
 
@@ -97,7 +113,11 @@ class FocusEntry(BaseModel):
 
     name: str = Field(min_length=1)
     family: str = Field(min_length=1)
-    seeds: str | None = Field(default=None, description="Seeds folder when the focus can be drafted.")
+    seeds: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9-]*$",
+        description="Seeds folder when the focus can be drafted.",
+    )
     aliases: list[str] = Field(default_factory=list, description="Titles that belong to this focus.")
     classification: Classification
 
@@ -128,6 +148,13 @@ class RolesFile(BaseModel):
         for focus in self.foci:
             if focus.family not in families:
                 raise ValueError(f"focus {focus.name!r}: family {focus.family!r} is in no domain")
+        seeds = [focus.seeds for focus in self.foci if focus.seeds]
+        if len(set(seeds)) != len(seeds):
+            raise ValueError("two foci name the same seeds folder")
+        titles = [t.casefold() for focus in self.foci for t in {focus.name, *focus.aliases}]
+        shared = sorted({t for t in titles if titles.count(t) > 1})
+        if shared:
+            raise ValueError(f"titles {shared} belong to more than one focus")
         return self
 
 

@@ -225,9 +225,21 @@ def check_grounding_support(profile: Profile, seeds: RoleSeeds, catalog: Catalog
     return Finding(issues, rationale, score_for_share(share))
 
 
+YEARS = re.compile(r"(\d+)\s*(?:[–-]\s*(\d+))?\s*\+?\s*(?:years?|yrs?)\b")
+
+
+def years_range(text: str) -> tuple[int, int | None] | None:
+    """Typical years as stated: "15+ years" is (15, None), "5–8 years" is (5, 8)."""
+    found = YEARS.search(text.lower())
+    if found is None:
+        return None
+    return int(found.group(1)), int(found.group(2)) if found.group(2) else None
+
+
 def years(text: str) -> int | None:
-    found = re.search(r"(\d+)\s*\+?\s*(?:years?|yrs?)\b", text.lower())
-    return int(found.group(1)) if found else None
+    """The least typical years a text states."""
+    stated = years_range(text)
+    return stated[0] if stated else None
 
 
 def scope_rank(profile: Profile, level: str) -> int:
@@ -290,9 +302,12 @@ def check_rubric_years(profile: Profile, seeds: RoleSeeds, catalog: Catalog | No
         row = profile.guidelines.get(level)
         cell = row.degree_years.text if row is not None else ""
         low, high = catalog.rubric.block(level).years
-        found = years(cell)
+        stated = years_range(cell)
         explained = "rubric" in cell.lower() and "because" in cell.lower()
-        if found is not None and not low <= found < high and not explained:
+        # "N+ years" must start inside the band; "N–M years" must lie within it.
+        agrees = stated is None or (low <= stated[0] < high and (stated[1] is None or stated[1] <= high))
+        if stated is not None and not agrees and not explained:
+            found = stated[0]
             issues.append(
                 ReviewIssue(
                     section=f"guidelines.{level}",

@@ -68,6 +68,11 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _os_error(error: OSError) -> JfmError:
+    """A disk that fills or a folder that vanishes, as one line."""
+    return JfmError(f"{error.filename or 'output'}: {error.strerror or error}")
+
+
 def _fail(error: JfmError) -> typer.Exit:
     err.print(f"jfm: error: {error}", highlight=False, markup=False, soft_wrap=True)
     return typer.Exit(error.exit_code)
@@ -132,8 +137,8 @@ def _run(
         raise _fail(Stopped(signum)) from None
     except JfmError as error:
         raise _fail(error) from None
-    except OSError as error:  # a disk that fills or a folder that vanishes mid-run
-        raise _fail(JfmError(f"{error.filename or 'output'}: {error.strerror or error}")) from None
+    except OSError as error:
+        raise _fail(_os_error(error)) from None
     summary(out, run, options.out.resolve() if options.out else project.root.joinpath("out", *default_out))
     raise typer.Exit(EXIT_PASSED if run.status == "passed" else EXIT_NOT_PASSED)
 
@@ -250,6 +255,8 @@ def report(role: RoleOption, out_dir: OutputsOption = None, seeds: SeedsOption =
         path = views.write_report(_project(seeds), role, out_dir)
     except JfmError as error:
         raise _fail(error) from None
+    except OSError as error:
+        raise _fail(_os_error(error)) from None
     out.print(f"report: {path}", highlight=False, soft_wrap=True)
 
 
@@ -266,6 +273,8 @@ def render(
         path, text = views.render_level(_project(seeds), role, out_dir, level, fmt)
     except JfmError as error:
         raise _fail(error) from None
+    except OSError as error:
+        raise _fail(_os_error(error)) from None
     if fmt == "md":
         out.print(text, highlight=False, markup=False, soft_wrap=True)
     out.print(f"written: {path}", highlight=False, soft_wrap=True)
@@ -287,6 +296,8 @@ def compare(
             write_atomic(html, compare_html(comparison))
     except JfmError as error:
         raise _fail(error) from None
+    except OSError as error:
+        raise _fail(_os_error(error)) from None
     out.print(compare_table(comparison))
     if html is not None:
         out.print(f"written: {html}", highlight=False, soft_wrap=True)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .report import Outputs, citing_items
 from .runlog import RoundRecord, RunRecord
@@ -80,8 +81,8 @@ def roles_table(states: list[RoleState]) -> Table:
     for state in states:
         style = STATUS_STYLE.get(state.status, "dim")
         table.add_row(
-            state.family,
-            state.focus,
+            Text(state.family),
+            Text(state.focus),
             state.code,
             state.role or "–",
             f"[{style}]{state.status.replace('_', ' ')}[/]",
@@ -97,12 +98,12 @@ def compare_table(comparison: Comparison) -> Table:
     title = f"{left.label} vs {right.label}"
     if comparison.distance is not None:
         title += f" — distance {comparison.distance:.2f} ({comparison.band})"
-    table = Table(title=title, show_lines=True)
+    table = Table(title=Text(title), show_lines=True)
     table.add_column("", style="bold", no_wrap=True)
     table.add_column(left.label, ratio=1)
     table.add_column(right.label, ratio=1)
     for aspect, a, b in comparison.rows():
-        table.add_row(aspect, a, b)
+        table.add_row(Text(aspect), Text(a), Text(b))  # profile text is not Rich markup
     return table
 
 

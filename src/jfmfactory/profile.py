@@ -6,6 +6,7 @@ adjacent roles, aliases, classification) arrive as new fields under a new versio
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
@@ -153,3 +154,19 @@ def code_placeholder(family: str, focus: str, level: str = "LEVEL") -> str:
         return "".join(ch for ch in name.upper() if ch.isalnum()) or "X"
 
     return f"{part(family)}.{part(focus)}.{level}"
+
+
+def code_at_level(code: str, level: str) -> str:
+    """The code with its last part, the level, set: FAMILY.FOCUS.LEVEL becomes FAMILY.FOCUS.P6."""
+    return f"{code.rsplit('.', 1)[0]}.{level}"
+
+
+def shape_problem(profile: Profile) -> str | None:
+    """What makes a profile unusable for rendering and review, if anything."""
+    unknown = [level for level in profile.levels if not re.fullmatch(r"P[1-7]", level)]
+    if unknown:
+        return f"levels {unknown} are not P1..P7"
+    for name, table in (("responsibilities", profile.responsibilities), ("guidelines", profile.guidelines)):
+        if sorted(table) != sorted(profile.levels):
+            return f"{name} must have exactly the levels {profile.levels}"
+    return None

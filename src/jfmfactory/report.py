@@ -20,7 +20,7 @@ from markupsafe import Markup, escape
 from .catalog import RESOLVER, Adjacent, Catalog, LevelBlock
 from .errors import BadInput
 from .evidence import section_items
-from .profile import GUIDELINE_COLUMNS, Profile
+from .profile import GUIDELINE_COLUMNS, Profile, code_at_level, shape_problem
 from .runlog import ReviewIssue, RoundRecord, RunRecord
 from .store import DRAFTS, PROFILE_JSON, RunStore
 
@@ -34,6 +34,7 @@ _env = jinja2.Environment(
     autoescape=jinja2.select_autoescape(["html", "html.j2"]),
 )
 _env.filters["score"] = lambda value: f"{value:g}"
+_env.filters["at_level"] = lambda code, level: code_at_level(code, level)
 _env.filters["cell"] = lambda text: " ".join(str(text).split()).replace("|", "\\|")
 
 
@@ -52,7 +53,7 @@ class Outputs:
 
     def round(self, number: int | None) -> RoundRecord:
         """Round `number`, or the kept round when none is named."""
-        wanted = number or self.run.best_round
+        wanted = number if number is not None else self.run.best_round
         for record in self.run.rounds:
             if record.round == wanted:
                 return record
@@ -74,6 +75,9 @@ def load_outputs(folder: Path) -> Outputs:
         profile = Profile.model_validate_json(path.read_text(encoding="utf-8"))
     except ValueError as exc:
         raise BadInput(f"{path}: unreadable profile: {exc}") from exc
+    problem = shape_problem(profile)
+    if problem:
+        raise BadInput(f"{path}: {problem}")
     return Outputs(folder=folder, run=run, profile=profile)
 
 

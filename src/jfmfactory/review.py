@@ -12,7 +12,7 @@ from .drafter import section_specs
 from .errors import BadInput, first_error
 from .loop import QuietReporter, Reporter, now, round_record
 from .panel import load_panel
-from .profile import Profile
+from .profile import Profile, shape_problem
 from .project import Project
 from .runlog import RunRecord
 from .seeds import Manifest, load_role
@@ -35,9 +35,9 @@ def load_profile(path: Path, label: str, role: str, manifest: Manifest) -> Profi
         raise BadInput(f"{label}: is a profile of {profile.role!r}, not {role!r}")
     if profile.levels != manifest.levels:
         raise BadInput(f"{label}: levels {profile.levels} differ from the role's {manifest.levels}")
-    for name, table in (("responsibilities", profile.responsibilities), ("guidelines", profile.guidelines)):
-        if sorted(table) != sorted(profile.levels):
-            raise BadInput(f"{label}: {name} must have exactly the levels {profile.levels}")
+    problem = shape_problem(profile)
+    if problem:
+        raise BadInput(f"{label}: {problem}")
     return profile
 
 

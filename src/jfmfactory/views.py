@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .catalog import Catalog, Focus, band, distance, load_catalog
 from .errors import BadInput
-from .profile import GUIDELINE_COLUMNS
+from .profile import GUIDELINE_COLUMNS, code_at_level
 from .project import Project
 from .report import (
     REPORT_HTML,
@@ -147,7 +147,7 @@ class Comparison:
             return str(getattr(side.outputs.profile.guidelines[side.level], key).text)
 
         def code(side: Side) -> str:
-            return side.outputs.profile.code.replace("LEVEL", side.level)
+            return code_at_level(side.outputs.profile.code, side.level)
 
         def block(side: Side) -> str:
             if side.context is None:
@@ -184,7 +184,7 @@ def _side(project: Project, spec: str, default_level: str | None) -> Side:
         raise BadInput(f"{spec!r}: name a role, or a role at a level as ROLE@P6")
     role = found["role"]
     outputs = outputs_for(project, role, None)
-    level = found["level"] or default_level or outputs.profile.levels[len(outputs.profile.levels) // 2]
+    level = found["level"] or default_level or ""
     if level not in outputs.profile.levels:
         raise BadInput(f"{spec}: the profile has levels {', '.join(outputs.profile.levels)}")
     return Side(role, level, outputs, context_for(project, outputs, level))
@@ -194,6 +194,13 @@ def compare(project: Project, left: str, right: str) -> Comparison:
     """`left` and `right` (ROLE or ROLE@LEVEL) side by side; a side without a level takes the other's."""
     levels = [ROLE_AT_LEVEL.match(spec) for spec in (left, right)]
     given = next((m["level"] for m in levels if m and m["level"]), None)
+    if given is None and levels[0] and levels[1]:
+        left_levels = outputs_for(project, levels[0]["role"], None).profile.levels
+        right_levels = outputs_for(project, levels[1]["role"], None).profile.levels
+        shared = [level for level in left_levels if level in right_levels]
+        if not shared:
+            raise BadInput(f"{left} and {right} share no level; name one as ROLE@LEVEL")
+        given = shared[len(shared) // 2]
     a, b = _side(project, left, given), _side(project, right, given)
     catalog = project_catalog(project)
     focus_a: Focus | None = catalog.for_role(a.role) if catalog else None
