@@ -83,6 +83,10 @@ class ScriptedServer:
         self.responder = responder
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.cached_tokens = 0  # reported on every answer, as a provider's prefix cache would
+        self._lock = threading.Lock()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -95,13 +99,22 @@ class ScriptedServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 request = json.loads(self.rfile.read(length))
-                server.requests.append(request)
-                server.headers.append(dict(self.headers))
-                answer = server.responder(request)
-                if not isinstance(answer, Reply):
-                    tokens = len(json.dumps(answer)) // 4
-                    answer = Reply(body=completion(request, answer, tokens))
-                self._send(answer)
+                with server._lock:
+                    server.requests.append(request)
+                    server.headers.append(dict(self.headers))
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                try:
+                    answer = server.responder(request)
+                    if not isinstance(answer, Reply):
+                        tokens = len(json.dumps(answer)) // 4
+                        body = completion(request, answer, tokens)
+                        body["usage"]["prompt_tokens_details"] = {"cached_tokens": server.cached_tokens}
+                        answer = Reply(body=body)
+                    self._send(answer)
+                finally:
+                    with server._lock:
+                        server.in_flight -= 1
 
             def _send(self, reply: Reply) -> None:
                 time.sleep(reply.delay_s)

@@ -115,7 +115,7 @@ def test_a_read_timeout_is_retried_then_named(
 ) -> None:
     slow = Reply(delay_s=3, body={})
     with ScriptedServer(fail_first(99, slow, script)).running() as server:
-        result = draft_cli(project, monkeypatch, server, "--timeout", "0.5")
+        result = draft_cli(project, monkeypatch, server, "--timeout", "0.5", "--concurrency", "1")
     assert result.exit_code == 1
     assert error_line(result).endswith("drafter:overview (model m) failed: timed out")
     assert len(server.requests) == 3  # the first try and two retries

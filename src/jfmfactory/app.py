@@ -18,6 +18,7 @@ from .llm import LLM
 from .loop import Loop, LoopSettings, Reporter, now
 from .panel import Panel, PanelSettings, Reviewer, load_panel
 from .passages import SourceView
+from .prices import load_prices
 from .profile import code_placeholder
 from .project import Project
 from .prompts import Prompts
@@ -29,6 +30,9 @@ from .store import RunStore
 SERVER_LOG = "embedded-server.log"
 REVIEW_DIR = "review"
 MAX_SAMPLES = 10
+MAX_CONCURRENCY = 16
+#: Calls at once against an endpoint that serves requests in parallel, unless --concurrency says.
+DEFAULT_CONCURRENCY = 4
 # Room for the longest answer each response model allows, so that no valid answer is cut off.
 DRAFT_MAX_TOKENS = 700
 REVIEW_MAX_TOKENS = 1000
@@ -56,6 +60,7 @@ class DraftOptions:
     profile: Path | None = None
     timeout_s: float = REQUEST_TIMEOUT_S
     resume: bool = False
+    concurrency: int | None = None
     source_budget: int = SOURCE_BUDGET_TOKENS
 
 
@@ -78,6 +83,8 @@ def check_options(options: DraftOptions) -> None:
         raise BadInput(
             f"--source-budget {options.source_budget}: must be at least {MIN_SOURCE_BUDGET} tokens"
         )
+    if options.concurrency is not None and not 1 <= options.concurrency <= MAX_CONCURRENCY:
+        raise BadInput(f"--concurrency {options.concurrency}: must be 1 to {MAX_CONCURRENCY}")
     if options.timeout_s <= 0:
         raise BadInput(f"--timeout {options.timeout_s:g}: must be more than 0 seconds")
 
@@ -102,6 +109,7 @@ class Session:
     prompts: Prompts
     view: SourceView
     catalog: Catalog | None
+    workers: int
     writer: LLM
     judge: LLM
     run: RunRecord
@@ -114,7 +122,7 @@ class Session:
             self.view,
             self.seeds,
             sections,
-            PanelSettings(threshold=options.threshold, samples=options.samples),
+            PanelSettings(threshold=options.threshold, samples=options.samples, concurrency=self.workers),
             self.catalog,
         )
 
@@ -167,6 +175,7 @@ def session(
             prompts=prompts,
             view=view,
             catalog=catalog,
+            workers=workers(options, writer.endpoint.embedded),
             writer=LLM(
                 writer.client, writer.endpoint.model, writer.endpoint.base_url, max_tokens=DRAFT_MAX_TOKENS
             ),
@@ -175,6 +184,14 @@ def session(
             ),
             run=run,
         )
+
+
+def workers(options: DraftOptions, embedded: bool) -> int:
+    """How many calls go at once. The embedded server serves one request at a time, so one; a
+    replay, one (the cassette player is not thread-safe, and answers at once anyway)."""
+    if options.replay is not None or embedded:
+        return 1
+    return options.concurrency or DEFAULT_CONCURRENCY
 
 
 def inputs_digest(project: Project, seeds: RoleSeeds, models: list[str]) -> str:
@@ -231,5 +248,10 @@ def draft(
                 }
             )
         store.begin(kept_rounds=len(run.rounds))
-        limits = LoopSettings(threshold=options.threshold, max_rounds=options.max_rounds)
+        limits = LoopSettings(
+            threshold=options.threshold,
+            max_rounds=options.max_rounds,
+            concurrency=work.workers,
+            prices=load_prices(project.root),
+        )
         return Loop(drafter, panel, store, limits, run, reporter).execute()

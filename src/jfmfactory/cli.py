@@ -115,6 +115,13 @@ SourceBudgetOption = Annotated[
         help="Tokens of source text a prompt may hold; beyond it, calls read selected passages.",
     ),
 ]
+ConcurrencyOption = Annotated[
+    int | None,
+    typer.Option(
+        "--concurrency",
+        help="Model calls at once [default: 4; 1 for the embedded model, which serves one at a time].",
+    ),
+]
 RecordOption = Annotated[
     Path | None, typer.Option("--record", help="Write every HTTP exchange to this cassette.")
 ]
@@ -155,6 +162,7 @@ def draft(
     panel_base_url: PanelUrlOption = None,
     samples: SamplesOption = 1,
     timeout: TimeoutOption = 300.0,
+    concurrency: ConcurrencyOption = None,
     source_budget: SourceBudgetOption = library.SOURCE_BUDGET_TOKENS,
     resume: Annotated[
         bool,
@@ -174,7 +182,7 @@ def draft(
     options = library.DraftOptions(
         role=role, out=out_dir, max_rounds=max_rounds, threshold=threshold, model=model, base_url=base_url,
         panel_model=panel_model, panel_base_url=panel_base_url, samples=samples, record=record, replay=replay,
-        timeout_s=timeout, source_budget=source_budget, resume=resume,
+        timeout_s=timeout, source_budget=source_budget, concurrency=concurrency, resume=resume,
     )  # fmt: skip
     _run(library.draft, options, seeds, role)
 
@@ -196,6 +204,7 @@ def review(
     panel_base_url: PanelUrlOption = None,
     samples: SamplesOption = 1,
     timeout: TimeoutOption = 300.0,
+    concurrency: ConcurrencyOption = None,
     source_budget: SourceBudgetOption = library.SOURCE_BUDGET_TOKENS,
     record: RecordOption = None,
     replay: ReplayOption = None,
@@ -208,7 +217,7 @@ def review(
     options = library.DraftOptions(
         role=role, out=out_dir, threshold=threshold, model=model, base_url=base_url, profile=profile,
         panel_model=panel_model, panel_base_url=panel_base_url, samples=samples, record=record, replay=replay,
-        timeout_s=timeout, source_budget=source_budget,
+        timeout_s=timeout, source_budget=source_budget, concurrency=concurrency,
     )  # fmt: skip
     _run(review_profile, options, seeds, role, library.REVIEW_DIR)
 

@@ -68,7 +68,9 @@ def summary(console: Console, run: RunRecord, out_dir: Path) -> None:
     style = STATUS_STYLE.get(run.status, "white")
     console.print(
         f"[{style}]{run.status.replace('_', ' ')}[/] ({run.stop_reason}); kept round {run.best_round}; "
-        f"{run.usage.total_tokens} tokens, {run.latency_s:.1f}s of model time",
+        f"{run.usage.total_tokens} tokens ({run.usage.cached_tokens} prompt tokens cached), "
+        f"{run.latency_s:.1f}s of model time"
+        + (f", about ${run.estimated_cost_usd:.4f}" if run.estimated_cost_usd is not None else ""),
         highlight=False,
     )
     console.print(f"outputs: {out_dir}", highlight=False, soft_wrap=True)

@@ -61,6 +61,8 @@ def server_command(model: Path, port: int) -> list[str]:
         "--n_ctx", str(CONTEXT_TOKENS),
         "--n_threads", str(os.cpu_count() or 2),
         "--verbose", "False",
+        # Reuse evaluated prompt prefixes across calls: every call of a run shares its system message.
+        "--cache", "True",
     ]  # fmt: skip
 
 

@@ -81,10 +81,12 @@ class TranscriptRecorder:
         attempt.response = _jsonable(response.model_dump()) if hasattr(response, "model_dump") else None
         usage = getattr(response, "usage", None)
         if usage is not None:
+            details = getattr(usage, "prompt_tokens_details", None)
             attempt.usage = Usage(
                 prompt_tokens=usage.prompt_tokens or 0,
                 completion_tokens=usage.completion_tokens or 0,
                 total_tokens=usage.total_tokens or 0,
+                cached_tokens=getattr(details, "cached_tokens", None) or 0,
             )
 
     def on_error(self, error: Exception, *args: Any, **kwargs: Any) -> None:

@@ -8,14 +8,25 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from .drafter import Drafter, Sections
 from .llm import CallFailed
 from .panel import Panel, Verdict
+from .parallel import ordered_map
+from .prices import PriceTable
 from .profile import Profile, Provenance
 from .render import render_markdown
-from .runlog import CallSummary, DimensionReview, Revision, RoundRecord, RunRecord, StopReason, Usage
+from .runlog import (
+    CallSummary,
+    DimensionReview,
+    Revision,
+    RoundRecord,
+    RunRecord,
+    StopReason,
+    Transcript,
+    Usage,
+)
 from .store import RunStore
 
 #: Consecutive rounds that fail to raise the best min score before the loop gives up.
@@ -28,6 +39,10 @@ class LoopSettings:
 
     threshold: int = 4
     max_rounds: int = 3
+    #: Sections drafted at once.
+    concurrency: int = 1
+    #: Turns tokens into an estimated cost, when the project has a price table.
+    prices: PriceTable | None = None
 
 
 class Reporter(Protocol):
@@ -206,11 +221,17 @@ class Loop:
         calls: list[CallSummary] = []
         drafted = []
         first = number == 1
-        for key, faults in plan.items():
+
+        def draft(item: tuple[str, list[Fault]]) -> tuple[dict[str, Any], Transcript]:
+            key, faults = item
             self.reporter.step(number, f"drafter:{key}")
-            data, transcript = self.drafter.draft_section(
+            return self.drafter.draft_section(
                 key, number, current=sections.get(key), issues=[fault.text for fault in faults]
             )
+
+        # Sections are independent of each other: they are drafted at once, kept in plan order.
+        results = ordered_map(draft, list(plan.items()), self.settings.concurrency)
+        for (key, faults), (data, transcript) in zip(plan.items(), results, strict=True):
             sections[key] = data
             calls.append(self.store.summarize(transcript))
             reason = "first draft" if first else ", ".join(sorted({fault.dimension for fault in faults}))
@@ -222,6 +243,9 @@ class Loop:
     def _account(self, record: RoundRecord) -> None:
         self.run.usage = self.run.usage + record.usage
         self.run.latency_s = round(self.run.latency_s + record.latency_s, 3)
+        if self.settings.prices is not None:
+            calls = [call for done in self.run.rounds for call in done.calls]
+            self.run.estimated_cost_usd = self.settings.prices.cost(calls)
 
     def _finish(self, reason: StopReason) -> RunRecord:
         self.run.stop_reason = reason

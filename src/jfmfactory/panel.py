@@ -22,6 +22,7 @@ from .datafile import load_model
 from .errors import BadInput
 from .evidence import section_items, verify
 from .llm import LLM, Structured, bind_choices
+from .parallel import ordered_map
 from .passages import SourceView
 from .profile import GUIDELINE_COLUMNS, Profile
 from .prompts import Prompts
@@ -106,6 +107,8 @@ class PanelSettings:
     samples: int = 1
     #: Sampling temperature when a reviewer is asked more than once; one sample is greedy.
     sample_temperature: float = 0.8
+    #: Reviewers asked at once.
+    concurrency: int = 1
 
 
 @dataclass
@@ -170,9 +173,12 @@ class Panel:
         # Every reviewer of a round reads the same sources: the passages the draft is about.
         system, passages = self.view.system_for(text)
         verdict = Verdict(reviews=run_checks(profile, self.seeds, self.dimensions, self.catalog), scores={})
-        for reviewer in self.reviewers:
+
+        def one(reviewer: Reviewer) -> tuple[DimensionReview, Transcript]:
             before_call(f"reviewer:{reviewer.name}")
-            review, transcript = self.review(reviewer, system, text, sections, round_number)
+            return self.review(reviewer, system, text, sections, round_number)
+
+        for review, transcript in ordered_map(one, self.reviewers, self.settings.concurrency):
             transcript.passages = passages
             verdict.reviews.append(review)
             verdict.transcripts.append(transcript)

@@ -20,12 +20,16 @@ class Usage(BaseModel):
     prompt_tokens: int = Field(default=0, description="Tokens sent.")
     completion_tokens: int = Field(default=0, description="Tokens generated.")
     total_tokens: int = Field(default=0, description="Sum of the two.")
+    cached_tokens: int = Field(
+        default=0, description="Prompt tokens the endpoint served from its prefix cache."
+    )
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,
             completion_tokens=self.completion_tokens + other.completion_tokens,
             total_tokens=self.total_tokens + other.total_tokens,
+            cached_tokens=self.cached_tokens + other.cached_tokens,
         )
 
 
@@ -174,5 +178,8 @@ class RunRecord(BaseModel):
     best_round: int | None = Field(default=None, description="Round whose draft was kept.")
     usage: Usage = Field(default_factory=Usage, description="Tokens over the whole run.")
     latency_s: float = Field(default=0.0, description="Model seconds over the whole run.")
+    estimated_cost_usd: float | None = Field(
+        default=None, description="Tokens priced by prices.toml, when it prices the models used."
+    )
     started_at: str = Field(description="UTC start time, ISO 8601.")
     finished_at: str | None = Field(default=None, description="UTC end time, ISO 8601.")
