@@ -314,3 +314,27 @@ def test_an_out_dir_that_cannot_be_written_exits_2(
     blocker.write_text("")
     result = jfm(project, monkeypatch, "draft", "--role", "product-management", "--out", str(blocker / "out"))
     assert result.exit_code == 2 and f"--out {blocker}/out: not writable" in result.stderr
+
+
+def test_draft_all_drafts_every_role_then_skips_those_up_to_date(
+    project: Project, monkeypatch: pytest.MonkeyPatch, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    import shutil
+
+    shutil.copytree(project.seeds / "product-management", project.seeds / "product-ops")
+    wide = {**endpoint_env, "COLUMNS": "200"}
+    first = jfm(project, monkeypatch, "draft", "--all", "--model", "m", "--max-rounds", "1", env=wide)
+    assert first.exit_code == 0, first.output
+    assert "product-management" in first.stdout and "product-ops" in first.stdout
+    assert len(scripted.requests) == 2 * 21
+    again = jfm(project, monkeypatch, "draft", "--all", "--model", "m", "--max-rounds", "1", env=wide)
+    assert again.exit_code == 0 and again.stdout.count("up to date") == 2
+    assert len(scripted.requests) == 2 * 21  # nothing asked again
+    changed = jfm(project, monkeypatch, "draft", "--all", "--model", "m", "--max-rounds", "2", env=wide)
+    assert changed.exit_code == 0 and "up to date" not in changed.stdout
+
+
+def test_draft_needs_one_role_or_all(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert jfm(project, monkeypatch, "draft").exit_code == 2
+    both = jfm(project, monkeypatch, "draft", "--all", "--role", "product-management")
+    assert both.exit_code == 2 and "name one --role, or --all" in both.stderr

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import __version__
+from . import __version__, embedded
 from .cassette import check_replay, recording, replaying
 from .catalog import Catalog, load_catalog
 from .drafter import Drafter
-from .errors import BadInput
+from .errors import BadInput, JfmError
 from .guard import screen
 from .llm import LLM
 from .loop import Loop, LoopSettings, Reporter, now
 from .panel import Panel, PanelSettings, Reviewer, load_panel
+from .parallel import ordered_map
 from .passages import SourceView
 from .prices import load_prices
 from .profile import code_placeholder
@@ -24,7 +26,7 @@ from .project import Project
 from .prompts import Prompts
 from .provider import REQUEST_TIMEOUT_S, EndpointSettings, PanelEndpointSettings, connect_pair
 from .runlog import RunRecord
-from .seeds import RoleSeeds, load_role
+from .seeds import RoleSeeds, list_roles, load_role
 from .store import RunStore
 
 SERVER_LOG = "embedded-server.log"
@@ -255,3 +257,69 @@ def draft(
             prices=load_prices(project.root),
         )
         return Loop(drafter, panel, store, limits, run, reporter).execute()
+
+
+@dataclass(frozen=True)
+class CatalogRun:
+    """One role of `jfm draft --all`: its run record, or why it was skipped, and its wall time."""
+
+    role: str
+    run: RunRecord | None
+    skipped: str | None
+    error: str | None
+    seconds: float
+
+
+def up_to_date(project: Project, options: DraftOptions, env: Mapping[str, str]) -> RunRecord | None:
+    """The role's finished run when nothing it depends on changed since: seeds, prompts, panel,
+    models and settings (compared by the digest recorded in run.json)."""
+    previous = RunStore(project.out_dir(options.role, None)).read_run()
+    if previous is None or previous.status not in ("passed", "not_passed"):
+        return None
+    settings = EndpointSettings.resolve(options.base_url, options.model, env, options.timeout_s)
+    panel = PanelEndpointSettings.resolve(options.panel_base_url, options.panel_model, env)
+    writer_model = settings.model or embedded.MODEL_NAME
+    models = [writer_model, panel.model or writer_model]
+    seeds, _ = screen(load_role(project.seeds, options.role))
+    same_settings = (previous.threshold, previous.max_rounds, previous.samples) == (
+        options.threshold,
+        options.max_rounds,
+        options.samples,
+    )
+    return (
+        previous
+        if same_settings and previous.inputs_sha256 == inputs_digest(project, seeds, models)
+        else None
+    )
+
+
+def draft_all(
+    project: Project,
+    options: DraftOptions,
+    env: Mapping[str, str],
+    reporter_for: Callable[[str], Reporter],
+) -> list[CatalogRun]:
+    """Draft every role in seeds/, skipping those whose outputs are up to date.
+
+    Roles run `--concurrency` at a time against an endpoint that serves requests in parallel,
+    one at a time on the embedded model (each role would start a server of its own).
+    """
+    roles = list_roles(project.seeds)
+    if not roles:
+        raise BadInput(f"{project.seeds}: no roles to draft")
+    settings = EndpointSettings.resolve(options.base_url, options.model, env, options.timeout_s)
+    parallel_roles = workers(options, settings.embedded)
+
+    def one(role: str) -> CatalogRun:
+        started = time.monotonic()
+        role_options = replace(options, role=role, out=None)
+        previous = up_to_date(project, role_options, env)
+        if previous is not None:
+            return CatalogRun(role, previous, "up to date", None, 0.0)
+        try:
+            run = draft(project, role_options, env, reporter_for(role))
+        except JfmError as error:
+            return CatalogRun(role, RunStore(project.out_dir(role, None)).read_run(), None, str(error), 0.0)
+        return CatalogRun(role, run, None, None, round(time.monotonic() - started, 1))
+
+    return ordered_map(one, roles, parallel_roles)

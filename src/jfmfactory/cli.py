@@ -15,9 +15,17 @@ from rich.console import Console
 
 from . import app as library
 from . import views
-from .console import ConsoleReporter, compare_table, roles_table, summary
+from .console import (
+    CatalogProgress,
+    ConsoleReporter,
+    catalog_progress,
+    catalog_table,
+    compare_table,
+    roles_table,
+    summary,
+)
 from .console import show as show_run
-from .errors import EXIT_NOT_PASSED, EXIT_PASSED, JfmError
+from .errors import EXIT_FAILED, EXIT_NOT_PASSED, EXIT_PASSED, BadInput, JfmError
 from .project import Project
 from .review import review as review_profile
 from .runlog import RunRecord
@@ -150,9 +158,41 @@ def _run(
     raise typer.Exit(EXIT_PASSED if run.status == "passed" else EXIT_NOT_PASSED)
 
 
+def _run_all(options: library.DraftOptions, seeds: Path | None) -> None:
+    """`jfm draft --all`: a progress bar per role, then one summary table; exit 0 when all pass."""
+    if options.out is not None or options.resume or options.record or options.replay:
+        raise _fail(
+            BadInput(
+                "--all: drafts into out/ROLE/ for each role; "
+                "--out, --resume, --record and --replay name one run"
+            )
+        )
+    try:
+        project = Project.find(Path.cwd(), seeds)
+        with catalog_progress(err) as progress, _sigterm_as_interrupt():
+            results = library.draft_all(project, options, os.environ, CatalogProgress(progress).reporter_for)
+    except KeyboardInterrupt as interrupt:
+        signum = signal.SIGTERM if isinstance(interrupt, Terminated) else signal.SIGINT
+        raise _fail(Stopped(signum)) from None
+    except JfmError as error:
+        raise _fail(error) from None
+    out.print(catalog_table(results))
+    failed = any(r.error for r in results)
+    passed = all(r.run is not None and r.run.status == "passed" for r in results)
+    raise typer.Exit(EXIT_FAILED if failed else EXIT_PASSED if passed else EXIT_NOT_PASSED)
+
+
 @app.command()
 def draft(
-    role: RoleOption,
+    role: Annotated[
+        str | None, typer.Option("--role", help="Role to draft: a folder name in seeds/.")
+    ] = None,
+    all_roles: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Draft every role in seeds/, skipping those whose outputs are up to date."
+        ),
+    ] = False,
     out_dir: OutOption = None,
     max_rounds: Annotated[int, typer.Option("--max-rounds", help="Most draft–review rounds.")] = 3,
     threshold: ThresholdOption = 4,
@@ -179,11 +219,17 @@ def draft(
     Exit status: 0 passed, 3 finished without passing, 2 bad usage or input, 1 any other failure,
     130 or 143 when stopped by Ctrl-C or SIGTERM (completed rounds are kept).
     """
+    if all_roles == (role is not None):
+        raise _fail(BadInput("name one --role, or --all"))
     options = library.DraftOptions(
-        role=role, out=out_dir, max_rounds=max_rounds, threshold=threshold, model=model, base_url=base_url,
+        role=role or "", out=out_dir, max_rounds=max_rounds, threshold=threshold,
+        model=model, base_url=base_url,
         panel_model=panel_model, panel_base_url=panel_base_url, samples=samples, record=record, replay=replay,
         timeout_s=timeout, source_budget=source_budget, concurrency=concurrency, resume=resume,
     )  # fmt: skip
+    if all_roles:
+        _run_all(options, seeds)
+    assert role is not None
     _run(library.draft, options, seeds, role)
 
 

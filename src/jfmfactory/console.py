@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 from rich.text import Text
 
+from .app import CatalogRun
 from .report import Outputs, citing_items
 from .runlog import RoundRecord, RunRecord
 from .views import Comparison, RoleState
@@ -147,3 +149,58 @@ def show(console: Console, outputs: Outputs, number: int | None) -> None:
             highlight=False,
             markup=False,
         )
+
+
+class CatalogProgress:
+    """A progress bar per role for `jfm draft --all`: calls made, the call under way, the round."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+
+    def reporter_for(self, role: str) -> RoleBar:
+        return RoleBar(self.progress, self.progress.add_task(role, total=None, call="starting"))
+
+
+class RoleBar:
+    """The Reporter of one role's bar."""
+
+    def __init__(self, progress: Progress, task: TaskID) -> None:
+        self.progress = progress
+        self.task = task
+
+    def step(self, round_number: int, call: str) -> None:
+        self.progress.update(self.task, advance=1, call=f"round {round_number} {call}")
+
+    def round_done(self, record: RoundRecord, threshold: int) -> None:
+        verdict = "passed" if record.passed else f"min {record.min_score:g}"
+        self.progress.update(self.task, call=f"round {record.round} done: {verdict}")
+
+
+def catalog_progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed} calls"),
+        TextColumn("{task.fields[call]}"),
+        console=console,
+    )
+
+
+def catalog_table(results: list[CatalogRun]) -> Table:
+    """One row per role: status, min score, rounds, tokens, time."""
+    table = Table(title="jfm draft --all")
+    for column in ("role", "status", "min score", "rounds", "tokens", "seconds"):
+        table.add_column(column)
+    for result in results:
+        run = result.run
+        best = next((r for r in run.rounds if r.round == run.best_round), None) if run else None
+        status = result.skipped or ("error: " + result.error if result.error else run.status if run else "–")
+        table.add_row(
+            result.role,
+            Text(status.replace("_", " ")),
+            f"{best.min_score:g}" if best else "–",
+            str(len(run.rounds)) if run else "–",
+            str(run.usage.total_tokens) if run else "–",
+            f"{result.seconds:.1f}",
+        )
+    return table
