@@ -85,7 +85,9 @@ class ScriptedServer:
         self.headers: list[dict[str, str]] = []
         self.in_flight = 0
         self.max_in_flight = 0
-        self.cached_tokens = 0  # reported on every answer, as a provider's prefix cache would
+        # Reported on every answer as a provider's prefix cache would: a count, or a function of
+        # the request (the benchmarks emulate a prefix cache with one).
+        self.cached_tokens: int | Callable[[dict[str, Any]], int] = 0
         self._lock = threading.Lock()
         server = self
 
@@ -109,7 +111,9 @@ class ScriptedServer:
                     if not isinstance(answer, Reply):
                         tokens = len(json.dumps(answer)) // 4
                         body = completion(request, answer, tokens)
-                        body["usage"]["prompt_tokens_details"] = {"cached_tokens": server.cached_tokens}
+                        cached = server.cached_tokens
+                        cached = cached(request) if callable(cached) else cached
+                        body["usage"]["prompt_tokens_details"] = {"cached_tokens": cached}
                         answer = Reply(body=body)
                     self._send(answer)
                 finally:

@@ -85,6 +85,14 @@ def normalise(text: str) -> str:
     return " ".join(text.lower().translate(table).split())
 
 
+def similarity(a: str, b: str) -> float:
+    """difflib's ratio, skipped (as 0) when its cheap upper bounds already rule a match out."""
+    matcher = SequenceMatcher(None, a, b)
+    if matcher.real_quick_ratio() < NEAR_DUPLICATE_RATIO or matcher.quick_ratio() < NEAR_DUPLICATE_RATIO:
+        return 0.0
+    return matcher.ratio()
+
+
 def words(text: str) -> list[str]:
     return [w for w in normalise(text).replace("-", " ").split() if w not in STOPWORDS and len(w) > 2]
 
@@ -171,7 +179,7 @@ def check_duplicates(profile: Profile, seeds: RoleSeeds, catalog: Catalog | None
         for item in profile.responsibilities.get(level, []):
             norm = normalise(item.text)
             for other_level, other_norm, other_text in seen:
-                ratio = 1.0 if norm == other_norm else SequenceMatcher(None, norm, other_norm).ratio()
+                ratio = 1.0 if norm == other_norm else similarity(norm, other_norm)
                 if ratio >= NEAR_DUPLICATE_RATIO:
                     kind = "repeats" if ratio == 1.0 else f"nearly repeats ({ratio:.2f})"
                     where = "the same level" if other_level == level else other_level

@@ -1,0 +1,239 @@
+"""Figures for the performance targets: run with `./dev bench` (not part of the test suite).
+
+Against a scripted OpenAI-compatible stub on loopback (configurable latency, token counts from
+the answers, a provider-style prefix cache emulated from the requests) and against the embedded
+model, it prints each figure beside its target and writes benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO / "tests")]
+
+from jfmfactory.app import DraftOptions, draft  # noqa: E402
+from jfmfactory.project import Project  # noqa: E402
+from jfmfactory.review import review  # noqa: E402
+from scripted_answers import Script, canned_profile, reviewer_title  # noqa: E402
+from scripted_server import ScriptedServer  # noqa: E402
+
+CASSETTE = REPO / "tests" / "cassettes" / "product-management.yaml"
+JFM = str(Path(sys.executable).with_name("jfm"))
+P3_ISSUE = {
+    "section": "responsibilities.P3",
+    "quote": "Collaborates with cross-functional partners",
+    "problem": "vague",
+}
+
+
+def project_copy(root: Path) -> Project:
+    for folder in ("seeds", "prompts", "panel", "catalog"):
+        shutil.copytree(REPO / folder, root / folder)
+    return Project.find(root)
+
+
+def prompt_text(request: dict[str, Any]) -> str:
+    return "".join(str(message.get("content", "")) for message in request["messages"])
+
+
+class PrefixCache:
+    """Emulates a provider prefix cache: the longest prefix shared with an earlier request, in
+    whole 128-token blocks from 1024 tokens on (OpenAI's rule), at 4 characters a token."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def __call__(self, request: dict[str, Any]) -> int:
+        text = prompt_text(request)
+        shared = max((len(os.path.commonprefix([text, old])) for old in self.seen), default=0)  # noqa: RUF071
+        self.seen.append(text)
+        tokens = shared // 4
+        return 0 if tokens < 1024 else tokens // 128 * 128
+
+
+def slow(script: Script, seconds: float, reviewers_only: bool = False):  # type: ignore[no-untyped-def]
+    def answer(request: dict[str, Any]) -> Any:
+        if not reviewers_only or reviewer_title(request):
+            time.sleep(seconds)
+        return script(request)
+
+    return answer
+
+
+def stub_figures(work: Path) -> dict[str, float]:
+    figures: dict[str, float] = {}
+    env_of = lambda server: {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k"}  # noqa: E731
+
+    # Orchestration overhead per call: a whole one-round run against a stub that answers at once,
+    # after one warm-up run (imports, template compilation, schema building).
+    script = Script()
+    project = project_copy(work / "overhead")
+    with ScriptedServer(script).running() as server:
+        warm = DraftOptions(
+            role="product-management", model="m", max_rounds=1, concurrency=1, out=work / "warm"
+        )
+        draft(project, warm, env_of(server))
+        started = time.perf_counter()
+        run = draft(
+            project,
+            DraftOptions(role="product-management", model="m", max_rounds=1, concurrency=1),
+            env_of(server),
+        )
+        wall = time.perf_counter() - started
+    calls = sum(len(r.calls) for r in run.rounds)
+    figures["overhead_ms"] = wall / calls * 1000
+
+    # Panel wall time against its slowest reviewer call, reviewers at a fixed 0.5 s.
+    project = project_copy(work / "panel")
+    profile = work / "profile.json"
+    profile.write_text(
+        canned_profile(
+            __import__("jfmfactory.seeds").seeds.load_role(project.seeds, "product-management")
+        ).model_dump_json()
+    )
+    with ScriptedServer(slow(Script(), 0.5, reviewers_only=True)).running() as server:
+        started = time.perf_counter()
+        run = review(
+            project,
+            DraftOptions(role="product-management", model="m", profile=profile, concurrency=5),
+            env_of(server),
+        )
+        panel_wall = time.perf_counter() - started
+    slowest = max(call.latency_s for call in run.rounds[0].calls)
+    figures["panel_ratio"] = panel_wall / slowest
+
+    # Revision round against first draft, and the cached share, one faulted section.
+    script = Script()
+    script.verdicts["Clarity"] = [(3, [P3_ISSUE]), (5, [])]
+    project = project_copy(work / "revision")
+    with ScriptedServer(script).running() as server:
+        server.cached_tokens = PrefixCache()
+        run = draft(
+            project, DraftOptions(role="product-management", model="m", concurrency=1), env_of(server)
+        )
+    first, second = run.rounds[0].usage, run.rounds[1].usage
+    figures["revision_ratio"] = second.completion_tokens / first.completion_tokens
+    figures["cached_share"] = run.usage.cached_tokens / run.usage.prompt_tokens
+    return figures
+
+
+def recorded_revision_ratio() -> float:
+    """The same ratio in the recorded embedded run, replayed."""
+    with tempfile.TemporaryDirectory() as folder:
+        project = project_copy(Path(folder))
+        run = draft(project, DraftOptions(role="product-management", replay=CASSETTE), env={})
+    return run.rounds[1].usage.completion_tokens / run.rounds[0].usage.completion_tokens
+
+
+def timed(args: list[str], cwd: Path) -> tuple[float, int, dict[str, Any]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "JFM_PANEL_"))}
+    started = time.perf_counter()
+    done = subprocess.run([JFM, *args], cwd=cwd, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    run_json = cwd / "out" / "product-management" / "run.json"
+    return wall, done.returncode, json.loads(run_json.read_text()) if run_json.exists() else {}
+
+
+Row = tuple[str, str, str, bool, str]
+
+
+def rows_for(
+    stub: dict[str, float],
+    recorded_ratio: float,
+    replay: tuple[float, int, dict[str, Any]],
+    embedded: tuple[float, int, dict[str, Any]] | None,
+) -> list[Row]:
+    replay_wall, replay_code, replayed = replay
+    rows: list[Row] = [
+        (
+            "orchestration overhead per call (stub, zero latency, warm)",
+            f"{stub['overhead_ms']:.1f} ms", "< 5 ms", stub["overhead_ms"] < 5,
+            "most of it is the openai client and instructor per call (profiled); the rest is the "
+            "deterministic checks and the transcripts and run.json written as the run goes",
+        ),
+        (
+            "panel wall ÷ slowest reviewer call (stub, 0.5 s each, 5 at once)",
+            f"{stub['panel_ratio']:.2f}", "≤ 1.3", stub["panel_ratio"] <= 1.3, "",
+        ),
+        (
+            "revision round ÷ first round, completion tokens (stub, one faulted section)",
+            f"{stub['revision_ratio']:.2f}", "≤ 0.5", stub["revision_ratio"] <= 0.5, "",
+        ),
+        (
+            "revision round ÷ first round, completion tokens (recorded embedded run)",
+            f"{recorded_ratio:.2f}", "≤ 0.5", recorded_ratio <= 0.5,
+            "the checks fault most sections of the 135M model's drafts, so most are redrafted",
+        ),
+        (
+            "cached share of prompt tokens (stub emulating a provider prefix cache)",
+            f"{stub['cached_share']:.0%}", "reported", True, "llama.cpp reports no cached-token count",
+        ),
+        (
+            f"replay of the recorded {len(replayed.get('rounds', []))}-round run (wall, whole command)",
+            f"{replay_wall:.2f} s", "< 3 s", replay_wall < 3 and replay_code in (0, 3),
+            "about 1.3 s of it is Python importing openai, instructor, pydantic and rich",
+        ),
+    ]  # fmt: skip
+    if embedded is not None:
+        wall, code, _ = embedded
+        rows.append(
+            ("jfm draft --max-rounds 1 on the embedded model (wall)", f"{wall:.0f} s", "≤ 120 s",
+             wall <= 120 and code in (0, 3),
+             "16 drafted sections and 5 reviewers at about 45 tokens/s: at the target when the machine is "
+             "otherwise idle, over it under any other load")
+        )  # fmt: skip
+    return rows
+
+
+def main() -> None:
+    with_embedded = "--stub-only" not in sys.argv
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        stub = stub_figures(work)
+        replay_args = ["draft", "--role", "product-management", "--replay", str(CASSETTE)]
+        replay = timed(replay_args, project_copy(work / "replay").root)
+        embedded_args = ["draft", "--role", "product-management", "--max-rounds", "1"]
+        embedded = timed(embedded_args, project_copy(work / "embedded").root) if with_embedded else None
+    rows = rows_for(stub, recorded_revision_ratio(), replay, embedded)
+    width = max(len(row[0]) for row in rows)
+    for name, value, target, met, why in rows:
+        note = f"  ({why})" if why and not met else ""
+        print(f"{name:<{width}}  {value:>9}  {target:>9}  {'met' if met else 'NOT MET'}{note}")
+    python = f"{platform.python_implementation()} {platform.python_version()}"
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, {python}"
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Machine: {machine}; {_cpu_model()}. Command: `./dev bench`.",
+        "",
+        "| figure | value | target | met | note |",
+        "|---|---|---|---|---|",
+        *(f"| {n} | {v} | {t} | {'yes' if m else 'no'} | {w} |" for n, v, t, m, w in rows),
+        "",
+    ]
+    (REPO / "benchmarks" / "RESULTS.md").write_text("\n".join(lines))
+    print("written: benchmarks/RESULTS.md")
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+if __name__ == "__main__":
+    main()
