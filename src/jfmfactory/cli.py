@@ -86,6 +86,21 @@ def _fail(error: JfmError) -> typer.Exit:
     return typer.Exit(error.exit_code)
 
 
+@contextlib.contextmanager
+def _reported() -> Iterator[None]:
+    """Every expected failure as one line and its exit status; Ctrl-C and SIGTERM included."""
+    try:
+        with _sigterm_as_interrupt():
+            yield
+    except KeyboardInterrupt as interrupt:
+        signum = signal.SIGTERM if isinstance(interrupt, Terminated) else signal.SIGINT
+        raise _fail(Stopped(signum)) from None
+    except JfmError as error:
+        raise _fail(error) from None
+    except OSError as error:
+        raise _fail(_os_error(error)) from None
+
+
 RoleOption = Annotated[str, typer.Option("--role", help="Role: a folder name in seeds/.")]
 OutOption = Annotated[Path | None, typer.Option("--out", help="Output folder [default: out/ROLE/].")]
 ThresholdOption = Annotated[int, typer.Option("--threshold", help="Score (1–5) every dimension must reach.")]
@@ -143,17 +158,9 @@ def _run(
     entry: Callable[..., RunRecord], options: library.DraftOptions, seeds: Path | None, *default_out: str
 ) -> None:
     """Call a library entry point; report its result or its one-line error and exit with its status."""
-    try:
+    with _reported():
         project = Project.find(Path.cwd(), seeds)
-        with _sigterm_as_interrupt():
-            run = entry(project, options, os.environ, ConsoleReporter(err))
-    except KeyboardInterrupt as interrupt:
-        signum = signal.SIGTERM if isinstance(interrupt, Terminated) else signal.SIGINT
-        raise _fail(Stopped(signum)) from None
-    except JfmError as error:
-        raise _fail(error) from None
-    except OSError as error:
-        raise _fail(_os_error(error)) from None
+        run = entry(project, options, os.environ, ConsoleReporter(err))
     summary(out, run, options.out.resolve() if options.out else project.root.joinpath("out", *default_out))
     raise typer.Exit(EXIT_PASSED if run.status == "passed" else EXIT_NOT_PASSED)
 
@@ -167,15 +174,10 @@ def _run_all(options: library.DraftOptions, seeds: Path | None) -> None:
                 "--out, --resume, --record and --replay name one run"
             )
         )
-    try:
+    with _reported():
         project = Project.find(Path.cwd(), seeds)
-        with catalog_progress(err) as progress, _sigterm_as_interrupt():
+        with catalog_progress(err) as progress:
             results = library.draft_all(project, options, os.environ, CatalogProgress(progress).reporter_for)
-    except KeyboardInterrupt as interrupt:
-        signum = signal.SIGTERM if isinstance(interrupt, Terminated) else signal.SIGINT
-        raise _fail(Stopped(signum)) from None
-    except JfmError as error:
-        raise _fail(error) from None
     out.print(catalog_table(results))
     failed = any(r.error for r in results)
     passed = all(r.run is not None and r.run.status == "passed" for r in results)
@@ -270,11 +272,9 @@ def review(
 
 @app.command()
 def roles(seeds: SeedsOption = None) -> None:
-    """List the roles found in seeds/ with the state of their outputs."""
-    try:
+    """List the catalog's foci and the roles in seeds/, with codes and the state of their outputs."""
+    with _reported():
         states = views.roles(_project(seeds))
-    except JfmError as error:
-        raise _fail(error) from None
     out.print(roles_table(states))
 
 
@@ -297,21 +297,15 @@ def show(
     seeds: SeedsOption = None,
 ) -> None:
     """Show a run on the terminal: status, scores per round, one round's verdicts and the sources."""
-    try:
+    with _reported():
         show_run(out, views.outputs_for(_project(seeds), role, out_dir), round_number)
-    except JfmError as error:
-        raise _fail(error) from None
 
 
 @app.command()
 def report(role: RoleOption, out_dir: OutputsOption = None, seeds: SeedsOption = None) -> None:
     """Write report.html beside the run: one self-contained file that works offline."""
-    try:
+    with _reported():
         path = views.write_report(_project(seeds), role, out_dir)
-    except JfmError as error:
-        raise _fail(error) from None
-    except OSError as error:
-        raise _fail(_os_error(error)) from None
     out.print(f"report: {path}", highlight=False, soft_wrap=True)
 
 
@@ -324,12 +318,8 @@ def render(
     seeds: SeedsOption = None,
 ) -> None:
     """Publish the profile for one level, that level highlighted; writes ROLE-LEVEL.FORMAT beside the run."""
-    try:
+    with _reported():
         path, text = views.render_level(_project(seeds), role, out_dir, level, fmt)
-    except JfmError as error:
-        raise _fail(error) from None
-    except OSError as error:
-        raise _fail(_os_error(error)) from None
     if fmt == "md":
         out.print(text, highlight=False, markup=False, soft_wrap=True)
     out.print(f"written: {path}", highlight=False, soft_wrap=True)
@@ -345,14 +335,10 @@ def compare(
     seeds: SeedsOption = None,
 ) -> None:
     """Two roles, or two levels of one role, side by side (a side without a level takes the other's)."""
-    try:
+    with _reported():
         comparison = views.compare(_project(seeds), left, right)
         if html is not None:
             write_atomic(html, compare_html(comparison))
-    except JfmError as error:
-        raise _fail(error) from None
-    except OSError as error:
-        raise _fail(_os_error(error)) from None
     out.print(compare_table(comparison))
     if html is not None:
         out.print(f"written: {html}", highlight=False, soft_wrap=True)
