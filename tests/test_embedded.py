@@ -58,7 +58,8 @@ def test_a_real_embedded_run_records_and_replays_byte_for_byte(tmp_path: Path) -
     assert {r["dimension"] for r in round_1["reviews"]} == set(run["dimensions"])
     assert len(run["dimensions"]) == 5
     assert all(1 <= r["score"] <= 5 and r["rationale"] for r in round_1["reviews"])
-    assert len(list((out / "transcripts" / "round-1").glob("*.json"))) == 21  # 16 drafted sections and 5 reviewers
+    # 16 drafted sections and 5 reviewers
+    assert len(list((out / "transcripts" / "round-1").glob("*.json"))) == 21
     assert run["usage"]["completion_tokens"] > 0
 
     replay = _jfm(*args, "--replay", str(cassette), "--out", str(tmp_path / "replayed"), cwd=project)
