@@ -21,9 +21,12 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "tests")]
 
-from jfmfactory.app import DraftOptions, draft  # noqa: E402
-from jfmfactory.project import Project  # noqa: E402
-from jfmfactory.review import review  # noqa: E402
+from jfmfactory.api import (  # noqa: E402
+    DraftOptions,
+    draft,
+    review,
+)
+from jfmfactory.inputs.project import Project  # noqa: E402
 from scripted_answers import Script, canned_profile, reviewer_title  # noqa: E402
 from scripted_server import ScriptedServer  # noqa: E402
 
@@ -98,7 +101,7 @@ def stub_figures(work: Path) -> dict[str, float]:
     profile = work / "profile.json"
     profile.write_text(
         canned_profile(
-            __import__("jfmfactory.seeds").seeds.load_role(project.seeds, "product-management")
+            __import__("jfmfactory.inputs.seeds").seeds.load_role(project.seeds, "product-management")
         ).model_dump_json()
     )
     with ScriptedServer(slow(Script(), 0.5, reviewers_only=True)).running() as server:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from jfmfactory.project import Project
+from jfmfactory.inputs.project import Project
 from scripted_answers import RESPONSIBILITIES as RESPONSIBILITIES
 from scripted_answers import TOOL_OF_TEMPLATE as TOOL_OF_TEMPLATE
 from scripted_answers import YEARS as YEARS

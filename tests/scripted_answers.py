@@ -7,9 +7,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from jfmfactory.drafter import assemble, section_specs
-from jfmfactory.profile import Profile
-from jfmfactory.seeds import RoleSeeds
+from jfmfactory.inputs.seeds import RoleSeeds
+from jfmfactory.pipeline.drafter import assemble, section_specs
+from jfmfactory.records.profile import Profile
 from scripted_server import Reply, level_of
 
 

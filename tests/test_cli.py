@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from conftest import Script
 from jfmfactory.cli import app
-from jfmfactory.project import Project
+from jfmfactory.inputs.project import Project
 from scripted_server import ScriptedServer
 
 runner = CliRunner()
@@ -189,7 +189,7 @@ def test_sigterm_mid_run_keeps_the_completed_round_and_exits_143(
 
 def _write_profile(project: Project, path: Path, same_bullets_everywhere: bool) -> None:
     from conftest import canned_profile
-    from jfmfactory.seeds import load_role
+    from jfmfactory.inputs.seeds import load_role
 
     profile = canned_profile(load_role(project.seeds, "product-management"))
     if same_bullets_everywhere:

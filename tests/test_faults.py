@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from conftest import Script, draft_answer, level_of
 from jfmfactory.cli import app
-from jfmfactory.project import Project
+from jfmfactory.inputs.project import Project
 from scripted_server import Reply, ScriptedServer
 
 runner = CliRunner()

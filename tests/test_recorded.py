@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from jfmfactory.app import DraftOptions, draft
-from jfmfactory.project import Project
+from jfmfactory.api import DraftOptions, draft
+from jfmfactory.inputs.project import Project
 
 CASSETTES = Path(__file__).parent / "cassettes"
 CASSETTE = CASSETTES / "product-management.yaml"

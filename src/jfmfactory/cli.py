@@ -13,9 +13,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from . import app as library
-from . import views
-from .console import (
+from . import api
+from .errors import EXIT_FAILED, EXIT_NOT_PASSED, EXIT_PASSED, BadInput, JfmError
+from .inputs.project import Project
+from .records.runlog import RunRecord
+from .records.store import write_atomic
+from .views import console, entry
+from .views.console import (
     CatalogProgress,
     ConsoleReporter,
     catalog_progress,
@@ -24,13 +28,6 @@ from .console import (
     roles_table,
     summary,
 )
-from .console import show as show_run
-from .errors import EXIT_FAILED, EXIT_NOT_PASSED, EXIT_PASSED, BadInput, JfmError
-from .project import Project
-from .review import review as review_profile
-from .runlog import RunRecord
-from .store import write_atomic
-from .views import compare_html
 
 app = typer.Typer(
     help="Draft job-family profiles with an LLM; publish none until the review panel passes it.",
@@ -38,6 +35,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+#: Every option's default, from the library: one place for each.
+DEFAULTS = api.DraftOptions(role="")
 out = Console()
 err = Console(stderr=True)
 # instructor logs each failed attempt; jfm reports failures itself, in one line.
@@ -155,17 +154,17 @@ ReplayOption = Annotated[
 
 
 def _run(
-    entry: Callable[..., RunRecord], options: library.DraftOptions, seeds: Path | None, *default_out: str
+    call: Callable[..., RunRecord], options: api.DraftOptions, seeds: Path | None, *default_out: str
 ) -> None:
     """Call a library entry point; report its result or its one-line error and exit with its status."""
     with _reported():
         project = Project.find(Path.cwd(), seeds)
-        run = entry(project, options, os.environ, ConsoleReporter(err))
+        run = call(project, options, os.environ, ConsoleReporter(err))
     summary(out, run, options.out.resolve() if options.out else project.root.joinpath("out", *default_out))
     raise typer.Exit(EXIT_PASSED if run.status == "passed" else EXIT_NOT_PASSED)
 
 
-def _run_all(options: library.DraftOptions, seeds: Path | None) -> None:
+def _run_all(options: api.DraftOptions, seeds: Path | None) -> None:
     """`jfm draft --all`: a progress bar per role, then one summary table; exit 0 when all pass."""
     if options.out is not None or options.resume or options.record or options.replay:
         raise _fail(
@@ -177,7 +176,7 @@ def _run_all(options: library.DraftOptions, seeds: Path | None) -> None:
     with _reported():
         project = Project.find(Path.cwd(), seeds)
         with catalog_progress(err) as progress:
-            results = library.draft_all(project, options, os.environ, CatalogProgress(progress).reporter_for)
+            results = api.draft_all(project, options, os.environ, CatalogProgress(progress).reporter_for)
     out.print(catalog_table(results))
     failed = any(r.error for r in results)
     passed = all(r.run is not None and r.run.status == "passed" for r in results)
@@ -196,16 +195,18 @@ def draft(
         ),
     ] = False,
     out_dir: OutOption = None,
-    max_rounds: Annotated[int, typer.Option("--max-rounds", help="Most draft–review rounds.")] = 3,
-    threshold: ThresholdOption = 4,
+    max_rounds: Annotated[
+        int, typer.Option("--max-rounds", help="Most draft–review rounds.")
+    ] = DEFAULTS.max_rounds,
+    threshold: ThresholdOption = DEFAULTS.threshold,
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
     panel_model: PanelModelOption = None,
     panel_base_url: PanelUrlOption = None,
     samples: SamplesOption = 1,
-    timeout: TimeoutOption = 300.0,
+    timeout: TimeoutOption = DEFAULTS.timeout_s,
     concurrency: ConcurrencyOption = None,
-    source_budget: SourceBudgetOption = library.SOURCE_BUDGET_TOKENS,
+    source_budget: SourceBudgetOption = DEFAULTS.source_budget,
     resume: Annotated[
         bool,
         typer.Option(
@@ -223,7 +224,7 @@ def draft(
     """
     if all_roles == (role is not None):
         raise _fail(BadInput("name one --role, or --all"))
-    options = library.DraftOptions(
+    options = api.DraftOptions(
         role=role or "", out=out_dir, max_rounds=max_rounds, threshold=threshold,
         model=model, base_url=base_url,
         panel_model=panel_model, panel_base_url=panel_base_url, samples=samples, record=record, replay=replay,
@@ -232,7 +233,7 @@ def draft(
     if all_roles:
         _run_all(options, seeds)
     assert role is not None
-    _run(library.draft, options, seeds, role)
+    _run(api.draft, options, seeds, role)
 
 
 @app.command()
@@ -245,15 +246,15 @@ def review(
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Output folder [default: out/ROLE/review/].")
     ] = None,
-    threshold: ThresholdOption = 4,
+    threshold: ThresholdOption = DEFAULTS.threshold,
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
     panel_model: PanelModelOption = None,
     panel_base_url: PanelUrlOption = None,
     samples: SamplesOption = 1,
-    timeout: TimeoutOption = 300.0,
+    timeout: TimeoutOption = DEFAULTS.timeout_s,
     concurrency: ConcurrencyOption = None,
-    source_budget: SourceBudgetOption = library.SOURCE_BUDGET_TOKENS,
+    source_budget: SourceBudgetOption = DEFAULTS.source_budget,
     record: RecordOption = None,
     replay: ReplayOption = None,
     seeds: SeedsOption = None,
@@ -262,19 +263,19 @@ def review(
 
     Exit status: 0 passed, 3 not passed, 2 bad usage or input, 1 any other failure.
     """
-    options = library.DraftOptions(
+    options = api.DraftOptions(
         role=role, out=out_dir, threshold=threshold, model=model, base_url=base_url, profile=profile,
         panel_model=panel_model, panel_base_url=panel_base_url, samples=samples, record=record, replay=replay,
         timeout_s=timeout, source_budget=source_budget, concurrency=concurrency,
     )  # fmt: skip
-    _run(review_profile, options, seeds, role, library.REVIEW_DIR)
+    _run(api.review, options, seeds, role, api.REVIEW_DIR)
 
 
 @app.command()
 def roles(seeds: SeedsOption = None) -> None:
     """List the catalog's foci and the roles in seeds/, with codes and the state of their outputs."""
     with _reported():
-        states = views.roles(_project(seeds))
+        states = entry.roles(_project(seeds))
     out.print(roles_table(states))
 
 
@@ -298,14 +299,14 @@ def show(
 ) -> None:
     """Show a run on the terminal: status, scores per round, one round's verdicts and the sources."""
     with _reported():
-        show_run(out, views.outputs_for(_project(seeds), role, out_dir), round_number)
+        console.show(out, entry.outputs_for(_project(seeds), role, out_dir), round_number)
 
 
 @app.command()
 def report(role: RoleOption, out_dir: OutputsOption = None, seeds: SeedsOption = None) -> None:
     """Write report.html beside the run: one self-contained file that works offline."""
     with _reported():
-        path = views.write_report(_project(seeds), role, out_dir)
+        path = entry.write_report(_project(seeds), role, out_dir)
     out.print(f"report: {path}", highlight=False, soft_wrap=True)
 
 
@@ -319,7 +320,7 @@ def render(
 ) -> None:
     """Publish the profile for one level, that level highlighted; writes ROLE-LEVEL.FORMAT beside the run."""
     with _reported():
-        path, text = views.render_level(_project(seeds), role, out_dir, level, fmt)
+        path, text = entry.render_level(_project(seeds), role, out_dir, level, fmt)
     if fmt == "md":
         out.print(text, highlight=False, markup=False, soft_wrap=True)
     out.print(f"written: {path}", highlight=False, soft_wrap=True)
@@ -336,9 +337,9 @@ def compare(
 ) -> None:
     """Two roles, or two levels of one role, side by side (a side without a level takes the other's)."""
     with _reported():
-        comparison = views.compare(_project(seeds), left, right)
+        comparison = entry.compare(_project(seeds), left, right)
         if html is not None:
-            write_atomic(html, compare_html(comparison))
+            write_atomic(html, entry.compare_html(comparison))
     out.print(compare_table(comparison))
     if html is not None:
         out.print(f"written: {html}", highlight=False, soft_wrap=True)

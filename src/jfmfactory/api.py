@@ -1,0 +1,377 @@
+"""Library entry points behind the CLI: each takes plain options and returns a typed result."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from . import __version__
+from .catalog.catalog import Catalog, load_catalog
+from .errors import BadInput, JfmError
+from .inputs.guard import screen
+from .inputs.passages import SourceView
+from .inputs.project import Project
+from .inputs.prompts import Prompts
+from .inputs.seeds import RoleSeeds, list_roles, load_role
+from .llm.cassette import check_replay, recording, replaying
+from .llm.client import LLM
+from .llm.parallel import ordered_map
+from .llm.prices import load_prices
+from .llm.provider import (
+    REQUEST_TIMEOUT_S,
+    EndpointSettings,
+    PanelEndpointSettings,
+    connect_pair,
+    model_names,
+)
+from .pipeline.drafter import Drafter, section_specs
+from .pipeline.loop import (
+    DEFAULT_MAX_ROUNDS,
+    Loop,
+    LoopSettings,
+    QuietReporter,
+    Reporter,
+    failures_recorded,
+    round_record,
+)
+from .pipeline.panel import DEFAULT_THRESHOLD, Panel, PanelSettings, Reviewer, load_panel
+from .records.profile import code_placeholder
+from .records.runlog import RunRecord, StopReason, now
+from .records.store import PROFILE_JSON, RunStore, read_profile_file
+
+SERVER_LOG = "embedded-server.log"
+REVIEW_DIR = "review"
+MAX_SAMPLES = 10
+MAX_CONCURRENCY = 16
+#: Calls at once against an endpoint that serves requests in parallel, unless --concurrency says.
+DEFAULT_CONCURRENCY = 4
+# Room for the longest answer each response model allows, so that no valid answer is cut off.
+DRAFT_MAX_TOKENS = 700
+REVIEW_MAX_TOKENS = 1000
+# What the sources may take of a prompt: the embedded model's 8192-token context less the
+# framing, the task, the draft a reviewer reads and the longest answer.
+SOURCE_BUDGET_TOKENS = 3500
+MIN_SOURCE_BUDGET = 200
+
+
+@dataclass(frozen=True)
+class DraftOptions:
+    """Everything `jfm draft` and `jfm review` take (review ignores max_rounds)."""
+
+    role: str
+    out: Path | None = None
+    max_rounds: int = DEFAULT_MAX_ROUNDS
+    threshold: int = DEFAULT_THRESHOLD
+    model: str | None = None
+    base_url: str | None = None
+    record: Path | None = None
+    replay: Path | None = None
+    samples: int = 1
+    panel_model: str | None = None
+    panel_base_url: str | None = None
+    profile: Path | None = None
+    timeout_s: float = REQUEST_TIMEOUT_S
+    resume: bool = False
+    concurrency: int | None = None
+    source_budget: int = SOURCE_BUDGET_TOKENS
+
+
+def check_options(options: DraftOptions) -> None:
+    if not 1 <= options.threshold <= 5:
+        raise BadInput(f"--threshold {options.threshold}: must be 1 to 5")
+    if options.max_rounds < 1:
+        raise BadInput(f"--max-rounds {options.max_rounds}: must be at least 1")
+    if not 1 <= options.samples <= MAX_SAMPLES:
+        raise BadInput(f"--samples {options.samples}: must be 1 to {MAX_SAMPLES}")
+    if options.resume and (options.record or options.replay):
+        raise BadInput("--resume: cannot be combined with --record or --replay")
+    if options.record and options.replay:
+        raise BadInput("--record and --replay: use one or the other")
+    if options.record and options.record.is_dir():
+        raise BadInput(f"--record {options.record}: is a folder; name a cassette file")
+    if options.replay:
+        check_replay(options.replay)
+    if options.source_budget < MIN_SOURCE_BUDGET:
+        raise BadInput(
+            f"--source-budget {options.source_budget}: must be at least {MIN_SOURCE_BUDGET} tokens"
+        )
+    if options.concurrency is not None and not 1 <= options.concurrency <= MAX_CONCURRENCY:
+        raise BadInput(f"--concurrency {options.concurrency}: must be 1 to {MAX_CONCURRENCY}")
+    if options.timeout_s <= 0:
+        raise BadInput(f"--timeout {options.timeout_s:g}: must be more than 0 seconds")
+
+
+@contextlib.contextmanager
+def _cassette(options: DraftOptions) -> Iterator[None]:
+    if options.record:
+        with recording(options.record):
+            yield
+    elif options.replay:
+        with replaying(options.replay):
+            yield
+    else:
+        yield
+
+
+@dataclass
+class Session:
+    """What a run works with once its inputs are read and its endpoints are open."""
+
+    seeds: RoleSeeds
+    prompts: Prompts
+    view: SourceView
+    catalog: Catalog | None
+    workers: int
+    writer: LLM
+    judge: LLM
+    run: RunRecord
+
+    def panel(self, reviewers: list[Reviewer], sections: list[str], options: DraftOptions) -> Panel:
+        return Panel(
+            self.judge,
+            self.prompts,
+            reviewers,
+            self.view,
+            self.seeds,
+            sections,
+            PanelSettings(threshold=options.threshold, samples=options.samples, concurrency=self.workers),
+            self.catalog,
+        )
+
+    @property
+    def code(self) -> str:
+        """The role's catalog code with LEVEL for the level; a readable placeholder off-catalog."""
+        focus = self.catalog.for_role(self.seeds.role) if self.catalog else None
+        manifest = self.seeds.manifest
+        return focus.code("LEVEL") if focus else code_placeholder(manifest.family, manifest.focus)
+
+
+@contextlib.contextmanager
+def session(
+    project: Project,
+    options: DraftOptions,
+    env: Mapping[str, str],
+    store: RunStore,
+    reviewers: list[Reviewer],
+) -> Iterator[Session]:
+    """Read and check every input, open the endpoints (and the cassette), and start the record."""
+    seeds, withheld = screen(load_role(project.seeds, options.role))
+    prompts = Prompts(project.prompts)
+    view = SourceView(prompts, seeds.sources, options.source_budget)
+    catalog = load_catalog(project.catalog) if project.catalog.is_dir() else None
+    settings = EndpointSettings.resolve(options.base_url, options.model, env, options.timeout_s)
+    panel_endpoint = PanelEndpointSettings.resolve(options.panel_base_url, options.panel_model, env)
+    store.prepare()
+    # The cassette opens after the embedded server answers, so it holds model calls only.
+    endpoints = connect_pair(
+        settings, panel_endpoint, replaying=options.replay is not None, server_log=store.folder / SERVER_LOG
+    )
+    with endpoints as (writer, judge), _cassette(options):
+        run = RunRecord(
+            jfm_version=__version__,
+            role=options.role,
+            status="running",
+            threshold=options.threshold,
+            max_rounds=options.max_rounds,
+            drafter=writer.endpoint,
+            panel=judge.endpoint,
+            dimensions=[reviewer.name for reviewer in reviewers],
+            withheld=withheld,
+            samples=options.samples,
+            inputs_sha256=inputs_digest(project, seeds, [writer.endpoint.model, judge.endpoint.model]),
+            source_selection=view.note,
+            started_at=now(),
+        )
+        yield Session(
+            seeds=seeds,
+            prompts=prompts,
+            view=view,
+            catalog=catalog,
+            workers=workers(options, writer.endpoint.embedded),
+            writer=LLM(
+                writer.client, writer.endpoint.model, writer.endpoint.base_url, max_tokens=DRAFT_MAX_TOKENS
+            ),
+            judge=LLM(
+                judge.client, judge.endpoint.model, judge.endpoint.base_url, max_tokens=REVIEW_MAX_TOKENS
+            ),
+            run=run,
+        )
+
+
+def workers(options: DraftOptions, embedded: bool) -> int:
+    """How many calls go at once. The embedded server serves one request at a time, so one; a
+    replay, one (the cassette player is not thread-safe, and answers at once anyway)."""
+    if options.replay is not None or embedded:
+        return 1
+    return options.concurrency or DEFAULT_CONCURRENCY
+
+
+def inputs_digest(project: Project, seeds: RoleSeeds, models: list[str]) -> str:
+    """A digest of everything a run's answers depend on but the endpoint's behaviour."""
+    digest = hashlib.sha256()
+    for source in seeds.sources:
+        digest.update(f"source {source.id}\n{source.text}\n".encode())
+    for folder in (project.prompts, project.panel):
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            digest.update(f"file {path.relative_to(project.root)}\n".encode() + path.read_bytes())
+    digest.update(f"models {models}".encode())
+    return digest.hexdigest()
+
+
+def draft(
+    project: Project, options: DraftOptions, env: Mapping[str, str], reporter: Reporter | None = None
+) -> RunRecord:
+    """Draft, review and revise one role's profile; write every output; return the run record.
+
+    With `resume`, an interrupted or failed run goes on after its last completed round, with
+    the settings it began with; a finished one is returned as it is.
+    """
+    check_options(options)
+    reviewers = load_panel(project.panel)
+    store = RunStore(project.out_dir(options.role, options.out))
+    previous = store.read_run() if options.resume else None
+    if options.resume and previous is None:
+        raise BadInput(f"--resume: no run to resume in {store.folder}")
+    if previous is not None and previous.status in ("passed", "not_passed"):
+        return previous
+    if previous is not None:
+        options = replace(
+            options, threshold=previous.threshold, max_rounds=previous.max_rounds, samples=previous.samples
+        )
+    with session(project, options, env, store, reviewers) as work:
+        drafter = Drafter(work.writer, work.prompts, work.seeds, work.view, work.code)
+        panel = work.panel(reviewers, drafter.section_keys, options)
+        run = work.run
+        if previous is not None:
+            if previous.inputs_sha256 != run.inputs_sha256:
+                raise BadInput(
+                    "--resume: the sources, prompts, panel or models changed since the run began; "
+                    "start a new run"
+                )
+            run = previous.model_copy(
+                update={
+                    "status": "running",
+                    "stop_reason": None,
+                    "error": None,
+                    "finished_at": None,
+                    "drafter": run.drafter,
+                    "panel": run.panel,
+                    "resumed_at": [*previous.resumed_at, now()],
+                }
+            )
+        store.begin(kept_rounds=len(run.rounds))
+        limits = LoopSettings(
+            threshold=options.threshold,
+            max_rounds=options.max_rounds,
+            concurrency=work.workers,
+            prices=load_prices(project.root),
+        )
+        return Loop(drafter, panel, store, limits, run, reporter).execute()
+
+
+@dataclass(frozen=True)
+class CatalogRun:
+    """One role of `jfm draft --all`: its run record, or why it was skipped, and its wall time."""
+
+    role: str
+    run: RunRecord | None
+    skipped: str | None
+    error: str | None
+    seconds: float
+
+
+def up_to_date(project: Project, options: DraftOptions, env: Mapping[str, str]) -> RunRecord | None:
+    """The role's finished run when nothing it depends on changed since: seeds, prompts, panel,
+    models and settings (compared by the digest recorded in run.json)."""
+    previous = RunStore(project.out_dir(options.role, None)).read_run()
+    if previous is None or previous.status not in ("passed", "not_passed"):
+        return None
+    settings = EndpointSettings.resolve(options.base_url, options.model, env, options.timeout_s)
+    panel = PanelEndpointSettings.resolve(options.panel_base_url, options.panel_model, env)
+    models = list(model_names(settings, panel))
+    seeds, _ = screen(load_role(project.seeds, options.role))
+    same_settings = (previous.threshold, previous.max_rounds, previous.samples) == (
+        options.threshold,
+        options.max_rounds,
+        options.samples,
+    )
+    return (
+        previous
+        if same_settings and previous.inputs_sha256 == inputs_digest(project, seeds, models)
+        else None
+    )
+
+
+def draft_all(
+    project: Project,
+    options: DraftOptions,
+    env: Mapping[str, str],
+    reporter_for: Callable[[str], Reporter],
+) -> list[CatalogRun]:
+    """Draft every role in seeds/, skipping those whose outputs are up to date.
+
+    Roles run `--concurrency` at a time against an endpoint that serves requests in parallel,
+    one at a time on the embedded model (each role would start a server of its own).
+    """
+    roles = list_roles(project.seeds)
+    if not roles:
+        raise BadInput(f"{project.seeds}: no roles to draft")
+    settings = EndpointSettings.resolve(options.base_url, options.model, env, options.timeout_s)
+    parallel_roles = workers(options, settings.embedded)
+
+    def one(role: str) -> CatalogRun:
+        started = time.monotonic()
+        role_options = replace(options, role=role, out=None)
+        previous = up_to_date(project, role_options, env)
+        if previous is not None:
+            return CatalogRun(role, previous, "up to date", None, 0.0)
+        try:
+            run = draft(project, role_options, env, reporter_for(role))
+        except JfmError as error:
+            return CatalogRun(role, RunStore(project.out_dir(role, None)).read_run(), None, str(error), 0.0)
+        return CatalogRun(role, run, None, None, round(time.monotonic() - started, 1))
+
+    return ordered_map(one, roles, parallel_roles)
+
+
+def review(
+    project: Project, options: DraftOptions, env: Mapping[str, str], reporter: Reporter | None = None
+) -> RunRecord:
+    """Run the panel alone on an existing profile and record the verdict like a round.
+
+    Reads `--profile` (default: the role's drafted profile.json) and writes to `--out`
+    (default: out/ROLE/review/), leaving the drafted outputs as they are.
+    """
+    check_options(options)
+    reviewers = load_panel(project.panel)
+    drafted = project.out_dir(options.role, None)
+    path = options.profile or drafted / PROFILE_JSON
+    label = f"--profile {path}" if options.profile else f"{path} (draft the role first, or pass --profile)"
+    # Checked before any endpoint opens: a bad profile should not wait for a model server.
+    manifest = load_role(project.seeds, options.role).manifest
+    profile = read_profile_file(path, label, options.role, manifest.levels)
+    store = RunStore(options.out or drafted / REVIEW_DIR)
+    progress = reporter or QuietReporter()
+    with session(project, options, env, store, reviewers) as work:
+        run = work.run
+        run.drafter, run.max_rounds = None, 1
+        panel = work.panel(reviewers, [spec.key for spec in section_specs(profile.levels)], options)
+        store.begin()
+
+        def finish(reason: StopReason, passed: bool = False) -> None:
+            run.close(reason, passed)
+            store.write_run(run)
+
+        with failures_recorded(run, store, finish):
+            verdict = panel.judge(profile, 1, lambda call: progress.step(1, call))
+            record = round_record(1, [], verdict, [], store, options.threshold)
+        run.rounds.append(record)
+        run.usage, run.latency_s = record.usage, record.latency_s
+        run.best_round = 1
+        finish("reviewed", record.passed)
+        progress.round_done(record, options.threshold)
+        return run

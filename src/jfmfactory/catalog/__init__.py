@@ -1,0 +1,1 @@
+"""The catalog around a profile: level rubric, taxonomy, codes, SOC classification, adjacency."""

@@ -1,0 +1,54 @@
+"""Prompt templates: Jinja2 files in `prompts/` that content ops edit without touching Python."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from ..errors import BadInput
+from .datafile import read_toml
+
+
+def untrusted(text: str) -> str:
+    """Source text as data: it cannot close the tag that delimits it."""
+    return str(text).replace("</source", "</ source")
+
+
+class Prompts:
+    """Renders the templates of one prompts folder; a missing variable is an error, not a blank."""
+
+    def __init__(self, folder: Path) -> None:
+        if not folder.is_dir():
+            raise BadInput(f"{folder}: prompts folder not found")
+        self.folder = folder
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(folder),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            autoescape=False,
+        )
+        self.env.filters["untrusted"] = untrusted
+
+    def render(self, name: str, **context: Any) -> str:
+        return self.render_string(None, name, **context)
+
+    def render_string(self, source: str | None, name: str, **context: Any) -> str:
+        """Render the template file `name`, or `source` (named `name` in errors) when given."""
+        try:
+            template = self.env.get_template(name) if source is None else self.env.from_string(source)
+            return template.render(**context).strip()
+        except jinja2.TemplateNotFound as exc:
+            raise BadInput(f"{self.folder / name}: template not found") from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BadInput(f"{self.folder / name}: cannot read template: {exc}") from exc
+        except jinja2.TemplateError as exc:
+            where = getattr(exc, "lineno", None)
+            line = f" line {where}" if where else ""
+            raise BadInput(f"{name}{line}: {exc.message or exc}") from exc
+
+    def table(self, name: str) -> dict[str, Any]:
+        """A TOML data file that sits beside the templates."""
+        return read_toml(self.folder / name, "data file")

@@ -1,0 +1,129 @@
+"""Seeds: a role's source documents and the manifest that describes them (`seeds/<role>/`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ..errors import BadInput
+from .datafile import load_model
+
+MANIFEST = "manifest.toml"
+LEVELS = ("P1", "P2", "P3", "P4", "P5", "P6", "P7")
+ROLE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+class SourceEntry(BaseModel):
+    """One source document as the manifest lists it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]+$", description="Short id that drafted items cite, e.g. S1.")
+    file: str = Field(description="File name inside the role's seeds folder.")
+    title: str = Field(min_length=1, description="Human title of the document.")
+    origin: str | None = Field(default=None, description="Where it came from (URL) when known.")
+    date: dt.date = Field(description="When the document was published or, if unknown, collected.")
+
+
+class Manifest(BaseModel):
+    """The role's manifest: how the profile is labelled and which sources it rests on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, description="Role title shown on the profile.")
+    family: str = Field(min_length=1, description="Job family the role belongs to.")
+    focus: str = Field(min_length=1, description="Focus within the family.")
+    levels: list[str] = Field(min_length=1, description="Levels drafted, e.g. P2..P7.")
+    sources: list[SourceEntry] = Field(min_length=1, description="The source documents.")
+
+    @field_validator("levels")
+    @classmethod
+    def _known_levels(cls, levels: list[str]) -> list[str]:
+        unknown = [level for level in levels if level not in LEVELS]
+        if unknown:
+            raise ValueError(f"unknown level(s) {unknown}; use {LEVELS[0]}..{LEVELS[-1]}")
+        if len(set(levels)) != len(levels):
+            raise ValueError("levels repeat")
+        return sorted(levels, key=LEVELS.index)
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_ids(cls, sources: list[SourceEntry]) -> list[SourceEntry]:
+        ids = [source.id for source in sources]
+        if len(set(ids)) != len(ids):
+            raise ValueError("source ids repeat")
+        return sources
+
+
+class Source(BaseModel):
+    """A source document with its text, as the drafter and the panel read it."""
+
+    id: str = Field(description="Short id that drafted items cite.")
+    title: str = Field(description="Human title of the document.")
+    origin: str | None = Field(default=None, description="Where it came from (URL) when known.")
+    date: dt.date = Field(description="When the document was published or collected.")
+    file: str = Field(description="File name inside the role's seeds folder.")
+    text: str = Field(description="The document's full text.")
+
+
+class RoleSeeds(BaseModel):
+    """Everything the pipeline reads about one role."""
+
+    role: str = Field(description="The role's folder name, e.g. product-management.")
+    manifest: Manifest = Field(description="The role's manifest.")
+    sources: list[Source] = Field(description="The sources, with their text, in manifest order.")
+
+    @property
+    def source_ids(self) -> list[str]:
+        return [source.id for source in self.sources]
+
+
+def check_role_name(role: str) -> str:
+    """Refuse role names that could leave the seeds folder or are not folder-safe."""
+    if not ROLE_NAME.match(role):
+        raise BadInput(f"--role {role!r}: use lower-case letters, digits and '-' only")
+    return role
+
+
+def list_roles(seeds_dir: Path) -> list[str]:
+    """Role names that have a manifest under `seeds_dir`, sorted."""
+    if not seeds_dir.is_dir():
+        return []
+    return sorted(p.parent.name for p in seeds_dir.glob(f"*/{MANIFEST}") if ROLE_NAME.match(p.parent.name))
+
+
+def read_source_text(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot read source: {exc.strerror}") from exc
+    if b"\x00" in raw:
+        raise BadInput(f"{path}: source is binary, not text")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"{path}: source is not UTF-8 (byte {exc.start})") from exc
+    if not text.strip():
+        raise BadInput(f"{path}: source is empty")
+    return text
+
+
+def load_role(seeds_dir: Path, role: str) -> RoleSeeds:
+    """Read a role's manifest and every source it lists."""
+    check_role_name(role)
+    folder = seeds_dir / role
+    manifest_path = folder / MANIFEST
+    if not manifest_path.is_file():
+        known = ", ".join(list_roles(seeds_dir)) or "none"
+        raise BadInput(f"--role {role}: no {manifest_path} (roles in {seeds_dir}: {known})")
+    manifest = load_model(manifest_path, Manifest, "manifest")
+    sources = []
+    for entry in manifest.sources:
+        path = folder / entry.file
+        if path.resolve().parent != folder.resolve():
+            raise BadInput(f"{manifest_path}: sources.{entry.id}.file must name a file in {folder}")
+        sources.append(Source(**entry.model_dump(), text=read_source_text(path)))
+    return RoleSeeds(role=role, manifest=manifest, sources=sources)

@@ -1,0 +1,1 @@
+"""Model endpoints: structured calls, the embedded server, record/replay, prices, concurrency."""

@@ -1,0 +1,121 @@
+"""Record and replay: every HTTP exchange of a run in a vcrpy cassette, for CI with no model.
+
+Requests match on method, path and body, so a changed prompt, model or setting fails loudly
+instead of replaying a wrong answer. Credentials never reach the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import vcr
+import yaml
+from vcr.errors import CannotOverwriteExistingCassetteException
+
+from ..errors import BadInput
+from .provider import public_url
+
+MATCH_ON = ("method", "path", "body")
+SECRET_HEADERS = (
+    "authorization", "api-key", "x-api-key", "openai-organization", "openai-project",
+    "cookie", "set-cookie",
+)  # fmt: skip
+
+
+class ReplayMismatch(BadInput):
+    """A request the cassette holds no answer for."""
+
+
+def _scrub_request(request: Any) -> Any:
+    """No user, password or query value of the URL reaches the file."""
+    request.uri = public_url(request.uri)
+    return request
+
+
+def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
+    headers = response.get("headers", {})
+    for name in list(headers):
+        if name.lower() in SECRET_HEADERS:
+            del headers[name]
+    return response
+
+
+def _recorder(mode: str) -> vcr.VCR:
+    return vcr.VCR(
+        record_mode=mode,
+        match_on=list(MATCH_ON),
+        filter_headers=list(SECRET_HEADERS),
+        before_record_request=_scrub_request,
+        before_record_response=_scrub_response,
+        decode_compressed_response=True,
+    )
+
+
+def partial_path(path: Path) -> Path:
+    """Where a failed recording is kept, beside the cassette it did not replace."""
+    return path.with_name(f"{path.stem}.partial{path.suffix}")
+
+
+@contextlib.contextmanager
+def recording(path: Path) -> Iterator[None]:
+    """Record every exchange into `path`; the file is replaced only when the run completes.
+
+    A run that fails keeps what it recorded in `<name>.partial<suffix>`: the evidence of the
+    failure, without overwriting a good cassette.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        scratch = tempfile.TemporaryDirectory(dir=path.parent, prefix=".cassette.")
+    except OSError as exc:
+        raise BadInput(f"--record {path}: cannot write there ({exc.strerror})") from exc
+    with scratch as folder:
+        partial = Path(folder) / path.name
+        try:
+            with _recorder("all").use_cassette(str(partial)):
+                yield
+        except BaseException:
+            if partial.exists():
+                os.replace(partial, partial_path(path))
+            raise
+        if partial.exists():
+            os.replace(partial, path)
+
+
+@contextlib.contextmanager
+def replaying(path: Path) -> Iterator[None]:
+    """Answer every request from `path`; a request it does not hold is an error."""
+    check_replay(path)
+    try:
+        with _recorder("none").use_cassette(str(path), allow_playback_repeats=False):
+            yield
+    except yaml.YAMLError as exc:
+        raise BadInput(f"--replay {path}: not a cassette ({_first_line(exc)})") from exc
+    except Exception as exc:
+        if _mismatch(exc):
+            raise ReplayMismatch(
+                f"--replay {path}: holds no answer for a request of this run "
+                "(prompts, panel, model or settings differ from the recording)"
+            ) from exc
+        raise
+
+
+def check_replay(path: Path) -> None:
+    if not path.is_file():
+        raise BadInput(f"--replay {path}: no such cassette")
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _mismatch(exc: BaseException | None) -> bool:
+    while exc is not None:
+        if isinstance(exc, CannotOverwriteExistingCassetteException):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False

@@ -1,0 +1,201 @@
+"""Structured calls to an OpenAI-compatible endpoint through instructor, each fully transcribed.
+
+Every HTTP attempt of a call (the first ask and each re-ask after output that fails validation)
+lands in the call's `Transcript` through instructor's hooks, with its usage and latency.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Literal, Self, TypeVar
+
+import instructor
+import openai
+from instructor.core import IncompleteOutputException, InstructorRetryException
+from pydantic import BaseModel, ValidationError
+
+from ..errors import EndpointError, first_error
+from ..records.runlog import Attempt, Transcript, Usage
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def bind_choices(model: type[M], choices: list[str]) -> type[M]:
+    """Specialise a generic response model to a closed set of strings (source ids, sections).
+
+    The choices become an enum in the JSON schema, so a grammar-constrained endpoint can only
+    produce valid ones; the subclass keeps the plain class name that tool calls require.
+    """
+    choice = Literal[tuple(choices)]  # type: ignore[valid-type]
+    bound = model[choice]  # type: ignore[index]
+    return type(model.__name__, (bound,), {"__module__": model.__module__, "__doc__": model.__doc__})
+
+
+class Structured(BaseModel):
+    """Base of every response model.
+
+    Small models put raw newlines and tabs inside JSON strings, which JSON forbids and pydantic
+    refuses; Python's lenient parser takes them, so a sound answer is not re-asked for that.
+    """
+
+    @classmethod
+    def model_validate_json(
+        cls,
+        json_data: str | bytes | bytearray,
+        *,
+        strict: bool | None = None,
+        context: Any = None,
+        **kwargs: Any,
+    ) -> Self:
+        try:
+            data = json.loads(json_data, strict=False)
+        except json.JSONDecodeError:
+            return super().model_validate_json(json_data, strict=strict, context=context, **kwargs)
+        return cls.model_validate(data, strict=strict, context=context)
+
+
+class CallFailed(EndpointError):
+    """A call that failed after retries; carries its transcript so the failure is kept on disk."""
+
+    def __init__(self, message: str, transcript: Transcript) -> None:
+        super().__init__(message)
+        self.transcript = transcript
+
+
+class TranscriptRecorder:
+    """Instructor hook handlers that append each attempt to a transcript."""
+
+    def __init__(self, transcript: Transcript) -> None:
+        self.transcript = transcript
+        self._started = 0.0
+
+    def on_kwargs(self, *args: Any, **kwargs: Any) -> None:
+        self._started = time.perf_counter()
+        request = {key: value for key, value in kwargs.items() if key in _RECORDED_REQUEST_KEYS}
+        self.transcript.attempts.append(Attempt(request=_jsonable(request)))
+
+    def on_response(self, response: Any) -> None:
+        attempt = self.transcript.attempts[-1]
+        attempt.latency_s = round(time.perf_counter() - self._started, 3)
+        attempt.response = _jsonable(response.model_dump()) if hasattr(response, "model_dump") else None
+        usage = getattr(response, "usage", None)
+        if usage is not None:
+            details = getattr(usage, "prompt_tokens_details", None)
+            attempt.usage = Usage(
+                prompt_tokens=usage.prompt_tokens or 0,
+                completion_tokens=usage.completion_tokens or 0,
+                total_tokens=usage.total_tokens or 0,
+                cached_tokens=getattr(details, "cached_tokens", None) or 0,
+            )
+
+    def on_error(self, error: Exception, *args: Any, **kwargs: Any) -> None:
+        if self.transcript.attempts and self.transcript.attempts[-1].error is None:
+            attempt = self.transcript.attempts[-1]
+            attempt.error = _one_line(error)
+            if not attempt.latency_s:
+                attempt.latency_s = round(time.perf_counter() - self._started, 3)
+
+
+_RECORDED_REQUEST_KEYS = ("model", "messages", "tools", "tool_choice", "temperature", "max_tokens", "seed")
+
+
+class LLM:
+    """One endpoint and model, asked for validated pydantic objects."""
+
+    def __init__(
+        self,
+        client: openai.OpenAI,
+        model: str,
+        endpoint: str,
+        *,
+        temperature: float = 0.0,
+        max_tokens: int,
+        reasks: int = 2,
+    ) -> None:
+        self.client = client
+        self.model = model
+        self.endpoint = endpoint
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self.reasks = reasks
+
+    def ask(
+        self,
+        call: str,
+        round_number: int,
+        response_model: type[M],
+        messages: list[dict[str, str]],
+        *,
+        temperature: float | None = None,
+        transcript: Transcript | None = None,
+    ) -> tuple[M, Transcript]:
+        """Ask for one `response_model`; re-ask up to `reasks` times when validation fails.
+
+        Attempts are appended to `transcript` when given, so that one call's follow-ups stay
+        in one transcript.
+        """
+        if transcript is None:
+            transcript = Transcript(call=call, round=round_number, model=self.model)
+        recorder = TranscriptRecorder(transcript)
+        patched = instructor.from_openai(self.client, mode=instructor.Mode.TOOLS)
+        patched.on("completion:kwargs", recorder.on_kwargs)
+        patched.on("completion:response", recorder.on_response)
+        patched.on("parse:error", recorder.on_error)
+        patched.on("completion:error", recorder.on_error)
+        try:
+            result = patched.chat.completions.create(
+                model=self.model,
+                messages=messages,  # type: ignore[arg-type]
+                response_model=response_model,
+                max_retries=self.reasks,
+                temperature=self.temperature if temperature is None else temperature,
+                max_tokens=self.max_tokens,
+            )
+        except Exception as exc:  # every failure becomes one line naming endpoint and call
+            raise CallFailed(
+                f"{self.endpoint}: {call} (model {self.model}) failed: {describe_failure(exc)}",
+                transcript,
+            ) from exc
+        transcript.result = result.model_dump(mode="json")
+        return result, transcript
+
+
+def describe_failure(exc: BaseException) -> str:
+    """The root cause of a failed call, on one line."""
+    reasks = None
+    if isinstance(exc, InstructorRetryException):
+        reasks = exc.n_attempts
+        exc = exc.__cause__ or exc
+    if isinstance(exc, openai.APIStatusError):
+        return f"HTTP {exc.status_code}: {_one_line(exc.message)}"
+    if isinstance(exc, openai.APITimeoutError):
+        return "timed out"
+    if isinstance(exc, openai.APIConnectionError):
+        return f"cannot connect ({_one_line(exc.__cause__ or exc)})"
+    if isinstance(exc, IncompleteOutputException):
+        return "the answer was cut off by the token limit (finish_reason length)"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"the response is not JSON ({_one_line(exc)})"
+    if reasks is not None:
+        reason = first_error(exc) if isinstance(exc, ValidationError) else _one_line(exc)
+        return f"no valid answer after {reasks} attempt(s): {reason}"
+    return _one_line(exc)
+
+
+def _one_line(value: object, limit: int = 300) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON values: pydantic models and other objects become dicts or strings."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)

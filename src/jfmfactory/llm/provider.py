@@ -1,0 +1,148 @@
+"""Which endpoint and model a run talks to: flags, then OPENAI_* variables, else the embedded default."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import openai
+
+from ..errors import BadInput
+from ..records.runlog import Endpoint
+from . import embedded
+
+OPENAI_DEFAULT_URL = "https://api.openai.com/v1"
+#: Where a replay without a configured endpoint points: never contacted, the cassette answers.
+REPLAY_URL = "http://127.0.0.1:9/v1"
+REQUEST_TIMEOUT_S = 300.0
+
+
+@dataclass(frozen=True)
+class EndpointSettings:
+    """What the user configured; a key is held only to hand to the client, never written."""
+
+    base_url: str | None
+    api_key: str | None
+    model: str | None
+    timeout_s: float = REQUEST_TIMEOUT_S
+
+    @classmethod
+    def resolve(
+        cls,
+        base_url: str | None,
+        model: str | None,
+        env: Mapping[str, str],
+        timeout_s: float = REQUEST_TIMEOUT_S,
+    ) -> EndpointSettings:
+        url = base_url or env.get("OPENAI_BASE_URL") or None
+        if url is not None and urlsplit(url).scheme not in ("http", "https"):
+            source = "--base-url" if base_url else "$OPENAI_BASE_URL"
+            raise BadInput(f"{source} {public_url(url)}: not an http(s) URL")
+        settings = cls(url, env.get("OPENAI_API_KEY") or None, model, timeout_s)
+        if model is None and not settings.embedded:
+            raise BadInput("--model: name the model to ask at the configured endpoint")
+        return settings
+
+    @property
+    def model_name(self) -> str:
+        """The model asked: the one configured, else the embedded default."""
+        return self.model or embedded.MODEL_NAME
+
+    @property
+    def embedded(self) -> bool:
+        """No endpoint and no key configured: use the embedded default model."""
+        return self.base_url is None and self.api_key is None
+
+
+@dataclass(frozen=True)
+class PanelEndpointSettings:
+    """Where the panel runs when it is kept apart from the drafter (writer and judge apart)."""
+
+    base_url: str | None
+    api_key: str | None
+    model: str | None
+
+    @classmethod
+    def resolve(
+        cls, base_url: str | None, model: str | None, env: Mapping[str, str]
+    ) -> PanelEndpointSettings:
+        url = base_url or env.get("JFM_PANEL_BASE_URL") or None
+        if url is not None and urlsplit(url).scheme not in ("http", "https"):
+            source = "--panel-base-url" if base_url else "$JFM_PANEL_BASE_URL"
+            raise BadInput(f"{source} {public_url(url)}: not an http(s) URL")
+        return cls(url, env.get("JFM_PANEL_API_KEY") or None, model or env.get("JFM_PANEL_MODEL") or None)
+
+
+@dataclass
+class Connection:
+    """An open endpoint: the client to call it with and how the run record names it."""
+
+    client: openai.OpenAI
+    endpoint: Endpoint
+
+
+def public_url(url: str) -> str:
+    """The URL without user, password, query or fragment: safe to print and record."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
+
+
+def _client(base_url: str, api_key: str | None, retries: int, timeout_s: float) -> openai.OpenAI:
+    # Transient HTTP failures are retried here (with backoff, honouring Retry-After) and only
+    # here; instructor's own retries are kept for re-asking after invalid output.
+    return openai.OpenAI(base_url=base_url, api_key=api_key or "none", max_retries=retries, timeout=timeout_s)
+
+
+@contextlib.contextmanager
+def connect(settings: EndpointSettings, *, replaying: bool, server_log: Path) -> Iterator[Connection]:
+    """Open the configured endpoint, starting the embedded server when nothing is configured.
+
+    A replay starts nothing: the cassette answers every request, so retries are off too.
+    """
+    model = settings.model_name
+    retries = 0 if replaying else 2
+    if settings.embedded and not replaying:
+        with embedded.embedded_server(server_log) as url:
+            endpoint = Endpoint(model=model, base_url=url, embedded=True)
+            yield Connection(_client(url, None, retries, settings.timeout_s), endpoint)
+        return
+    url = settings.base_url or (REPLAY_URL if settings.embedded else OPENAI_DEFAULT_URL)
+    endpoint = Endpoint(model=model, base_url=public_url(url), embedded=settings.embedded)
+    yield Connection(_client(url, settings.api_key, retries, settings.timeout_s), endpoint)
+
+
+def model_names(drafter: EndpointSettings, panel: PanelEndpointSettings) -> tuple[str, str]:
+    """The drafter's model and the panel's, which is the drafter's unless one is configured."""
+    return drafter.model_name, panel.model or drafter.model_name
+
+
+@contextlib.contextmanager
+def connect_pair(
+    drafter: EndpointSettings, panel: PanelEndpointSettings, *, replaying: bool, server_log: Path
+) -> Iterator[tuple[Connection, Connection]]:
+    """The drafter's connection and the panel's: the same one unless the panel is configured.
+
+    A panel model alone asks the drafter's endpoint for another model; a panel URL is an
+    endpoint of its own, with `JFM_PANEL_API_KEY` and never the drafter's key, which belongs
+    to another host.
+    """
+    with contextlib.ExitStack() as stack:
+        writer = stack.enter_context(connect(drafter, replaying=replaying, server_log=server_log))
+        judge_model = model_names(drafter, panel)[1]
+        if panel.base_url is None:
+            judge = Connection(writer.client, writer.endpoint.model_copy(update={"model": judge_model}))
+        else:
+            settings = EndpointSettings(
+                base_url=panel.base_url,
+                api_key=panel.api_key,
+                model=judge_model,
+                timeout_s=drafter.timeout_s,
+            )
+            judge = stack.enter_context(connect(settings, replaying=replaying, server_log=server_log))
+        yield writer, judge

@@ -1,0 +1,168 @@
+"""The output folder (`out/<role>/`): fixed file names, each written atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ..errors import BadInput, first_error
+from .markdown import render_markdown
+from .profile import Profile, shape_problem
+from .runlog import CallSummary, RunRecord, Transcript
+
+PROFILE_JSON = "profile.json"
+PROFILE_MD = "profile.md"
+RUN_JSON = "run.json"
+TRANSCRIPTS = "transcripts"
+DRAFTS = "drafts"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` so that readers see the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        # mkstemp makes the file private; an output should have the mode any new file gets.
+        os.fchmod(fd, 0o666 & ~UMASK)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _process_umask() -> int:
+    # os.umask can only be read by setting it, which would race with threads writing files;
+    # read once, at import, before any thread runs.
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+UMASK = _process_umask()
+
+
+def to_json(model: BaseModel) -> str:
+    return model.model_dump_json(indent=2) + "\n"
+
+
+class RunStore:
+    """Reads and writes one role's outputs."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def prepare(self) -> None:
+        """Create the folder, or say plainly why it cannot be written."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self.folder, prefix=".probe."):
+                pass
+        except OSError as exc:
+            raise BadInput(f"--out {self.folder}: not writable ({exc.strerror})") from exc
+
+    def begin(self, kept_rounds: int = 0) -> None:
+        """Clear what an earlier run left, so that none of it is taken for this run's.
+
+        A resumed run keeps its first `kept_rounds` rounds. Only a folder jfm wrote (one with a
+        run.json) is cleared; anything else is refused.
+        """
+        for name in (TRANSCRIPTS, DRAFTS):
+            if (self.folder / name).exists() and not (self.folder / RUN_JSON).is_file():
+                raise BadInput(
+                    f"{self.folder}: holds a {name}/ folder that jfm did not write; choose another --out"
+                )
+        for pattern in (f"{TRANSCRIPTS}/round-*", f"{DRAFTS}/round-*.json"):
+            for path in self.folder.glob(pattern):
+                if int(path.name.removeprefix("round-").removesuffix(".json")) > kept_rounds:
+                    shutil.rmtree(path) if path.is_dir() else path.unlink()
+        if not kept_rounds:
+            for name in (PROFILE_JSON, PROFILE_MD):
+                (self.folder / name).unlink(missing_ok=True)
+
+    def write_sections(self, number: int, sections: dict[str, Any]) -> None:
+        """Every section as a round left it: what a resumed run starts from."""
+        write_atomic(self.folder / DRAFTS / f"round-{number}.json", json.dumps(sections, indent=1) + "\n")
+
+    def has_sections(self, number: int) -> bool:
+        return (self.folder / DRAFTS / f"round-{number}.json").is_file()
+
+    def read_sections(self, number: int) -> dict[str, Any]:
+        """Every section as round `number` left it; a missing or unreadable file is an error."""
+        path = self.folder / DRAFTS / f"round-{number}.json"
+        try:
+            return dict(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as exc:
+            raise BadInput(f"{path}: cannot resume from it: {exc}") from exc
+
+    def transcript_path(self, transcript: Transcript) -> str:
+        """Where a call's transcript goes, relative to the folder."""
+        name = transcript.call.replace(":", "-").replace("/", "-")
+        return f"{TRANSCRIPTS}/round-{transcript.round}/{name}.json"
+
+    def write_transcript(self, transcript: Transcript) -> str:
+        relative = self.transcript_path(transcript)
+        write_atomic(self.folder / relative, to_json(transcript))
+        return relative
+
+    def summarize(self, transcript: Transcript) -> CallSummary:
+        """Write a call's transcript and account for it."""
+        return CallSummary.of(transcript, self.write_transcript(transcript))
+
+    def write_run(self, run: RunRecord) -> None:
+        write_atomic(self.folder / RUN_JSON, to_json(run))
+
+    def write_profile(self, profile: Profile) -> None:
+        """profile.json, and profile.md rendered from it."""
+        write_atomic(self.folder / PROFILE_JSON, to_json(profile))
+        write_atomic(self.folder / PROFILE_MD, render_markdown(profile))
+
+    def read_profile(self) -> Profile | None:
+        """The run's profile.json, None when there is none; an unusable one is an error."""
+        path = self.folder / PROFILE_JSON
+        return read_profile_file(path, str(path)) if path.is_file() else None
+
+    def read_run(self) -> RunRecord | None:
+        """The last run's record, None when there is none; an unreadable one is an error."""
+        path = self.folder / RUN_JSON
+        if not path.is_file():
+            return None
+        try:
+            return RunRecord.model_validate_json(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValidationError) as exc:
+            detail = first_error(exc) if isinstance(exc, ValidationError) else str(exc)
+            raise BadInput(f"{path}: unreadable run record: {detail}") from exc
+
+
+def read_profile_file(
+    path: Path, label: str, role: str | None = None, levels: list[str] | None = None
+) -> Profile:
+    """A profile file, as drafted or edited by hand, that renders and reviews; `label` names it in
+    errors. With `role` and `levels`, it must be that role's profile, of those levels."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise BadInput(f"{label}: no such profile") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"{label}: cannot read: {exc}") from exc
+    try:
+        profile = Profile.model_validate_json(text)
+    except ValidationError as exc:
+        raise BadInput(f"{label}: {first_error(exc)}") from exc
+    if role is not None and profile.role != role:
+        raise BadInput(f"{label}: is a profile of {profile.role!r}, not {role!r}")
+    if levels is not None and profile.levels != levels:
+        raise BadInput(f"{label}: levels {profile.levels} differ from the role's {levels}")
+    problem = shape_problem(profile)
+    if problem:
+        raise BadInput(f"{label}: {problem}")
+    return profile

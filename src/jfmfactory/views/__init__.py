@@ -1,0 +1,1 @@
+"""Views of finished runs for people: terminal, report.html, level pages, comparisons."""

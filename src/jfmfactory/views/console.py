@@ -1,0 +1,207 @@
+"""What a person sees on the terminal: progress while a run goes, tables when it ends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn
+from rich.table import Table
+from rich.text import Text
+
+from ..api import CatalogRun
+from ..records.runlog import RoundRecord, RunRecord
+from .entry import Comparison, RoleState
+from .outputs import Outputs
+from .report import citing_items
+
+STATUS_STYLE = {
+    "passed": "green",
+    "not_passed": "yellow",
+    "failed": "red",
+    "interrupted": "red",
+    "running": "cyan",
+}
+
+
+class ConsoleReporter:
+    """Prints one line per model call and a verdict line per round (to stderr)."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def step(self, round_number: int, call: str) -> None:
+        self.console.print(f"[dim]round {round_number}[/] {call}", highlight=False)
+
+    def round_done(self, record: RoundRecord, threshold: int) -> None:
+        verdict = "[green]passed[/]" if record.passed else "[yellow]below threshold[/]"
+        self.console.print(
+            f"round {record.round}: min {record.min_score:g} (threshold {threshold}), "
+            f"mean {record.mean_score:.2f} — {verdict}",
+            highlight=False,
+        )
+
+
+def score_table(run: RunRecord) -> Table:
+    """A row per dimension and a column per round, each score coloured against the threshold.
+
+    Dimensions go down the side so that long names are never cut; the kept round is starred.
+    """
+    table = Table(title=f"{run.role}: panel scores (threshold {run.threshold})")
+    table.add_column("dimension", no_wrap=True)
+    for record in run.rounds:
+        mark = " *" if record.round == run.best_round else ""
+        table.add_column(f"round {record.round}{mark}", justify="center")
+    by_round = [record.scores for record in run.rounds]
+    for dimension in run.dimensions:
+        cells = [_score(scores.get(dimension), run.threshold) for scores in by_round]
+        table.add_row(dimension, *cells)
+    table.add_row("[bold]min[/]", *(_score(r.min_score, run.threshold) for r in run.rounds))
+    return table
+
+
+def _score(score: float | None, threshold: int) -> str:
+    if score is None:
+        return "–"
+    return f"[{'green' if score >= threshold else 'red'}]{score:g}[/]"
+
+
+def summary(console: Console, run: RunRecord, out_dir: Path) -> None:
+    console.print(score_table(run))
+    style = STATUS_STYLE.get(run.status, "white")
+    console.print(
+        f"[{style}]{run.status.replace('_', ' ')}[/] ({run.stop_reason}); kept round {run.best_round}; "
+        f"{run.usage.total_tokens} tokens ({run.usage.cached_tokens} prompt tokens cached), "
+        f"{run.latency_s:.1f}s of model time"
+        + (f", about ${run.estimated_cost_usd:.4f}" if run.estimated_cost_usd is not None else ""),
+        highlight=False,
+    )
+    console.print(f"outputs: {out_dir}", highlight=False, soft_wrap=True)
+
+
+def roles_table(states: list[RoleState]) -> Table:
+    table = Table(title="the catalog, and roles in seeds/")
+    for column in ("family", "focus", "code", "seeds", "status", "kept round", "min score"):
+        table.add_column(column)
+    for state in states:
+        style = STATUS_STYLE.get(state.status, "dim")
+        table.add_row(
+            Text(state.family),
+            Text(state.focus),
+            state.code,
+            state.role or "–",
+            f"[{style}]{state.status.replace('_', ' ')}[/]",
+            str(state.best_round or "–"),
+            f"{state.min_score:g}" if state.min_score is not None else "–",
+        )
+    return table
+
+
+def compare_table(comparison: Comparison) -> Table:
+    """The two sides in two columns, one row per aspect."""
+    left, right = comparison.left, comparison.right
+    title = f"{left.label} vs {right.label}"
+    if comparison.distance is not None:
+        title += f" — distance {comparison.distance:.2f} ({comparison.band})"
+    table = Table(title=Text(title), show_lines=True)
+    table.add_column("", style="bold", no_wrap=True)
+    table.add_column(left.label, ratio=1)
+    table.add_column(right.label, ratio=1)
+    for aspect, a, b in comparison.rows():
+        table.add_row(Text(aspect), Text(a), Text(b))  # profile text is not Rich markup
+    return table
+
+
+def show(console: Console, outputs: Outputs, number: int | None) -> None:
+    """A run on the terminal: status, the score grid, one round's verdicts, the sources."""
+    run = outputs.run
+    record = outputs.round(number)
+    style = STATUS_STYLE.get(run.status, "white")
+    console.print(
+        f"[bold]{outputs.profile.title}[/] — [{style}]{run.status.replace('_', ' ')}[/] "
+        f"(stopped: {run.stop_reason}); kept round {run.best_round}; threshold {run.threshold}",
+        highlight=False,
+    )
+    console.print(score_table(run))
+    console.print(f"\n[bold]Round {record.round}[/]", highlight=False)
+    for review in record.reviews:
+        samples = f" samples {review.samples}" if len(review.samples) > 1 else ""
+        colour = "green" if review.score >= run.threshold else "red"
+        console.print(
+            f"\n[bold]{review.member}[/] ({review.dimension}) [{colour}]{review.score:g}[/]{samples}",
+            highlight=False,
+        )
+        console.print(f"  {review.rationale}", highlight=False, markup=False)
+        for note in review.notes:
+            console.print(f"  note: {note}", highlight=False, markup=False, style="dim")
+        for issue in review.issues:
+            mark = "✓" if issue.verified else "✗ unverified"
+            quote = f'"{issue.quote}" — ' if issue.quote else ""
+            console.print(
+                f"  [{mark}] {issue.section}: {quote}{issue.problem}", highlight=False, markup=False
+            )
+    console.print("\n[bold]Sources[/]", highlight=False)
+    citing = citing_items(outputs.profile)
+    for source in outputs.profile.provenance.sources if outputs.profile.provenance else []:
+        sections = sorted({section for section, _ in citing.get(source.id, [])})
+        console.print(
+            f"  [{source.id}] {source.title} — cited by {len(citing.get(source.id, []))} item(s)"
+            f"{': ' + ', '.join(sections) if sections else ''}",
+            highlight=False,
+            markup=False,
+        )
+
+
+class CatalogProgress:
+    """A progress bar per role for `jfm draft --all`: calls made, the call under way, the round."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+
+    def reporter_for(self, role: str) -> RoleBar:
+        return RoleBar(self.progress, self.progress.add_task(role, total=None, call="starting"))
+
+
+class RoleBar:
+    """The Reporter of one role's bar."""
+
+    def __init__(self, progress: Progress, task: TaskID) -> None:
+        self.progress = progress
+        self.task = task
+
+    def step(self, round_number: int, call: str) -> None:
+        self.progress.update(self.task, advance=1, call=f"round {round_number} {call}")
+
+    def round_done(self, record: RoundRecord, threshold: int) -> None:
+        verdict = "passed" if record.passed else f"min {record.min_score:g}"
+        self.progress.update(self.task, call=f"round {record.round} done: {verdict}")
+
+
+def catalog_progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed} calls"),
+        TextColumn("{task.fields[call]}"),
+        console=console,
+    )
+
+
+def catalog_table(results: list[CatalogRun]) -> Table:
+    """One row per role: status, min score, rounds, tokens, time."""
+    table = Table(title="jfm draft --all")
+    for column in ("role", "status", "min score", "rounds", "tokens", "seconds"):
+        table.add_column(column)
+    for result in results:
+        run = result.run
+        best = next((r for r in run.rounds if r.round == run.best_round), None) if run else None
+        status = result.skipped or ("error: " + result.error if result.error else run.status if run else "–")
+        table.add_row(
+            result.role,
+            Text(status.replace("_", " ")),
+            f"{best.min_score:g}" if best else "–",
+            str(len(run.rounds)) if run else "–",
+            str(run.usage.total_tokens) if run else "–",
+            f"{result.seconds:.1f}",
+        )
+    return table

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from conftest import Script
+from jfmfactory.api import DraftOptions, draft
+from jfmfactory.inputs.passages import OMISSION, SourceView, select, split
+from jfmfactory.inputs.project import Project
+from jfmfactory.inputs.prompts import Prompts
+from jfmfactory.inputs.seeds import Source
+from scripted_server import ScriptedServer
+
+
+def source(source_id: str, text: str) -> Source:
+    return Source(id=source_id, title="t", date=dt.date(2026, 1, 1), file="f.txt", text=text)
+
+
+FILLER = "\n\n".join(f"Paragraph {n} talks about office furniture and lunch menus." for n in range(40))
+BIG = source("S1", f"{FILLER}\n\nThe principal sets company-wide product strategy and vision.\n\n{FILLER}")
+
+
+def test_a_source_splits_into_paragraphs_and_long_ones_into_runs() -> None:
+    long = " ".join(["word"] * 250)
+    passages = split(source("S2", f"First.\n\n{long}\n- a bullet\n- another"))
+    assert [p.ref for p in passages] == ["S2#1", "S2#2", "S2#3", "S2#4", "S2#5", "S2#6"]
+    assert len(passages[1].text.split()) == 120 and passages[4].text == "- a bullet"
+
+
+def test_the_passages_a_query_needs_are_kept_in_order_and_omissions_marked() -> None:
+    (chosen,), refs = select([BIG], "company-wide product strategy for a principal", budget_tokens=60)
+    assert "The principal sets company-wide product strategy and vision." in chosen.text
+    assert chosen.text.startswith(OMISSION) and chosen.text.endswith(OMISSION)
+    assert refs == ["S1#41"]
+    assert len(chosen.text) // 4 <= 60 + 10
+
+
+def test_sources_within_the_budget_are_shown_whole_to_every_call(project: Project) -> None:
+    view = SourceView(Prompts(project.prompts), [source("S1", "Short text.")], budget_tokens=100)
+    (first, none), (second, _) = view.system_for("a"), view.system_for("b")
+    assert first == second and none is None and view.note is None
+
+
+def test_a_source_far_larger_than_the_budget_is_selected_from_not_cut_and_the_run_says_so(
+    project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    big = project.seeds / "product-management" / "pm-skills-by-level-qa.txt"
+    big.write_text(big.read_text() + "\n\n" + FILLER * 20)
+
+    options = DraftOptions(role="product-management", model="m", max_rounds=1, source_budget=800)
+    run = draft(project, options, endpoint_env)
+
+    assert run.source_selection is not None and "over the budget of 800" in run.source_selection
+    drafted = [
+        r for r in scripted.requests if r["tool_choice"]["function"]["name"] == "ResponsibilitiesDraft"
+    ]
+    systems = {r["messages"][0]["content"] for r in drafted}
+    assert len(systems) > 1  # each level read the passages it needs
+    assert all(len(system) // 4 < 800 + 300 for system in systems)
+    assert not any("office furniture" in system for system in systems)
+    out = project.out_dir("product-management", None) / "transcripts" / "round-1"
+    transcript = (out / "drafter-responsibilities.P6.json").read_text()
+    assert '"passages": [' in transcript and "S2#1" in transcript

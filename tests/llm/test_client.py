@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from typing import Any
+
+import openai
+import pytest
+
+from jfmfactory.llm.client import LLM, CallFailed, bind_choices
+from jfmfactory.pipeline.drafter import ResponsibilitiesDraft
+from scripted_server import Reply, ScriptedServer
+
+
+def test_bound_choices_become_an_enum_under_the_plain_class_name() -> None:
+    model = bind_choices(ResponsibilitiesDraft, ["S1", "S2"])
+    schema = model.model_json_schema()
+    assert model.__name__ == "ResponsibilitiesDraft"
+    cited = next(iter(schema["$defs"].values()))
+    assert cited["properties"]["sources"]["items"]["enum"] == ["S1", "S2"]
+    with pytest.raises(ValueError, match="S3"):
+        model.model_validate({"responsibilities": [{"text": "Does the work well.", "sources": ["S3"]}] * 5})
+
+
+def _answers(*answers: dict[str, Any] | Reply):
+    queue = list(answers)
+    return lambda request: queue.pop(0) if len(queue) > 1 else queue[0]
+
+
+GOOD = {"responsibilities": [{"text": f"Does duty {n} well.", "sources": ["S1"]} for n in range(5)]}
+FOUR = {"responsibilities": GOOD["responsibilities"][:4]}
+
+
+def _llm(server: ScriptedServer) -> LLM:
+    client = openai.OpenAI(base_url=server.base_url, api_key="k", max_retries=0)
+    return LLM(client, "m", server.base_url, max_tokens=500, reasks=1)
+
+
+def _messages() -> list[dict[str, str]]:
+    return [{"role": "system", "content": "sys"}, {"role": "user", "content": "five duties"}]
+
+
+def test_invalid_output_is_reasked_and_every_attempt_is_transcribed() -> None:
+    model = bind_choices(ResponsibilitiesDraft, ["S1"])
+    with ScriptedServer(_answers(FOUR, GOOD)).running() as server:
+        result, transcript = _llm(server).ask("drafter:responsibilities.P2", 1, model, _messages())
+
+    assert len(result.responsibilities) == 5  # type: ignore[attr-defined]
+    first, second = transcript.attempts
+    assert "at least 5 items" in (first.error or "")
+    assert second.error is None and transcript.result == GOOD
+    assert len(server.requests) == 2
+    # The re-ask tells the model what was wrong with its last answer.
+    assert "at least 5" in str(server.requests[1]["messages"])
+    assert first.usage.completion_tokens > 0 and second.usage.total_tokens > 0
+
+
+def test_output_still_invalid_after_the_reasks_fails_with_one_line_and_its_transcript() -> None:
+    model = bind_choices(ResponsibilitiesDraft, ["S1"])
+    with ScriptedServer(_answers(FOUR)).running() as server, pytest.raises(CallFailed) as failure:
+        _llm(server).ask("drafter:responsibilities.P2", 1, model, _messages())
+    message = str(failure.value)
+    assert "\n" not in message and "drafter:responsibilities.P2" in message and server.base_url in message
+    assert (
+        "no valid answer after 2 attempt(s): responsibilities: List should have at least 5 items" in message
+    )
+    assert len(failure.value.transcript.attempts) == 2
+
+
+def test_an_http_error_names_its_status() -> None:
+    model = bind_choices(ResponsibilitiesDraft, ["S1"])
+    fault = Reply(status=503, body={"error": {"message": "overloaded"}})
+    with ScriptedServer(_answers(fault)).running() as server, pytest.raises(CallFailed, match="HTTP 503"):
+        _llm(server).ask("reviewer:clarity", 2, model, _messages())
+
+
+def test_a_raw_newline_inside_a_json_string_is_accepted_without_a_reask() -> None:
+    model = bind_choices(ResponsibilitiesDraft, ["S1"])
+    raw = '{"responsibilities": [' + ",".join(['{"text": "Does\nduty well.", "sources": ["S1"]}'] * 5) + "]}"
+    parsed = model.model_validate_json(raw)
+    assert parsed.responsibilities[0].text == "Does\nduty well."  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="Invalid JSON"):
+        model.model_validate_json('{"responsibilities": [')

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import Script, reviewer_title
+from jfmfactory.api import DraftOptions, draft, review
+from jfmfactory.inputs.project import Project
+from jfmfactory.llm.parallel import ordered_map
+from scripted_server import ScriptedServer
+
+
+def test_ordered_map_keeps_order_and_raises_the_first_failure() -> None:
+    assert ordered_map(lambda n: n * n, [3, 1, 2], workers=3) == [9, 1, 4]
+
+    def fail_on_two(n: int) -> int:
+        if n == 2:
+            raise ValueError("two")
+        return n
+
+    with pytest.raises(ValueError, match="two"):
+        ordered_map(fail_on_two, [1, 2, 3], workers=2)
+
+
+def test_one_worker_runs_in_the_calling_thread() -> None:
+    threads: list[str] = []
+    ordered_map(lambda n: threads.append(threading.current_thread().name), [1, 2], workers=1)
+    assert set(threads) == {threading.current_thread().name}
+
+
+def _slow_reviews(script: Script, delay: float):  # type: ignore[no-untyped-def]
+    def answer(request):  # type: ignore[no-untyped-def]
+        if reviewer_title(request):
+            time.sleep(delay)
+        return script(request)
+
+    return answer
+
+
+def test_the_panel_asks_its_reviewers_at_once(project: Project, script: Script, tmp_path: Path) -> None:
+    from test_cli import _write_profile
+
+    profile = tmp_path / "profile.json"
+    _write_profile(project, profile, same_bullets_everywhere=False)
+    with ScriptedServer(_slow_reviews(script, 0.3)).running() as server:
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k"}
+        options = DraftOptions(role="product-management", model="m", profile=profile, concurrency=5)
+        run = review(project, options, env)
+    assert server.max_in_flight == 5 and len(server.requests) == 5
+    assert [r.member for r in run.rounds[0].reviews if r.kind == "reviewer"] == [
+        "clarity", "completeness", "grounding", "level-differentiation", "role-boundaries",
+    ]  # fmt: skip
+
+
+def test_sections_are_drafted_at_once_and_concurrency_1_asks_one_at_a_time(
+    project: Project, script: Script
+) -> None:
+    def slow(request):  # type: ignore[no-untyped-def]
+        time.sleep(0.05)
+        return script(request)
+
+    with ScriptedServer(slow).running() as server:
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k"}
+        draft(project, DraftOptions(role="product-management", model="m", max_rounds=1, concurrency=4), env)
+        assert server.max_in_flight == 4
+        server.max_in_flight = 0
+        options = DraftOptions(
+            role="product-management", model="m", max_rounds=1, concurrency=1, out=project.root / "b"
+        )
+        draft(project, options, env)
+        assert server.max_in_flight == 1
+
+
+def test_cached_prompt_tokens_and_an_estimated_cost_are_accounted(
+    project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    scripted.cached_tokens = 100
+    (project.root / "prices.toml").write_text(
+        "[models.m]\nprompt = 1.0\ncached_prompt = 0.5\ncompletion = 2.0\n"
+    )
+    run = draft(project, DraftOptions(role="product-management", model="m", max_rounds=1), endpoint_env)
+    usage = run.usage
+    assert usage.cached_tokens == 100 * 21
+    expected = (
+        (usage.prompt_tokens - usage.cached_tokens) * 1.0
+        + usage.cached_tokens * 0.5
+        + usage.completion_tokens * 2.0
+    ) / 1e6
+    assert run.estimated_cost_usd == pytest.approx(expected, rel=1e-6)
+
+
+def test_a_model_without_a_price_gets_no_estimate(
+    project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    (project.root / "prices.toml").write_text("[models.other]\nprompt = 1.0\ncompletion = 2.0\n")
+    run = draft(project, DraftOptions(role="product-management", model="m", max_rounds=1), endpoint_env)
+    assert run.estimated_cost_usd is None

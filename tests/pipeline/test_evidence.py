@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import pytest
+
+from conftest import REPO, RESPONSIBILITIES, canned_profile
+from jfmfactory.inputs.seeds import load_role
+from jfmfactory.pipeline.evidence import quote_found, section_items, verify
+from jfmfactory.records.runlog import ReviewIssue
+
+ITEMS = ["Supports the product development process under guidance", "Conducts market research", "Jira"]
+
+
+@pytest.mark.parametrize(
+    ("quote", "found"),
+    [
+        ("Supports the product development process", True),
+        ('"supports THE product   development process…"', True),
+        ("Conducts market research.", True),
+        ("Jira", True),  # a whole item, however short
+        ("Supports product development", False),  # a paraphrase is not a quote
+        ("the product", False),  # too short to stand for anything unless it is a whole item
+        ("research Jira", False),  # quotes stand inside one item
+        ("", False),
+    ],
+)
+def test_a_quote_must_stand_word_for_word_in_one_item(quote: str, found: bool) -> None:
+    assert quote_found(quote, ITEMS) is found
+
+
+def test_items_are_keyed_by_the_sections_reviewers_name() -> None:
+    profile = canned_profile(load_role(REPO / "seeds", "product-management"))
+    items = section_items(profile)
+    assert list(items)[:3] == ["overview", "responsibilities.P2", "guidelines.P2"]
+    assert items["responsibilities.P3"] == RESPONSIBILITIES["P3"]
+    assert len(items["guidelines.P7"]) == 4 and items["tools"] == ["OKR", "Roadmap", "API"]
+    assert not any("Knowledge & Application" in text for text in items["guidelines.P2"])
+
+
+def test_verify_marks_each_issue() -> None:
+    items = {"overview": ["Owns discovery of products"], "skills": []}
+    issues = [
+        ReviewIssue(section="overview", quote="owns discovery of", problem="vague"),
+        ReviewIssue(section="skills", quote="Owns discovery of", problem="no such item there"),
+    ]
+    assert [issue.verified for issue in verify(issues, items)] == [True, False]

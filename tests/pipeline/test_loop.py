@@ -1,0 +1,266 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import Script
+from jfmfactory.api import DraftOptions, draft
+from jfmfactory.errors import BadInput
+from jfmfactory.inputs.project import Project
+from jfmfactory.llm.client import CallFailed
+from jfmfactory.pipeline.loop import Fault, revision_plan
+from jfmfactory.records.runlog import DimensionReview, ReviewIssue
+from scripted_server import ScriptedServer
+
+P3_ISSUE = {
+    "section": "responsibilities.P3",
+    "quote": "Collaborates with cross-functional partners",
+    "problem": "No source says this.",
+}
+
+
+def test_round_one_fails_round_two_redrafts_only_the_faulted_section_and_passes(
+    project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    script.verdicts["Grounding in the sources"] = [(2, [P3_ISSUE]), (4, [])]
+
+    run = draft(project, DraftOptions(role="product-management", model="scripted"), endpoint_env)
+
+    assert run.status == "passed" and run.stop_reason == "passed"
+    assert [r.passed for r in run.rounds] == [False, True]
+    assert run.rounds[0].min_score == 2 and run.rounds[1].min_score == 4
+    assert [d.section for d in run.rounds[1].drafted] == ["responsibilities.P3"]
+    assert run.rounds[1].drafted[0].reason == "grounding"
+    # The redraft was asked with the current text and the reviewer's issue.
+    redraft = [
+        r for r in scripted.calls("ResponsibilitiesDraft") if "Faults to fix" in r["messages"][-1]["content"]
+    ]
+    assert len(redraft) == 1 and "No source says this." in redraft[0]["messages"][-1]["content"]
+    assert run.best_round == 2
+
+
+def test_outputs_hold_profile_markdown_run_and_every_transcript(
+    project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    run = draft(project, DraftOptions(role="product-management", model="scripted"), endpoint_env)
+
+    out = project.out_dir("product-management", None)
+    profile = json.loads((out / "profile.json").read_text())
+    assert {level: len(items) for level, items in profile["responsibilities"].items()} == {
+        f"P{n}": 5 for n in range(2, 8)
+    }
+    assert profile["provenance"]["passed"] is True
+    assert [s["id"] for s in profile["provenance"]["sources"]] == ["S1", "S2"]
+    assert "## Level guidelines" in (out / "profile.md").read_text()
+    recorded = json.loads((out / "run.json").read_text())
+    assert recorded["status"] == "passed" and recorded["best_round"] == 1
+    transcripts = sorted(p.name for p in (out / "transcripts" / "round-1").iterdir())
+    assert len(transcripts) == 16 + 5 == len(run.rounds[0].calls)
+    one = json.loads((out / "transcripts" / "round-1" / "reviewer-clarity.json").read_text())
+    assert one["attempts"][0]["request"]["messages"][0]["role"] == "system"
+    assert one["attempts"][0]["response"]["choices"][0]["message"]["tool_calls"]
+    assert run.usage.total_tokens == sum(c.usage.total_tokens for c in run.rounds[0].calls) > 0
+
+
+def test_round_limit_keeps_the_best_round_and_does_not_pass(
+    project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    issue = {**P3_ISSUE, "section": "skills", "quote": "Makes trade-offs in product prioritization"}
+    script.verdicts["Clarity"] = [(2, [issue]), (3, [issue]), (1, [issue])]
+
+    run = draft(
+        project, DraftOptions(role="product-management", model="scripted", max_rounds=3), endpoint_env
+    )
+
+    assert run.status == "not_passed" and run.stop_reason == "round_limit"
+    assert [r.min_score for r in run.rounds] == [2, 3, 1]
+    assert run.best_round == 2
+    profile = json.loads((project.out_dir("product-management", None) / "profile.json").read_text())
+    assert profile["provenance"]["round"] == 2 and profile["provenance"]["passed"] is False
+    assert profile["provenance"]["scores"]["clarity"] == 3
+
+
+def test_a_new_reviewer_file_adds_a_dimension(
+    project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    text = (project.panel / "clarity.toml").read_text()
+    (project.panel / "tone.toml").write_text(
+        text.replace('name = "clarity"', 'name = "tone"').replace('title = "Clarity"', 'title = "Tone"')
+    )
+    script.verdicts["Tone"] = [
+        (3, [{"section": "overview", "quote": "decides which problem", "problem": "curt"}])
+    ]
+
+    run = draft(
+        project, DraftOptions(role="product-management", model="scripted", max_rounds=1), endpoint_env
+    )
+
+    assert "tone" in run.dimensions
+    assert run.rounds[0].scores["tone"] == 3
+    assert run.status == "not_passed"
+
+
+def _review(member: str, dimension: str, score: int, *issues: ReviewIssue) -> DimensionReview:
+    kind = "check" if member.startswith("check:") else "reviewer"
+    return DimensionReview(
+        member=member, kind=kind, dimension=dimension, score=score, rationale="r", issues=list(issues)
+    )
+
+
+def test_revision_plan_follows_only_verified_issues_of_failing_dimensions() -> None:
+    keys = ["overview", "skills", "tools"]
+    reviews = [
+        _review("a", "a", 2, ReviewIssue(section="skills", quote="q", problem="p")),
+        _review("a", "a", 2, ReviewIssue(section="tools", quote="q", problem="p", verified=False)),
+        _review("check:x", "a", 5, ReviewIssue(section="overview", quote="o", problem="dup")),
+        _review("b", "b", 5, ReviewIssue(section="tools", quote="q", problem="p")),
+    ]
+    plan = revision_plan(reviews, {"a": 2, "b": 5}, 4, keys)
+    assert plan == {
+        "overview": [Fault("a", 'check:x: "o" — dup')],
+        "skills": [Fault("a", 'a: "q" — p')],
+    }
+    assert revision_plan(reviews, {"a": 4, "b": 5}, 4, keys) == {}
+
+
+def test_a_new_run_clears_the_earlier_runs_profile_and_transcripts(
+    project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    script.verdicts["Clarity"] = [(3, [P3_ISSUE]), (5, [])]
+    draft(project, DraftOptions(role="product-management", model="scripted"), endpoint_env)
+    out = project.out_dir("product-management", None)
+    assert (out / "transcripts" / "round-2").is_dir()
+
+    failing = {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "OPENAI_API_KEY": "k"}
+    with pytest.raises(CallFailed):
+        draft(project, DraftOptions(role="product-management", model="scripted"), failing)
+
+    assert not (out / "transcripts" / "round-2").exists() and not (out / "profile.json").exists()
+    assert json.loads((out / "run.json").read_text())["status"] == "failed"
+
+
+def test_an_out_folder_jfm_did_not_write_is_not_cleared(
+    project: Project, scripted: ScriptedServer, endpoint_env: dict[str, str], tmp_path: Path
+) -> None:
+    keep = tmp_path / "mine" / "transcripts" / "notes.txt"
+    keep.parent.mkdir(parents=True)
+    keep.write_text("mine")
+    with pytest.raises(BadInput, match="jfm did not write"):
+        draft(
+            project, DraftOptions(role="product-management", model="m", out=tmp_path / "mine"), endpoint_env
+        )
+    assert keep.read_text() == "mine"
+
+
+def test_a_check_that_fails_redrafts_what_it_points_to_and_says_which_dimension(
+    project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    from conftest import RESPONSIBILITIES, draft_answer, level_of
+
+    calls = {"P6": 0}
+
+    def repeat_p5_at_p6_once(request):
+        level = level_of(request)
+        if level == "P6" and calls["P6"] == 0:
+            calls["P6"] += 1
+            return {"responsibilities": [{"text": t, "sources": ["S1"]} for t in RESPONSIBILITIES["P5"]]}
+        return draft_answer("ResponsibilitiesDraft", level)
+
+    script.overrides["ResponsibilitiesDraft"] = repeat_p5_at_p6_once
+    run = draft(project, DraftOptions(role="product-management", model="m"), endpoint_env)
+
+    first = run.rounds[0]
+    assert first.scores["level-differentiation"] <= 2
+    duplicates = next(r for r in first.reviews if r.member == "check:duplicates")
+    assert {i.section for i in duplicates.issues} == {"responsibilities.P6"}
+    assert [(d.section, d.reason) for d in run.rounds[1].drafted] == [
+        ("responsibilities.P6", "level-differentiation")
+    ]
+    assert run.status == "passed"
+
+
+def test_round_two_redrafts_one_section_for_under_half_the_completion_tokens(
+    project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    script.verdicts["Level differentiation"] = [(3, [P3_ISSUE]), (5, [])]
+
+    run = draft(project, DraftOptions(role="product-management", model="scripted"), endpoint_env)
+
+    first, second = run.rounds
+    assert not first.passed and second.passed and run.status == "passed"
+    assert [d.section for d in second.drafted] == ["responsibilities.P3"]
+    assert second.drafted[0].reason == "level-differentiation"
+    assert second.usage.completion_tokens < 0.5 * first.usage.completion_tokens
+    out = project.out_dir("product-management", None) / "transcripts" / "round-2"
+    assert sorted(p.name for p in out.glob("drafter-*.json")) == ["drafter-responsibilities.P3.json"]
+
+
+def test_two_rounds_without_a_higher_min_score_stop_on_a_plateau(
+    project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    script.verdicts["Clarity"] = [(3, [P3_ISSUE])]
+
+    run = draft(
+        project, DraftOptions(role="product-management", model="scripted", max_rounds=5), endpoint_env
+    )
+
+    assert run.stop_reason == "plateau" and run.status == "not_passed"
+    assert [r.min_score for r in run.rounds] == [3, 3, 3] and run.best_round == 1
+
+
+def test_resume_goes_on_after_the_last_completed_round_without_redoing_it(
+    project: Project, script: Script, endpoint_env: dict[str, str]
+) -> None:
+    from scripted_server import Reply
+
+    script.verdicts["Clarity"] = [(3, [P3_ISSUE]), (3, [P3_ISSUE]), (5, [])]
+    broken = {"on": True}
+
+    def fail_in_round_two(request):
+        if broken["on"] and "Faults to fix" in request["messages"][-1]["content"]:
+            return Reply(status=400, body={"error": {"message": "gone"}})
+        return script(request)
+
+    with ScriptedServer(fail_in_round_two).running() as server:
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k"}
+        options = DraftOptions(role="product-management", model="m", max_rounds=3)
+        with pytest.raises(CallFailed):
+            draft(project, options, env)
+        out = project.out_dir("product-management", None)
+        assert json.loads((out / "run.json").read_text())["status"] == "failed"
+        first_round_requests = len(server.requests)
+
+        broken["on"] = False
+        run = draft(project, DraftOptions(role="product-management", model="m", resume=True), env)
+
+    assert run.status == "passed" and [r.round for r in run.rounds] == [1, 2, 3]
+    assert len(run.resumed_at) == 1 and run.error is None
+    resumed = server.requests[first_round_requests:]
+    assert not any(
+        r["tool_choice"]["function"]["name"] == "OverviewDraft" for r in resumed
+    )  # round 1 not redone
+    assert (out / "transcripts" / "round-1").is_dir() and (out / "drafts" / "round-3.json").is_file()
+
+
+def test_resume_refuses_changed_inputs_and_returns_a_finished_run(
+    project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    finished = draft(project, DraftOptions(role="product-management", model="m"), endpoint_env)
+    again = draft(project, DraftOptions(role="product-management", model="m", resume=True), endpoint_env)
+    assert again == finished and len(scripted.requests) == 21
+
+    run_json = project.out_dir("product-management", None) / "run.json"
+    data = json.loads(run_json.read_text())
+    data["status"] = "interrupted"
+    run_json.write_text(json.dumps(data))
+    template = project.prompts / "draft_tools.j2"
+    template.write_text(template.read_text() + "\nBe brief.")
+    with pytest.raises(BadInput, match="--resume: the sources, prompts, panel or models changed"):
+        draft(project, DraftOptions(role="product-management", model="m", resume=True), endpoint_env)
+
+
+def test_resume_without_a_run_is_refused(project: Project, endpoint_env: dict[str, str]) -> None:
+    with pytest.raises(BadInput, match="--resume: no run to resume in"):
+        draft(project, DraftOptions(role="product-management", model="m", resume=True), endpoint_env)

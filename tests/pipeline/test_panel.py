@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jfmfactory.errors import BadInput
+from jfmfactory.inputs.project import Project
+from jfmfactory.pipeline.panel import load_panel
+
+REQUIRED_DIMENSIONS = {"grounding", "level-differentiation", "role-boundaries", "completeness", "clarity"}
+
+
+def test_the_shipped_panel_covers_the_required_dimensions(project: Project) -> None:
+    reviewers = load_panel(project.panel)
+    assert {r.name for r in reviewers} == REQUIRED_DIMENSIONS
+    for reviewer in reviewers:
+        assert all(reviewer.anchors.values()) and reviewer.prompt.strip() and reviewer.judges.strip()
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda t: t.replace('5 = "', '6 = "'), "anchors: Value error, unexpected key(s) 6"),
+        (lambda t: t.replace('3 = "', '# 3 = "'), "anchors: Value error, no description for score(s) 3"),
+        (lambda t: t.replace('title = "Clarity"\n', ""), "title: Field required"),
+        (lambda t: t.replace('name = "clarity"', 'name = "lucidity"'), "must match the file name 'clarity'"),
+        (
+            lambda t: t.replace('name = "clarity"', 'name = "Clarity Check"'),
+            "name: String should match pattern",
+        ),
+        (lambda t: t.replace('title = "Clarity"', 'title = "Clarity'), "cannot read reviewer file"),
+        (
+            lambda t: t.replace('prompt = """', 'prompt = """{% if %}'),
+            "prompt: line 1: Expected an expression",
+        ),
+    ],
+)
+def test_a_malformed_reviewer_file_is_named_with_its_field(project: Project, edit, message: str) -> None:
+    path = project.panel / "clarity.toml"
+    path.write_text(edit(path.read_text()))
+    with pytest.raises(BadInput) as failure:
+        load_panel(project.panel)
+    assert str(failure.value).startswith(f"{path}: ") and message in str(failure.value)
+
+
+def test_a_panel_folder_without_reviewers_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(BadInput, match="no reviewer files"):
+        load_panel(tmp_path)
+
+
+# The panel against a scripted endpoint: evidence, samples and what reviewers are shown.
+
+from conftest import RESPONSIBILITIES, Script, reviewer_title  # noqa: E402
+from jfmfactory.api import DraftOptions, draft  # noqa: E402
+from scripted_server import ScriptedServer  # noqa: E402
+
+P4_QUOTE = RESPONSIBILITIES["P4"][1]
+
+
+def _run(project: Project, env: dict[str, str], **options: object):
+    return draft(project, DraftOptions(role="product-management", model="m", **options), env)  # type: ignore[arg-type]
+
+
+def test_an_unverifiable_quote_is_reasked_once_then_kept_unverified_and_cannot_fail_the_profile(
+    project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    invented = {"section": "responsibilities.P4", "quote": "Approves every budget", "problem": "overreach"}
+    script.verdicts["Clarity"] = [(2, [invented]), (2, [invented])]
+
+    run = _run(project, endpoint_env, max_rounds=1)
+
+    clarity = next(r for r in run.rounds[0].reviews if r.member == "clarity")
+    assert [issue.verified for issue in clarity.issues] == [False]
+    assert clarity.score == 4 and clarity.notes == ["score 2 rested on no verified issue: counted as 4"]
+    assert run.status == "passed"
+    asks = [r for r in scripted.requests if reviewer_title(r) == "Clarity"]
+    assert len(asks) == 2
+    assert '"Approves every budget"' in asks[1]["messages"][-1]["content"]
+    assert asks[1]["messages"][-2]["role"] == "assistant"
+    transcript = project.out_dir("product-management", None) / "transcripts/round-1/reviewer-clarity.json"
+    assert transcript.read_text().count('"request"') == 2
+
+
+def test_a_verified_quote_stands_and_steers_the_redraft(
+    project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    issue = {"section": "responsibilities.P4", "quote": P4_QUOTE.lower(), "problem": "generic"}
+    script.verdicts["Clarity"] = [(2, [issue]), (5, [])]
+
+    run = _run(project, endpoint_env)
+
+    first = next(r for r in run.rounds[0].reviews if r.member == "clarity")
+    assert first.score == 2 and first.issues[0].verified and not first.notes
+    assert [d.section for d in run.rounds[1].drafted] == ["responsibilities.P4"]
+
+
+def test_samples_record_mean_and_spread_and_the_pass_rule_uses_the_mean(
+    project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    issue = {"section": "responsibilities.P4", "quote": P4_QUOTE, "problem": "generic"}
+    script.verdicts["Clarity"] = [(3, [issue]), (5, []), (5, [])]
+
+    run = _run(project, endpoint_env, max_rounds=1, samples=3)
+
+    clarity = next(r for r in run.rounds[0].reviews if r.member == "clarity")
+    assert clarity.samples == [3, 5, 5] and clarity.score == pytest.approx(13 / 3, abs=1e-3)
+    assert clarity.spread == pytest.approx(0.943, abs=1e-3)
+    assert run.status == "passed" and run.samples == 3
+    temperatures = {r["temperature"] for r in scripted.requests if reviewer_title(r)}
+    assert temperatures == {0.8}
+
+
+def test_reviewers_see_neither_the_round_nor_earlier_scores(
+    project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    # The scripted drafter writes the same section again, so round 2 shows the panel the same draft.
+    issue = {"section": "responsibilities.P4", "quote": P4_QUOTE, "problem": "generic"}
+    script.verdicts["Grounding in the sources"] = [(3, [issue]), (5, [])]
+
+    run = _run(project, endpoint_env)
+
+    assert len(run.rounds) == 2
+    for title in ("Clarity", "Completeness"):
+        first, second = (r["messages"] for r in scripted.requests if reviewer_title(r) == title)
+        assert first == second
+        assert "round" not in first[-1]["content"].lower()
+
+
+def test_the_panel_can_run_on_another_model_and_endpoint(
+    project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    with ScriptedServer(script).running() as judge_server:
+        env = {**endpoint_env, "JFM_PANEL_BASE_URL": judge_server.base_url, "JFM_PANEL_API_KEY": "judge-key"}
+        run = _run(project, env, max_rounds=1, panel_model="judge")
+
+    assert run.drafter is not None and run.drafter.model == "m" and run.panel.model == "judge"
+    assert run.panel.base_url == judge_server.base_url
+    assert all(reviewer_title(r) is None for r in scripted.requests)
+    assert {r["model"] for r in judge_server.requests} == {"judge"} and len(judge_server.requests) == 5
+    assert {h["Authorization"] for h in judge_server.headers} == {"Bearer judge-key"}
+
+
+def test_the_drafters_key_never_goes_to_the_panels_endpoint(
+    project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    with ScriptedServer(script).running() as judge_server:
+        _run(project, {**endpoint_env, "JFM_PANEL_BASE_URL": judge_server.base_url}, max_rounds=1)
+    assert endpoint_env["OPENAI_API_KEY"] not in str(judge_server.headers)
+
+
+def test_a_panel_model_alone_uses_the_drafters_endpoint(
+    project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    run = _run(project, endpoint_env, max_rounds=1, panel_model="judge")
+    assert run.panel.base_url == run.drafter.base_url  # type: ignore[union-attr]
+    assert {r["model"] for r in scripted.requests if reviewer_title(r)} == {"judge"}
+    assert {r["model"] for r in scripted.requests if not reviewer_title(r)} == {"m"}
