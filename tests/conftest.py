@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from jfmfactory.inputs.project import Project
+from jfmfactory.inputs.text import Vocabulary, load_word_lists
 from scripted_answers import RESPONSIBILITIES as RESPONSIBILITIES
 from scripted_answers import TOOL_OF_TEMPLATE as TOOL_OF_TEMPLATE
 from scripted_answers import YEARS as YEARS
@@ -21,6 +22,8 @@ from scripted_server import ScriptedServer
 from scripted_server import level_of as level_of
 
 REPO = Path(__file__).resolve().parents[1]
+#: The project's own word lists, as a run reads them.
+VOCABULARY = Vocabulary(load_word_lists(REPO / "panel"))
 ENDPOINT_VARIABLES = (
     "OPENAI_BASE_URL",
     "OPENAI_API_KEY",

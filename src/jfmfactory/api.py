@@ -17,6 +17,7 @@ from .inputs.passages import SourceView
 from .inputs.project import Project
 from .inputs.prompts import Prompts
 from .inputs.seeds import RoleSeeds, list_roles, load_role
+from .inputs.text import Vocabulary, load_word_lists
 from .llm.cassette import check_replay, recording, replaying
 from .llm.client import LLM
 from .llm.parallel import ordered_map
@@ -28,6 +29,7 @@ from .llm.provider import (
     connect_pair,
     model_names,
 )
+from .pipeline.checks import CheckInputs
 from .pipeline.drafter import Drafter, section_specs
 from .pipeline.loop import (
     DEFAULT_MAX_ROUNDS,
@@ -125,6 +127,7 @@ class Session:
     prompts: Prompts
     view: SourceView
     catalog: Catalog | None
+    vocabulary: Vocabulary
     workers: int
     writer: LLM
     judge: LLM
@@ -136,10 +139,9 @@ class Session:
             self.prompts,
             reviewers,
             self.view,
-            self.seeds,
+            CheckInputs(self.seeds, self.catalog, self.vocabulary),
             sections,
             PanelSettings(threshold=options.threshold, samples=options.samples, concurrency=self.workers),
-            self.catalog,
         )
 
     @property
@@ -161,7 +163,8 @@ def session(
     """Read and check every input, open the endpoints (and the cassette), and start the record."""
     seeds, withheld = screen(load_role(project.seeds, options.role))
     prompts = Prompts(project.prompts)
-    view = SourceView(prompts, seeds.sources, options.source_budget)
+    vocabulary = Vocabulary(load_word_lists(project.panel))
+    view = SourceView(prompts, seeds.sources, options.source_budget, vocabulary)
     catalog = load_catalog(project.catalog) if project.catalog.is_dir() else None
     settings = EndpointSettings.resolve(options.base_url, options.model, env, options.timeout_s)
     panel_endpoint = PanelEndpointSettings.resolve(options.panel_base_url, options.panel_model, env)
@@ -191,6 +194,7 @@ def session(
             prompts=prompts,
             view=view,
             catalog=catalog,
+            vocabulary=vocabulary,
             workers=workers(options, writer.endpoint.embedded),
             writer=LLM(
                 writer.client, writer.endpoint.model, writer.endpoint.base_url, max_tokens=DRAFT_MAX_TOKENS

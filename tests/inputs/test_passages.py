@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from conftest import Script
+from conftest import VOCABULARY, Script
 from jfmfactory.api import DraftOptions, draft
 from jfmfactory.inputs.passages import OMISSION, SourceView, select, split
 from jfmfactory.inputs.project import Project
@@ -27,7 +27,9 @@ def test_a_source_splits_into_paragraphs_and_long_ones_into_runs() -> None:
 
 
 def test_the_passages_a_query_needs_are_kept_in_order_and_omissions_marked() -> None:
-    (chosen,), refs = select([BIG], "company-wide product strategy for a principal", budget_tokens=60)
+    (chosen,), refs = select(
+        [BIG], "company-wide product strategy for a principal", budget_tokens=60, vocabulary=VOCABULARY
+    )
     assert "The principal sets company-wide product strategy and vision." in chosen.text
     assert chosen.text.startswith(OMISSION) and chosen.text.endswith(OMISSION)
     assert refs == ["S1#41"]
@@ -35,7 +37,9 @@ def test_the_passages_a_query_needs_are_kept_in_order_and_omissions_marked() -> 
 
 
 def test_sources_within_the_budget_are_shown_whole_to_every_call(project: Project) -> None:
-    view = SourceView(Prompts(project.prompts), [source("S1", "Short text.")], budget_tokens=100)
+    view = SourceView(
+        Prompts(project.prompts), [source("S1", "Short text.")], budget_tokens=100, vocabulary=VOCABULARY
+    )
     (first, none), (second, _) = view.system_for("a"), view.system_for("b")
     assert first == second and none is None and view.note is None
 

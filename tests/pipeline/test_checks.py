@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, canned_profile
+from conftest import REPO, VOCABULARY, canned_profile
 from jfmfactory.catalog.catalog import load_catalog
 from jfmfactory.inputs.seeds import RoleSeeds, load_role
 from jfmfactory.inputs.text import normalise
-from jfmfactory.pipeline.checks import run_checks, score_for, score_for_share
+from jfmfactory.pipeline.checks import CheckInputs, run_checks, score_for, score_for_share
 from jfmfactory.records.profile import Cited, Profile
 
 DIMENSIONS = ["completeness", "level-differentiation", "grounding"]
@@ -23,7 +23,7 @@ CATALOG = load_catalog(REPO / "catalog")
 
 
 def findings(profile: Profile, seeds: RoleSeeds) -> dict[str, tuple[float, list[str]]]:
-    reviews = run_checks(profile, seeds, [*DIMENSIONS, "role-boundaries"], CATALOG)
+    reviews = run_checks(profile, CheckInputs(seeds, CATALOG, VOCABULARY), [*DIMENSIONS, "role-boundaries"])
     return {r.member: (r.score, [i.problem for i in r.issues]) for r in reviews}
 
 
@@ -108,7 +108,10 @@ def test_supported_shares_map_to_scores(share: float, score: int) -> None:
 
 
 def test_checks_cap_only_dimensions_on_the_panel(seeds: RoleSeeds, tmp_path: Path) -> None:
-    members = [r.member for r in run_checks(canned_profile(seeds), seeds, ["grounding"])]
+    members = [
+        r.member
+        for r in run_checks(canned_profile(seeds), CheckInputs(seeds, None, VOCABULARY), ["grounding"])
+    ]
     assert members == ["check:grounding-support"]
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from .prompts import Prompts
 from .seeds import Source
-from .text import stem, words
+from .text import Vocabulary
 
 #: Rough characters per token, to estimate a prompt's size without a tokenizer.
 CHARS_PER_TOKEN = 4
@@ -54,21 +54,23 @@ def split(source: Source) -> list[Passage]:
     return [Passage(source.id, n, text) for n, text in enumerate(pieces, start=1)]
 
 
-def _terms(text: str) -> Counter[str]:
-    return Counter(stem(word) for word in words(text))
-
-
-def select(sources: list[Source], query: str, budget_tokens: int) -> tuple[list[Source], list[str]]:
+def select(
+    sources: list[Source], query: str, budget_tokens: int, vocabulary: Vocabulary
+) -> tuple[list[Source], list[str]]:
     """The sources cut down to the passages most relevant to `query`, within the budget.
 
     Returns the cut-down sources (same ids and titles) and the refs of the passages kept.
     """
+
+    def _counts(text: str) -> Counter[str]:
+        return Counter(vocabulary.terms(text))
+
     passages = [passage for source in sources for passage in split(source)]
-    wanted = _terms(query)
-    document_frequency = Counter(term for p in passages for term in set(_terms(p.text)))
+    wanted = _counts(query)
+    document_frequency = Counter(term for p in passages for term in set(_counts(p.text)))
 
     def relevance(passage: Passage) -> float:
-        counts = _terms(passage.text)
+        counts = _counts(passage.text)
         return sum(
             math.log(1 + len(passages) / document_frequency[term]) * min(counts[term], 3)
             for term in wanted
@@ -115,8 +117,11 @@ class SourceView:
     that servers can reuse its cache); over it, each call gets the passages it needs.
     """
 
-    def __init__(self, prompts: Prompts, sources: list[Source], budget_tokens: int) -> None:
+    def __init__(
+        self, prompts: Prompts, sources: list[Source], budget_tokens: int, vocabulary: Vocabulary
+    ) -> None:
         self.prompts = prompts
+        self.vocabulary = vocabulary
         self.sources = sources
         self.budget_tokens = budget_tokens
         self.source_tokens = total_tokens(sources)
@@ -127,7 +132,7 @@ class SourceView:
         """The system message for a call about `query`, and the passages it holds when cut."""
         if self.shared is not None:
             return self.shared, None
-        chosen, refs = select(self.sources, query, self.budget_tokens)
+        chosen, refs = select(self.sources, query, self.budget_tokens, self.vocabulary)
         return self.prompts.render("system.j2", sources=chosen), refs
 
     @property

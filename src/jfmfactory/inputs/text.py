@@ -1,29 +1,46 @@
-"""Text as the checks and passage ranking compare it: folded, content words only, stemmed."""
+"""Text as the checks and passage ranking compare it: folded, content words only, stemmed.
+
+The word lists are data (`panel/_words.toml`), so content ops can change them per project.
+"""
 
 from __future__ import annotations
 
 import string
+from pathlib import Path
 
-STOPWORDS = frozenset(
-    (  # noqa: SIM905 - a word list reads better as prose
-        "a an the and or but of to in on at for with by from as is are be been being this that "
-        "these those it its their them they he she his her our we you your who whom which what "
-        "when where how not no nor so than too very can will would should could may might must "
-        "do does did done has have had having into onto over under up down out about across "
-        "after before between through during each every all any both few more most other some "
-        "such own same only also just then there here while per via"
-    ).split()
-)
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .datafile import load_model
+
+WORDS_FILE = "_words.toml"
+_PUNCTUATION = str.maketrans({ch: " " for ch in string.punctuation if ch != "-"})
+
+
+class WordLists(BaseModel):
+    """`panel/_words.toml`: the word lists the deterministic checks and passage ranking use."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stopwords: frozenset[str] = Field(
+        description="Words too common to count as content, white-space separated."
+    )
+    scope: list[list[str]] = Field(
+        min_length=1, description="Words that mark how wide a level's scope is, narrowest group first."
+    )
+
+    @field_validator("stopwords", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        return value.split() if isinstance(value, str) else value
+
+
+def load_word_lists(panel: Path) -> WordLists:
+    return load_model(panel / WORDS_FILE, WordLists, "word lists")
 
 
 def normalise(text: str) -> str:
     """Lower case, punctuation dropped, white space folded: the form duplicates are compared in."""
-    table = str.maketrans({ch: " " for ch in string.punctuation if ch != "-"})
-    return " ".join(text.lower().translate(table).split())
-
-
-def words(text: str) -> list[str]:
-    return [w for w in normalise(text).replace("-", " ").split() if w not in STOPWORDS and len(w) > 2]
+    return " ".join(text.lower().translate(_PUNCTUATION).split())
 
 
 def stem(word: str) -> str:
@@ -32,3 +49,19 @@ def stem(word: str) -> str:
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]
     return word
+
+
+class Vocabulary:
+    """Content words and their stems, by one project's word lists."""
+
+    def __init__(self, lists: WordLists) -> None:
+        self.lists = lists
+
+    def words(self, text: str) -> list[str]:
+        """The content words of `text`: no stop words, nothing shorter than three letters."""
+        stopwords = self.lists.stopwords
+        return [w for w in normalise(text).replace("-", " ").split() if w not in stopwords and len(w) > 2]
+
+    def terms(self, text: str) -> list[str]:
+        """The stems of `text`'s content words, in order."""
+        return [stem(word) for word in self.words(text)]

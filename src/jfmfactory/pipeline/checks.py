@@ -16,7 +16,7 @@ from difflib import SequenceMatcher
 
 from ..catalog.catalog import Catalog
 from ..inputs.seeds import RoleSeeds
-from ..inputs.text import normalise, stem, words
+from ..inputs.text import Vocabulary, normalise
 from ..records.profile import GUIDELINE_COLUMNS, RESPONSIBILITIES_PER_LEVEL, Cited, Profile
 from ..records.runlog import DimensionReview, ReviewIssue
 
@@ -32,17 +32,6 @@ PROBLEM_BANDS = ((0, 5), (1, 4), (3, 3), (6, 2))
 SUPPORT_BANDS = ((0.95, 5), (0.85, 4), (0.70, 3), (0.50, 2))
 
 
-#: Words that mark how wide a level's scope is, narrowest first.
-SCOPE_WORDS: tuple[tuple[str, ...], ...] = (
-    ("task", "tasks", "feature", "features", "guidance", "assist", "assists", "supports", "supporting"),
-    ("product", "journey", "surface", "independently", "owns", "end-to-end"),
-    ("complex", "team", "teams", "juniors", "guardrails", "leads"),
-    ("portfolio", "strategy", "multiple", "ambiguity", "ambiguous", "line"),
-    ("organization", "organization-wide", "cross-organization", "horizontal", "company"),
-    ("company-wide", "industry", "executives", "board", "boards", "precedent-free"),
-)
-
-
 @dataclass(frozen=True)
 class Finding:
     """What a check found: its issues, a one-line rationale and the score they earn."""
@@ -53,12 +42,21 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class CheckInputs:
+    """What the checks judge a profile against: its sources, the catalog, the word lists."""
+
+    seeds: RoleSeeds
+    catalog: Catalog | None
+    vocabulary: Vocabulary
+
+
+@dataclass(frozen=True)
 class Check:
     """A deterministic member: its name, the dimension it caps, and the check itself."""
 
     name: str
     caps: str
-    run: Callable[[Profile, RoleSeeds, Catalog | None], Finding]
+    run: Callable[[Profile, CheckInputs], Finding]
 
 
 def score_for(problems: int) -> int:
@@ -95,7 +93,7 @@ def cited_items(profile: Profile) -> Iterator[tuple[str, str, Cited | object]]:
         yield "aliases", alias.title, alias
 
 
-def check_completeness(profile: Profile, seeds: RoleSeeds, catalog: Catalog | None) -> Finding:
+def check_completeness(profile: Profile, inputs: CheckInputs) -> Finding:
     issues = []
     if not profile.description.strip():
         issues.append(ReviewIssue(section="overview", quote="", problem="the description is empty"))
@@ -144,7 +142,7 @@ def check_completeness(profile: Profile, seeds: RoleSeeds, catalog: Catalog | No
     return Finding(issues, rationale, score_for(len(issues)))
 
 
-def check_duplicates(profile: Profile, seeds: RoleSeeds, catalog: Catalog | None) -> Finding:
+def check_duplicates(profile: Profile, inputs: CheckInputs) -> Finding:
     seen: list[tuple[str, str, str]] = []  # (level, normalised, text)
     issues = []
     for level in profile.levels:
@@ -170,8 +168,9 @@ def check_duplicates(profile: Profile, seeds: RoleSeeds, catalog: Catalog | None
     return Finding(issues, rationale, score_for(len(issues)))
 
 
-def check_grounding_support(profile: Profile, seeds: RoleSeeds, catalog: Catalog | None) -> Finding:
-    texts = {source.id: {stem(w) for w in words(source.text)} for source in seeds.sources}
+def check_grounding_support(profile: Profile, inputs: CheckInputs) -> Finding:
+    vocabulary = inputs.vocabulary
+    texts = {source.id: set(vocabulary.terms(source.text)) for source in inputs.seeds.sources}
     issues = []
     total = 0
     for section, text, item in cited_items(profile):
@@ -182,11 +181,11 @@ def check_grounding_support(profile: Profile, seeds: RoleSeeds, catalog: Catalog
             problem = f"cites unknown source id(s) {', '.join(unknown)}" if unknown else "cites no source"
             issues.append(ReviewIssue(section=section, quote=text, problem=problem))
             continue
-        vocabulary = set().union(*(texts[sid] for sid in cited))
-        content = [stem(w) for w in words(text)]
+        supported = set().union(*(texts[sid] for sid in cited))
+        content = vocabulary.terms(text)
         if not content:
             continue
-        share = sum(w in vocabulary for w in content) / len(content)
+        share = sum(w in supported for w in content) / len(content)
         if share < SUPPORT_THRESHOLD:
             issues.append(
                 ReviewIssue(
@@ -222,18 +221,18 @@ def years(text: str) -> int | None:
     return stated[0] if stated else None
 
 
-def scope_rank(profile: Profile, level: str) -> int:
+def scope_rank(profile: Profile, level: str, scope: list[list[str]]) -> int:
     """The widest scope word used at a level (0 when none is)."""
     text = " ".join(item.text for item in profile.responsibilities.get(level, []))
     row = profile.guidelines.get(level)
     if row is not None:
         text += " " + " ".join(getattr(row, key).text for key in GUIDELINE_COLUMNS)
     found = set(normalise(text).split())
-    ranks = [rank for rank, group in enumerate(SCOPE_WORDS, start=1) if found.intersection(group)]
+    ranks = [rank for rank, group in enumerate(scope, start=1) if found.intersection(group)]
     return max(ranks, default=0)
 
 
-def check_level_order(profile: Profile, seeds: RoleSeeds, catalog: Catalog | None) -> Finding:
+def check_level_order(profile: Profile, inputs: CheckInputs) -> Finding:
     issues = []
     previous: tuple[str, int] | None = None
     previous_scope: tuple[str, int] | None = None
@@ -255,7 +254,7 @@ def check_level_order(profile: Profile, seeds: RoleSeeds, catalog: Catalog | Non
             )
         if found is not None:
             previous = (level, found)
-        scope = scope_rank(profile, level)
+        scope = scope_rank(profile, level, inputs.vocabulary.lists.scope)
         if previous_scope is not None and scope < previous_scope[1]:
             issues.append(
                 ReviewIssue(
@@ -273,8 +272,9 @@ def check_level_order(profile: Profile, seeds: RoleSeeds, catalog: Catalog | Non
     return Finding(issues, rationale, score_for(len(issues)))
 
 
-def check_rubric_years(profile: Profile, seeds: RoleSeeds, catalog: Catalog | None) -> Finding:
+def check_rubric_years(profile: Profile, inputs: CheckInputs) -> Finding:
     """Each level's typical years must fall in the rubric's band for it, or the cell says why."""
+    catalog = inputs.catalog
     if catalog is None:
         return Finding([], "no level rubric in this project", 5)
     issues = []
@@ -302,8 +302,9 @@ def check_rubric_years(profile: Profile, seeds: RoleSeeds, catalog: Catalog | No
     return Finding(issues, rationale, score_for(len(issues)))
 
 
-def check_aliases(profile: Profile, seeds: RoleSeeds, catalog: Catalog | None) -> Finding:
+def check_aliases(profile: Profile, inputs: CheckInputs) -> Finding:
     """A drafted title alias must not be the name or an alias of another focus in the catalog."""
+    catalog = inputs.catalog
     focus = catalog.for_role(profile.role) if catalog is not None else None
     if catalog is None or focus is None:
         return Finding([], "the role is not in the catalog", 5)
@@ -328,15 +329,13 @@ CHECKS = (
 )
 
 
-def run_checks(
-    profile: Profile, seeds: RoleSeeds, dimensions: list[str], catalog: Catalog | None = None
-) -> list[DimensionReview]:
+def run_checks(profile: Profile, inputs: CheckInputs, dimensions: list[str]) -> list[DimensionReview]:
     """Every deterministic member whose dimension is on the panel."""
     reviews = []
     for check in CHECKS:
         if check.caps not in dimensions:
             continue
-        finding = check.run(profile, seeds, catalog)
+        finding = check.run(profile, inputs)
         reviews.append(
             DimensionReview(
                 member=check.name,

@@ -16,17 +16,15 @@ from typing import Any, Generic, Literal, TypeVar
 import jinja2
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..catalog.catalog import Catalog
 from ..errors import BadInput
 from ..inputs.datafile import load_model
 from ..inputs.passages import SourceView
 from ..inputs.prompts import Prompts
-from ..inputs.seeds import RoleSeeds
 from ..llm.client import LLM, Structured, bind_choices
 from ..llm.parallel import ordered_map
 from ..records.profile import GUIDELINE_COLUMNS, Profile
 from ..records.runlog import DimensionReview, ReviewIssue, Transcript
-from .checks import run_checks
+from .checks import CheckInputs, run_checks
 from .evidence import section_items, verify
 
 K = TypeVar("K", bound=str)
@@ -90,7 +88,8 @@ def load_reviewer(path: Path) -> Reviewer:
 
 def load_panel(folder: Path) -> list[Reviewer]:
     """Every reviewer file in `folder`, in file-name order."""
-    files = sorted(folder.glob("*.toml")) if folder.is_dir() else []
+    # A file whose name starts with "_" holds shared data (word lists), not a reviewer.
+    files = sorted(p for p in folder.glob("*.toml") if not p.name.startswith("_")) if folder.is_dir() else []
     if not files:
         raise BadInput(f"{folder}: no reviewer files (*.toml)")
     return [load_reviewer(path) for path in files]
@@ -147,19 +146,17 @@ class Panel:
         prompts: Prompts,
         reviewers: list[Reviewer],
         view: SourceView,
-        seeds: RoleSeeds,
+        check_inputs: CheckInputs,
         sections: list[str],
         settings: PanelSettings,
-        catalog: Catalog | None = None,
     ) -> None:
         self.llm = llm
         self.prompts = prompts
         self.reviewers = reviewers
         self.view = view
-        self.seeds = seeds
+        self.check_inputs = check_inputs
         self.sections = sections
         self.settings = settings
-        self.catalog = catalog
         self.response_model = bind_choices(ReviewDraft, sections)
 
     @property
@@ -174,7 +171,7 @@ class Panel:
         sections = section_items(profile)
         # Every reviewer of a round reads the same sources: the passages the draft is about.
         system, passages = self.view.system_for(text)
-        verdict = Verdict(reviews=run_checks(profile, self.seeds, self.dimensions, self.catalog), scores={})
+        verdict = Verdict(reviews=run_checks(profile, self.check_inputs, self.dimensions), scores={})
 
         def one(reviewer: Reviewer) -> tuple[DimensionReview, Transcript]:
             before_call(f"reviewer:{reviewer.name}")
