@@ -338,3 +338,16 @@ def test_draft_needs_one_role_or_all(project: Project, monkeypatch: pytest.Monke
     assert jfm(project, monkeypatch, "draft").exit_code == 2
     both = jfm(project, monkeypatch, "draft", "--all", "--role", "product-management")
     assert both.exit_code == 2 and "name one --role, or --all" in both.stderr
+
+
+@pytest.mark.parametrize("command", ["draft", "review"])
+def test_every_model_command_takes_the_same_endpoint_flags_with_their_defaults_shown(
+    project: Project, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    result = jfm(project, monkeypatch, command, "--help", env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    flags = "--model --base-url --panel-model --panel-base-url --samples --timeout --concurrency"
+    for flag in [*flags.split(), "--source-budget", "--record", "--replay", "--threshold", "--seeds"]:
+        assert flag in result.stdout
+    # Bracketed defaults in help texts are text, not markup that vanishes.
+    assert "[default: the embedded model]" in result.stdout

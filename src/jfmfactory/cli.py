@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import logging
 import os
 import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -34,6 +36,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Help texts say [default: …] in brackets; as Rich markup they would vanish.
+    rich_markup_mode=None,
 )
 #: Every option's default, from the library: one place for each.
 DEFAULTS = api.DraftOptions(role="")
@@ -153,6 +157,42 @@ ReplayOption = Annotated[
 ]
 
 
+def _model_flags(
+    threshold: ThresholdOption = DEFAULTS.threshold,
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    panel_model: PanelModelOption = None,
+    panel_base_url: PanelUrlOption = None,
+    samples: SamplesOption = DEFAULTS.samples,
+    timeout: TimeoutOption = DEFAULTS.timeout_s,
+    concurrency: ConcurrencyOption = DEFAULTS.concurrency,
+    source_budget: SourceBudgetOption = DEFAULTS.source_budget,
+    record: RecordOption = None,
+    replay: ReplayOption = None,
+) -> dict[str, Any]:
+    """The flags of every command that asks models, as `api.DraftOptions` names them."""
+    return dict(
+        threshold=threshold, model=model, base_url=base_url, panel_model=panel_model,
+        panel_base_url=panel_base_url, samples=samples, timeout_s=timeout, concurrency=concurrency,
+        source_budget=source_budget, record=record, replay=replay,
+    )  # fmt: skip
+
+
+def with_model_flags(command: Callable[..., None]) -> Callable[..., None]:
+    """Give `command` the flags of `_model_flags` after its own; it receives them as `flags`."""
+    own = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.name != "flags"]
+    shared = list(inspect.signature(_model_flags, eval_str=True).parameters.values())
+
+    @functools.wraps(command)
+    def wrapper(**given: Any) -> None:
+        flags = _model_flags(**{p.name: given.pop(p.name) for p in shared})
+        command(flags=flags, **given)
+
+    # Typer reads the options from the signature.
+    wrapper.__signature__ = inspect.Signature(own + shared)  # type: ignore[attr-defined]
+    return wrapper
+
+
 def _run(
     call: Callable[..., RunRecord], options: api.DraftOptions, seeds: Path | None, *default_out: str
 ) -> None:
@@ -184,6 +224,7 @@ def _run_all(options: api.DraftOptions, seeds: Path | None) -> None:
 
 
 @app.command()
+@with_model_flags
 def draft(
     role: Annotated[
         str | None, typer.Option("--role", help="Role to draft: a folder name in seeds/.")
@@ -198,24 +239,15 @@ def draft(
     max_rounds: Annotated[
         int, typer.Option("--max-rounds", help="Most draft–review rounds.")
     ] = DEFAULTS.max_rounds,
-    threshold: ThresholdOption = DEFAULTS.threshold,
-    model: ModelOption = None,
-    base_url: BaseUrlOption = None,
-    panel_model: PanelModelOption = None,
-    panel_base_url: PanelUrlOption = None,
-    samples: SamplesOption = 1,
-    timeout: TimeoutOption = DEFAULTS.timeout_s,
-    concurrency: ConcurrencyOption = None,
-    source_budget: SourceBudgetOption = DEFAULTS.source_budget,
     resume: Annotated[
         bool,
         typer.Option(
             "--resume", help="Go on with an interrupted or failed run after its last completed round."
         ),
     ] = False,
-    record: RecordOption = None,
-    replay: ReplayOption = None,
     seeds: SeedsOption = None,
+    *,
+    flags: dict[str, Any],
 ) -> None:
     """Draft a role's profile, have the panel review it, and revise until it passes or stalls.
 
@@ -224,12 +256,7 @@ def draft(
     """
     if all_roles == (role is not None):
         raise _fail(BadInput("name one --role, or --all"))
-    options = api.DraftOptions(
-        role=role or "", out=out_dir, max_rounds=max_rounds, threshold=threshold,
-        model=model, base_url=base_url,
-        panel_model=panel_model, panel_base_url=panel_base_url, samples=samples, record=record, replay=replay,
-        timeout_s=timeout, source_budget=source_budget, concurrency=concurrency, resume=resume,
-    )  # fmt: skip
+    options = api.DraftOptions(role=role or "", out=out_dir, max_rounds=max_rounds, resume=resume, **flags)
     if all_roles:
         _run_all(options, seeds)
     assert role is not None
@@ -237,6 +264,7 @@ def draft(
 
 
 @app.command()
+@with_model_flags
 def review(
     role: RoleOption,
     profile: Annotated[
@@ -246,28 +274,15 @@ def review(
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Output folder [default: out/ROLE/review/].")
     ] = None,
-    threshold: ThresholdOption = DEFAULTS.threshold,
-    model: ModelOption = None,
-    base_url: BaseUrlOption = None,
-    panel_model: PanelModelOption = None,
-    panel_base_url: PanelUrlOption = None,
-    samples: SamplesOption = 1,
-    timeout: TimeoutOption = DEFAULTS.timeout_s,
-    concurrency: ConcurrencyOption = None,
-    source_budget: SourceBudgetOption = DEFAULTS.source_budget,
-    record: RecordOption = None,
-    replay: ReplayOption = None,
     seeds: SeedsOption = None,
+    *,
+    flags: dict[str, Any],
 ) -> None:
     """Run the panel alone on an existing profile (one edited by hand, say) and record its verdict.
 
     Exit status: 0 passed, 3 not passed, 2 bad usage or input, 1 any other failure.
     """
-    options = api.DraftOptions(
-        role=role, out=out_dir, threshold=threshold, model=model, base_url=base_url, profile=profile,
-        panel_model=panel_model, panel_base_url=panel_base_url, samples=samples, record=record, replay=replay,
-        timeout_s=timeout, source_budget=source_budget, concurrency=concurrency,
-    )  # fmt: skip
+    options = api.DraftOptions(role=role, out=out_dir, profile=profile, **flags)
     _run(api.review, options, seeds, role, api.REVIEW_DIR)
 
 
