@@ -79,8 +79,8 @@ def test_a_real_embedded_run_records_and_replays_byte_for_byte(live_project: Pat
     assert {r["dimension"] for r in round_1["reviews"]} == set(run["dimensions"])
     assert len(run["dimensions"]) == 5
     assert all(1 <= r["score"] <= 5 and r["rationale"] for r in round_1["reviews"])
-    # overview, responsibilities and guidelines per level, skills, tools, aliases; 5 reviewers
-    assert len(list((out / "transcripts" / "round-1").glob("*.json"))) == 6 + 2 * len(LIVE_LEVELS) + 5
+    # overview, skills, tools and aliases; responsibilities and guidelines per level; 5 reviewers
+    assert len(list((out / "transcripts" / "round-1").glob("*.json"))) == 4 + 2 * len(LIVE_LEVELS) + 5
     assert run["usage"]["completion_tokens"] > 0
 
     replay = _jfm(*args, "--replay", str(cassette), "--out", str(tmp_path / "replayed"), cwd=live_project)
