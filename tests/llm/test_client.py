@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import openai
 import pytest
 
-from jfmfactory.llm.client import LLM, CallFailed, bind_choices
+from jfmfactory.llm.client import LLM, CallFailed, TranscriptRecorder, bind_choices
 from jfmfactory.pipeline.drafter import ResponsibilitiesDraft
+from jfmfactory.records.runlog import Transcript, Usage
 from scripted_server import Reply, ScriptedServer
 
 
@@ -79,3 +82,49 @@ def test_a_raw_newline_inside_a_json_string_is_accepted_without_a_reask() -> Non
     assert parsed.responsibilities[0].text == "Does\nduty well."  # type: ignore[attr-defined]
     with pytest.raises(ValueError, match="Invalid JSON"):
         model.model_validate_json('{"responsibilities": [')
+
+
+def test_concurrent_calls_on_one_client_each_keep_their_own_attempts() -> None:
+    model = bind_choices(ResponsibilitiesDraft, ["S1"])
+
+    def slowly(request: dict[str, Any]) -> dict[str, Any]:
+        time.sleep(0.05)  # so that the calls overlap
+        return GOOD
+
+    with ScriptedServer(slowly).running() as server:
+        llm = _llm(server)
+        asks = [
+            [{"role": "system", "content": "sys"}, {"role": "user", "content": f"five duties, call {n}"}]
+            for n in range(8)
+        ]
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            transcripts = list(
+                pool.map(lambda n: llm.ask(f"call {n}", 1, model, asks[n])[1], range(len(asks)))
+            )
+
+    for n, transcript in enumerate(transcripts):
+        (attempt,) = transcript.attempts
+        assert attempt.request["messages"][1]["content"] == f"five duties, call {n}"
+        assert attempt.response is not None and attempt.usage.total_tokens > 0
+
+
+def test_a_request_is_recorded_as_plain_json_values() -> None:
+    class Opaque:
+        def __str__(self) -> str:
+            return "opaque object"
+
+    transcript = Transcript(call="c", round=1, model="m")
+    recorder = TranscriptRecorder(transcript)
+    recorder.on_kwargs(
+        model="m",
+        messages=({"role": "user", "content": "hi"},),
+        tools=[Usage(prompt_tokens=1)],
+        seed=Opaque(),
+        stream=False,  # not a recorded key
+    )
+    assert transcript.attempts[0].request == {
+        "model": "m",
+        "messages": [{"role": "user", "content": "hi"}],
+        "tools": [{"prompt_tokens": 1, "completion_tokens": 0, "total_tokens": 0, "cached_tokens": 0}],
+        "seed": "opaque object",
+    }

@@ -6,8 +6,10 @@ The word lists are data (`panel/_words.toml`), so content ops can change them pe
 from __future__ import annotations
 
 import string
+import threading
 from pathlib import Path
 
+import snowballstemmer
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .datafile import load_model
@@ -43,19 +45,14 @@ def normalise(text: str) -> str:
     return " ".join(text.lower().translate(_PUNCTUATION).split())
 
 
-def stem(word: str) -> str:
-    """A crude suffix stripper, enough to match 'leads' with 'leading' and 'led'."""
-    for suffix in ("ing", "ies", "es", "ed", "s", "ly"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
-
-
 class Vocabulary:
-    """Content words and their stems, by one project's word lists."""
+    """Content words and their stems (Snowball's English stemmer), by one project's word lists."""
 
     def __init__(self, lists: WordLists) -> None:
         self.lists = lists
+        self._stemmer = snowballstemmer.stemmer("english")
+        # A Snowball stemmer keeps the word it works on in itself; calls run in threads.
+        self._stemming = threading.Lock()
 
     def words(self, text: str) -> list[str]:
         """The content words of `text`: no stop words, nothing shorter than three letters."""
@@ -64,4 +61,6 @@ class Vocabulary:
 
     def terms(self, text: str) -> list[str]:
         """The stems of `text`'s content words, in order."""
-        return [stem(word) for word in self.words(text)]
+        words = self.words(text)
+        with self._stemming:
+            return list(self._stemmer.stemWords(words))

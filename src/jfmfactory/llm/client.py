@@ -12,8 +12,9 @@ from typing import Any, Literal, Self, TypeVar
 
 import instructor
 import openai
-from instructor.core import IncompleteOutputException, InstructorRetryException
+from instructor.core import Hooks, IncompleteOutputException, InstructorRetryException
 from pydantic import BaseModel, ValidationError
+from pydantic_core import to_jsonable_python
 
 from ..errors import EndpointError, first_error
 from ..records.runlog import Attempt, Transcript, Usage
@@ -64,21 +65,30 @@ class CallFailed(EndpointError):
 
 
 class TranscriptRecorder:
-    """Instructor hook handlers that append each attempt to a transcript."""
+    """Instructor hook handlers that append each attempt to a transcript: one per call."""
 
     def __init__(self, transcript: Transcript) -> None:
         self.transcript = transcript
         self._started = 0.0
 
+    def hooks(self) -> Hooks:
+        hooks = Hooks()
+        hooks.on("completion:kwargs", self.on_kwargs)
+        hooks.on("completion:response", self.on_response)
+        hooks.on("parse:error", self.on_error)
+        hooks.on("completion:error", self.on_error)
+        return hooks
+
     def on_kwargs(self, *args: Any, **kwargs: Any) -> None:
         self._started = time.perf_counter()
         request = {key: value for key, value in kwargs.items() if key in _RECORDED_REQUEST_KEYS}
-        self.transcript.attempts.append(Attempt(request=_jsonable(request)))
+        self.transcript.attempts.append(Attempt(request=to_jsonable_python(request, fallback=str)))
 
     def on_response(self, response: Any) -> None:
         attempt = self.transcript.attempts[-1]
         attempt.latency_s = round(time.perf_counter() - self._started, 3)
-        attempt.response = _jsonable(response.model_dump()) if hasattr(response, "model_dump") else None
+        dump = getattr(response, "model_dump", None)
+        attempt.response = to_jsonable_python(dump(), fallback=str) if dump else None
         usage = getattr(response, "usage", None)
         if usage is not None:
             details = getattr(usage, "prompt_tokens_details", None)
@@ -119,6 +129,8 @@ class LLM:
         self.temperature = temperature
         self.max_tokens = max_tokens
         self.reasks = reasks
+        # Patched once; each call passes hooks of its own, so concurrent calls share no state.
+        self.patched = instructor.from_openai(client, mode=instructor.Mode.TOOLS)
 
     def ask(
         self,
@@ -137,20 +149,15 @@ class LLM:
         """
         if transcript is None:
             transcript = Transcript(call=call, round=round_number, model=self.model)
-        recorder = TranscriptRecorder(transcript)
-        patched = instructor.from_openai(self.client, mode=instructor.Mode.TOOLS)
-        patched.on("completion:kwargs", recorder.on_kwargs)
-        patched.on("completion:response", recorder.on_response)
-        patched.on("parse:error", recorder.on_error)
-        patched.on("completion:error", recorder.on_error)
         try:
-            result = patched.chat.completions.create(
+            result = self.patched.chat.completions.create(
                 model=self.model,
                 messages=messages,  # type: ignore[arg-type]
                 response_model=response_model,
                 max_retries=self.reasks,
                 temperature=self.temperature if temperature is None else temperature,
                 max_tokens=self.max_tokens,
+                hooks=TranscriptRecorder(transcript).hooks(),
             )
         except Exception as exc:  # every failure becomes one line naming endpoint and call
             raise CallFailed(
@@ -186,16 +193,3 @@ def describe_failure(exc: BaseException) -> str:
 def _one_line(value: object, limit: int = 300) -> str:
     text = " ".join(str(value).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _jsonable(value: Any) -> Any:
-    """Plain JSON values: pydantic models and other objects become dicts or strings."""
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return str(value)

