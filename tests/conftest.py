@@ -11,7 +11,6 @@ import pytest
 from jfmfactory.inputs.project import Project
 from jfmfactory.inputs.text import Vocabulary, load_word_lists
 from scripted_answers import RESPONSIBILITIES as RESPONSIBILITIES
-from scripted_answers import TOOL_OF_TEMPLATE as TOOL_OF_TEMPLATE
 from scripted_answers import YEARS as YEARS
 from scripted_answers import Script as Script
 from scripted_answers import canned_profile as canned_profile

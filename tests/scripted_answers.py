@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from jfmfactory.inputs.seeds import RoleSeeds
-from jfmfactory.pipeline.drafter import assemble, section_specs
+from jfmfactory.pipeline.drafter import assemble, profile_sections
 from jfmfactory.records.profile import Profile
 from scripted_server import Reply, level_of
 
@@ -134,21 +134,10 @@ def draft_answer(name: str, level: str | None) -> dict[str, Any]:
     raise AssertionError(f"unexpected tool {name}")
 
 
-#: The response model (tool) each drafter template asks for.
-TOOL_OF_TEMPLATE = {
-    "draft_overview.j2": "OverviewDraft",
-    "draft_responsibilities.j2": "ResponsibilitiesDraft",
-    "draft_guidelines.j2": "GuidelineDraft",
-    "draft_skills.j2": "SkillsDraft",
-    "draft_tools.j2": "ToolsDraft",
-    "draft_aliases.j2": "AliasesDraft",
-}
-
-
 def canned_profile(seeds: RoleSeeds) -> Profile:
     """The profile the scripted drafter writes, assembled without a model."""
     sections = {
-        spec.key: draft_answer(TOOL_OF_TEMPLATE[spec.template], spec.level)
-        for spec in section_specs(seeds.manifest.levels)
+        section.key: draft_answer(section.kind.response.__name__, section.level)
+        for section in profile_sections(seeds.manifest.levels)
     }
     return assemble(seeds, sections, "PRODUC0.PRODUCTM716F.LEVEL")

@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from . import __version__
 from .catalog.catalog import Catalog, load_catalog
 from .errors import BadInput, JfmError
@@ -29,8 +31,9 @@ from .llm.provider import (
     connect_pair,
     model_names,
 )
-from .pipeline.checks import CheckInputs
-from .pipeline.drafter import Drafter, section_specs
+from .llm.tokens import tokenizer_for
+from .pipeline.checks import CheckInputs, Messages, load_check_messages
+from .pipeline.drafter import SECTION_KINDS, Drafter, section_keys
 from .pipeline.loop import (
     DEFAULT_MAX_ROUNDS,
     Loop,
@@ -40,7 +43,8 @@ from .pipeline.loop import (
     failures_recorded,
     round_record,
 )
-from .pipeline.panel import DEFAULT_THRESHOLD, Panel, PanelSettings, Reviewer, load_panel
+from .pipeline.panel import DEFAULT_THRESHOLD, Panel, PanelSettings, ReviewDraft, Reviewer, load_panel
+from .pipeline.schema import SchemaText, load_schema_text
 from .records.profile import code_placeholder
 from .records.runlog import RunRecord, StopReason, now
 from .records.store import PROFILE_JSON, RunStore, read_profile_file
@@ -58,6 +62,8 @@ REVIEW_MAX_TOKENS = 1000
 # framing, the task, the draft a reviewer reads and the longest answer.
 SOURCE_BUDGET_TOKENS = 3500
 MIN_SOURCE_BUDGET = 200
+#: Every response model a run asks for: what prompts/schema.toml describes.
+RESPONSE_MODELS: list[type[BaseModel]] = [*(kind.response for kind in SECTION_KINDS), ReviewDraft]
 
 
 @dataclass(frozen=True)
@@ -128,6 +134,8 @@ class Session:
     view: SourceView
     catalog: Catalog | None
     vocabulary: Vocabulary
+    check_messages: dict[str, Messages]
+    schema_text: SchemaText
     workers: int
     writer: LLM
     judge: LLM
@@ -139,9 +147,10 @@ class Session:
             self.prompts,
             reviewers,
             self.view,
-            CheckInputs(self.seeds, self.catalog, self.vocabulary),
+            CheckInputs(self.seeds, self.catalog, self.vocabulary, self.check_messages),
             sections,
             PanelSettings(threshold=options.threshold, samples=options.samples, concurrency=self.workers),
+            self.schema_text,
         )
 
     @property
@@ -164,9 +173,19 @@ def session(
     seeds, withheld = screen(load_role(project.seeds, options.role))
     prompts = Prompts(project.prompts)
     vocabulary = Vocabulary(load_word_lists(project.panel))
-    view = SourceView(prompts, seeds.sources, options.source_budget, vocabulary)
+    check_messages = load_check_messages(project.panel)
+    schema_text = load_schema_text(prompts, RESPONSE_MODELS)
     catalog = load_catalog(project.catalog) if project.catalog.is_dir() else None
     settings = EndpointSettings.resolve(options.base_url, options.model, env, options.timeout_s)
+    tokens = tokenizer_for(settings.embedded)
+    view = SourceView(
+        prompts,
+        seeds.sources,
+        options.source_budget,
+        vocabulary,
+        count_tokens=tokens.count,
+        token_basis=tokens.basis,
+    )
     panel_endpoint = PanelEndpointSettings.resolve(options.panel_base_url, options.panel_model, env)
     store.prepare()
     # The cassette opens after the embedded server answers, so it holds model calls only.
@@ -195,6 +214,8 @@ def session(
             view=view,
             catalog=catalog,
             vocabulary=vocabulary,
+            check_messages=check_messages,
+            schema_text=schema_text,
             workers=workers(options, writer.endpoint.embedded),
             writer=LLM(
                 writer.client, writer.endpoint.model, writer.endpoint.base_url, max_tokens=DRAFT_MAX_TOKENS
@@ -247,7 +268,7 @@ def draft(
             options, threshold=previous.threshold, max_rounds=previous.max_rounds, samples=previous.samples
         )
     with session(project, options, env, store, reviewers) as work:
-        drafter = Drafter(work.writer, work.prompts, work.seeds, work.view, work.code)
+        drafter = Drafter(work.writer, work.prompts, work.seeds, work.view, work.code, work.schema_text)
         panel = work.panel(reviewers, drafter.section_keys, options)
         run = work.run
         if previous is not None:
@@ -363,7 +384,7 @@ def review(
     with session(project, options, env, store, reviewers) as work:
         run = work.run
         run.drafter, run.max_rounds = None, 1
-        panel = work.panel(reviewers, [spec.key for spec in section_specs(profile.levels)], options)
+        panel = work.panel(reviewers, section_keys(profile.levels), options)
         store.begin()
 
         def finish(reason: StopReason, passed: bool = False) -> None:

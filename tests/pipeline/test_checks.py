@@ -6,12 +6,18 @@ import pytest
 
 from conftest import REPO, VOCABULARY, canned_profile
 from jfmfactory.catalog.catalog import load_catalog
+from jfmfactory.errors import BadInput
 from jfmfactory.inputs.seeds import RoleSeeds, load_role
 from jfmfactory.inputs.text import normalise
-from jfmfactory.pipeline.checks import CheckInputs, run_checks, score_for, score_for_share
+from jfmfactory.pipeline.checks import (
+    CheckInputs,
+    load_check_messages,
+    run_checks,
+    score_for,
+    score_for_share,
+)
+from jfmfactory.pipeline.panel import check_dimensions, load_panel
 from jfmfactory.records.profile import Cited, Profile
-
-DIMENSIONS = ["completeness", "level-differentiation", "grounding"]
 
 
 @pytest.fixture
@@ -20,10 +26,13 @@ def seeds() -> RoleSeeds:
 
 
 CATALOG = load_catalog(REPO / "catalog")
+#: The dimension each check caps, as the shipped reviewer files declare it.
+CAPS = check_dimensions(load_panel(REPO / "panel"))
+MESSAGES = load_check_messages(REPO / "panel")
 
 
 def findings(profile: Profile, seeds: RoleSeeds) -> dict[str, tuple[float, list[str]]]:
-    reviews = run_checks(profile, CheckInputs(seeds, CATALOG, VOCABULARY), [*DIMENSIONS, "role-boundaries"])
+    reviews = run_checks(profile, CheckInputs(seeds, CATALOG, VOCABULARY, MESSAGES), CAPS)
     return {r.member: (r.score, [i.problem for i in r.issues]) for r in reviews}
 
 
@@ -107,12 +116,16 @@ def test_supported_shares_map_to_scores(share: float, score: int) -> None:
     assert score_for_share(share) == score
 
 
-def test_checks_cap_only_dimensions_on_the_panel(seeds: RoleSeeds, tmp_path: Path) -> None:
-    members = [
-        r.member
-        for r in run_checks(canned_profile(seeds), CheckInputs(seeds, None, VOCABULARY), ["grounding"])
+def test_each_check_caps_the_dimension_whose_reviewer_file_declares_it(seeds: RoleSeeds) -> None:
+    reviews = run_checks(canned_profile(seeds), CheckInputs(seeds, None, VOCABULARY, MESSAGES), CAPS)
+    assert [(r.member, r.dimension) for r in reviews] == [
+        ("check:completeness", "completeness"),
+        ("check:duplicates", "level-differentiation"),
+        ("check:grounding-support", "grounding"),
+        ("check:level-order", "level-differentiation"),
+        ("check:rubric-years", "level-differentiation"),
+        ("check:aliases", "role-boundaries"),
     ]
-    assert members == ["check:grounding-support"]
 
 
 def test_typical_years_must_agree_with_the_rubric_or_say_why(seeds: RoleSeeds) -> None:
@@ -146,3 +159,92 @@ def test_a_stated_range_must_lie_within_the_rubric_band(seeds: RoleSeeds, text: 
     profile = canned_profile(seeds)
     profile.guidelines["P3"].degree_years = Cited(text=f"{text} with a business degree", sources=["S1"])
     assert (findings(profile, seeds)["check:rubric-years"][1] == []) is agrees
+
+
+@pytest.mark.parametrize(
+    ("check", "key", "fields", "text"),
+    [
+        ("completeness", "empty-description", {}, "the description is empty"),
+        ("completeness", "no-distinctions", {}, "no function the role is distinct from"),
+        ("completeness", "responsibility-count", {"count": 4, "expected": 5}, "4 responsibilities, not 5"),
+        ("completeness", "empty-responsibility", {}, "an empty responsibility"),
+        (
+            "completeness",
+            "empty-cell",
+            {"column": "Knowledge & Application"},
+            "Knowledge & Application is empty",
+        ),
+        ("completeness", "few-skills", {"count": 2, "least": 5}, "2 skills, fewer than 5"),
+        ("completeness", "few-tools", {"count": 0, "least": 3}, "0 tools, fewer than 3"),
+        (
+            "duplicates",
+            "repeats",
+            {"where": "P3", "other": "Leads", "ratio": 1.0},
+            'repeats a responsibility of P3: "Leads"',
+        ),
+        (
+            "duplicates",
+            "nearly-repeats",
+            {"where": "the same level", "other": "Leads", "ratio": 0.8765},
+            'nearly repeats (0.88) a responsibility of the same level: "Leads"',
+        ),
+        ("duplicates", "same-level", {}, "the same level"),
+        ("grounding-support", "unknown-sources", {"ids": "S8, S9"}, "cites unknown source id(s) S8, S9"),
+        ("grounding-support", "no-sources", {}, "cites no source"),
+        (
+            "grounding-support",
+            "unsupported",
+            {"share": 0.333, "cited": "S1, S2", "needed": 0.5},
+            "only 33% of its words occur in S1, S2 (needs 50%)",
+        ),
+        ("level-order", "no-years", {}, "states no typical years"),
+        (
+            "level-order",
+            "years-not-rising",
+            {"years": 3, "below": "P4", "below_years": 8},
+            "3 years does not rise above P4's 8",
+        ),
+        ("level-order", "scope-narrower", {"below": "P6"}, "scope narrower than P6's"),
+        (
+            "rubric-years",
+            "outside-rubric",
+            {"years": 12, "low": 15, "high": 20, "level": "P6"},
+            "12 years is outside the rubric's 15–20 for P6; match it or say why",
+        ),
+        (
+            "aliases",
+            "title-of-other-focus",
+            {"owner": "Program Management"},
+            "is a title of Program Management",
+        ),
+    ],
+)
+def test_every_check_message_reads_as_the_shipped_file_words_it(
+    check: str, key: str, fields: dict[str, object], text: str
+) -> None:
+    assert MESSAGES[check](key, **fields) == text
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda t: t.replace("no-sources = ", "no-source = "),
+            "grounding-support.no-source: no such message",
+        ),
+        (
+            lambda t: t.replace('no-years = "states no typical years"\n', ""),
+            "[level-order]: no message 'no-years'",
+        ),
+        (lambda t: t.replace("{owner}", "{focus}"), "aliases.title-of-other-focus: unknown field {focus}"),
+        (lambda t: t.replace("{owner}", "{owner"), "aliases.title-of-other-focus: expected '}'"),
+        (lambda t: t + "\n[spelling]\nx = 'y'\n", "[spelling]: no check of that name"),
+        (lambda t: t.replace("[aliases]", "[alias]"), "[alias]: no check of that name"),
+    ],
+)
+def test_a_malformed_messages_file_is_named_with_the_message(tmp_path: Path, edit, message: str) -> None:
+    path = tmp_path / "_checks.toml"
+    path.write_text(edit((REPO / "panel" / "_checks.toml").read_text()))
+    with pytest.raises(BadInput) as failure:
+        load_check_messages(tmp_path)
+    assert str(failure.value).startswith(f"{path}: ") and message in str(failure.value)

@@ -30,7 +30,7 @@ def test_a_quote_must_stand_word_for_word_in_one_item(quote: str, found: bool) -
 def test_items_are_keyed_by_the_sections_reviewers_name() -> None:
     profile = canned_profile(load_role(REPO / "seeds", "product-management"))
     items = section_items(profile)
-    assert list(items)[:3] == ["overview", "responsibilities.P2", "guidelines.P2"]
+    assert list(items)[:3] == ["overview", "responsibilities.P2", "responsibilities.P3"]
     assert items["responsibilities.P3"] == RESPONSIBILITIES["P3"]
     assert len(items["guidelines.P7"]) == 4 and items["tools"] == ["OKR", "Roadmap", "API"]
     assert not any("Knowledge & Application" in text for text in items["guidelines.P2"])

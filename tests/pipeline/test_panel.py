@@ -6,7 +6,8 @@ import pytest
 
 from jfmfactory.errors import BadInput
 from jfmfactory.inputs.project import Project
-from jfmfactory.pipeline.panel import load_panel
+from jfmfactory.pipeline.panel import Sample, aggregate, check_dimensions, evidence_rule, load_panel
+from jfmfactory.records.runlog import ReviewIssue
 
 REQUIRED_DIMENSIONS = {"grounding", "level-differentiation", "role-boundaries", "completeness", "clarity"}
 
@@ -47,6 +48,65 @@ def test_a_malformed_reviewer_file_is_named_with_its_field(project: Project, edi
 def test_a_panel_folder_without_reviewers_is_refused(tmp_path: Path) -> None:
     with pytest.raises(BadInput, match="no reviewer files"):
         load_panel(tmp_path)
+
+
+VERIFIED = ReviewIssue(section="skills", quote="Roadmapping", problem="vague")
+UNVERIFIED = ReviewIssue(section="tools", quote="Approves every budget", problem="overreach", verified=False)
+
+
+@pytest.mark.parametrize(
+    ("score", "issues", "counted", "note"),
+    [
+        (2, [], 4, "score 2 rested on no verified issue: counted as 4"),
+        (2, [UNVERIFIED], 4, "score 2 rested on no verified issue: counted as 4"),
+        (2, [UNVERIFIED, VERIFIED], 2, None),
+        (4, [], 4, None),
+        (5, [UNVERIFIED], 5, None),
+    ],
+)
+def test_a_low_score_counts_only_when_a_verified_issue_supports_it(
+    score: int, issues: list[ReviewIssue], counted: int, note: str | None
+) -> None:
+    assert evidence_rule(score, issues, threshold=4) == (counted, note)
+
+
+def test_samples_aggregate_into_mean_spread_first_rationale_and_distinct_issues() -> None:
+    samples = [
+        Sample(score=2, rationale="first", issues=[UNVERIFIED]),
+        Sample(score=3, rationale="second", issues=[VERIFIED, UNVERIFIED]),
+        Sample(score=5, rationale="third", issues=[VERIFIED]),
+    ]
+    review = aggregate("clarity", samples, threshold=4)
+    assert (review.member, review.dimension, review.kind) == ("clarity", "clarity", "reviewer")
+    assert review.samples == [4, 3, 5] and review.score == 4 and review.spread == pytest.approx(0.816)
+    assert review.rationale == "first" and review.issues == [UNVERIFIED, VERIFIED]
+    assert review.notes == ["score 2 rested on no verified issue: counted as 4"]
+
+
+def _declare(path: Path, checks: str) -> None:
+    text = path.read_text()
+    start = text.index("checks = [")
+    path.write_text(text[:start] + f"checks = {checks}" + text[text.index("]", start) + 1 :])
+
+
+@pytest.mark.parametrize(
+    ("file", "checks", "where", "message"),
+    [
+        ("clarity.toml", '["grounding-suport"]', "clarity.toml", "checks: Value error, no check named"),
+        ("clarity.toml", '["aliases"]', "role-boundaries.toml", "'aliases' is declared by "),
+        ("role-boundaries.toml", '["aliases", "aliases"]', "role-boundaries.toml", "is listed twice"),
+        ("grounding.toml", "[]", None, "no reviewer file declares check 'grounding-support'"),
+    ],
+)
+def test_a_check_declared_by_no_file_by_two_or_unknown_is_refused(
+    project: Project, file: str, checks: str, where: str | None, message: str
+) -> None:
+    _declare(project.panel / file, checks)
+    with pytest.raises(BadInput) as failure:
+        load_panel(project.panel)
+    named = project.panel / where if where else project.panel
+    assert str(failure.value).startswith(f"{named}: ")
+    assert message in str(failure.value) and "\n" not in str(failure.value)
 
 
 # The panel against a scripted endpoint: evidence, samples and what reviewers are shown.
@@ -156,3 +216,19 @@ def test_a_panel_model_alone_uses_the_drafters_endpoint(
     assert run.panel.base_url == run.drafter.base_url  # type: ignore[union-attr]
     assert {r["model"] for r in scripted.requests if reviewer_title(r)} == {"judge"}
     assert {r["model"] for r in scripted.requests if not reviewer_title(r)} == {"m"}
+
+
+def test_a_renamed_reviewer_file_carries_its_checks_along(
+    project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    grounding = project.panel / "grounding.toml"
+    renamed = project.panel / "evidence.toml"
+    renamed.write_text(grounding.read_text().replace('name = "grounding"', 'name = "evidence"'))
+    grounding.unlink()
+    assert check_dimensions(load_panel(project.panel))["grounding-support"] == "evidence"
+
+    run = _run(project, endpoint_env, max_rounds=1)
+
+    check = next(r for r in run.rounds[0].reviews if r.member == "check:grounding-support")
+    assert check.dimension == "evidence" and "evidence" in run.rounds[0].scores
+    assert "grounding" not in run.dimensions

@@ -7,13 +7,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from conftest import Script, draft_answer, level_of
+from conftest import REPO, Script, canned_profile, draft_answer, level_of
 from jfmfactory.api import DraftOptions, draft
 from jfmfactory.errors import BadInput
 from jfmfactory.inputs.project import Project
+from jfmfactory.inputs.seeds import load_role
 from jfmfactory.views.level import level_view
 from jfmfactory.views.outputs import load_outputs
-from jfmfactory.views.report import highlight, report_html
+from jfmfactory.views.report import citing_items, highlight, report_html
 from scripted_server import ScriptedServer
 
 runner = CliRunner()
@@ -62,6 +63,13 @@ def test_the_report_holds_grid_quotes_diffs_sources_and_calls(drafted: Path) -> 
     assert html.count("<td>drafter:") + html.count("<td>reviewer:") == 21 + 6
 
 
+def test_every_item_citing_a_source_is_counted_aliases_included() -> None:
+    citing = citing_items(canned_profile(load_role(REPO / "seeds", "product-management")))
+    assert {source: len(cited) for source, cited in citing.items()} == {"S1": 63, "S2": 59}
+    assert ("aliases", "Senior Product Manager") in citing["S1"]
+    assert ("skills", "Prioritization: Makes trade-offs in product prioritization") in citing["S2"]
+
+
 def test_the_kept_rounds_verified_quotes_are_marked_in_the_profile(
     project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
 ) -> None:
@@ -102,7 +110,9 @@ def test_show_prints_status_grid_verdicts_and_sources(
         '[✓] responsibilities.P3: "Collaborates with cross-functional partners" — Which partners?'
         in result.stdout
     )
-    assert "[S1]" in result.stdout and "cited by" in result.stdout
+    # Every item that cites S1: 30 responsibilities, 24 guideline cells, 5 skills, 3 tools, 1 alias.
+    assert "[S1] How do the skills you need differ" in result.stdout
+    assert "cited by 63 item(s): aliases, guidelines.P2," in result.stdout
     missing = runner.invoke(app, ["show", "--role", "product-management", "--round", "7"])
     assert missing.exit_code == 2 and "--round 7: no such round" in missing.stderr
 

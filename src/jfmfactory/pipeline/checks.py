@@ -1,25 +1,35 @@
 """Deterministic panel members: checks no model can argue with.
 
 Each runs before the LLM reviewers, reports in `run.json` like a reviewer (score, rationale,
-issues quoting the exact items), and caps the score of the dimension it serves. Most scores
-come from the number of problems found: 0 → 5, 1 → 4, 2–3 → 3, 4–6 → 2, more → 1. Grounding
-support scores the share of cited items whose wording the cited sources support:
-≥ 95% → 5, ≥ 85% → 4, ≥ 70% → 3, ≥ 50% → 2, less → 1.
+issues quoting the exact items), and caps the score of the dimension whose reviewer file declares
+it (`checks = [...]` in `panel/<dimension>.toml`). Most scores come from the number of problems
+found: 0 → 5, 1 → 4, 2–3 → 3, 4–6 → 2, more → 1. Grounding support scores the share of cited
+items whose wording the cited sources support: ≥ 95% → 5, ≥ 85% → 4, ≥ 70% → 3, ≥ 50% → 2,
+less → 1.
+
+The problem each issue states reaches the drafter when the section is redrafted, so its wording
+is data: `panel/_checks.toml`, one format string per message.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+import string
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from pathlib import Path
 
 from ..catalog.catalog import Catalog
+from ..errors import BadInput
+from ..inputs.datafile import read_toml
 from ..inputs.seeds import RoleSeeds
 from ..inputs.text import Vocabulary, normalise
-from ..records.profile import GUIDELINE_COLUMNS, RESPONSIBILITIES_PER_LEVEL, Cited, Profile
+from ..records.profile import GUIDELINE_COLUMNS, RESPONSIBILITIES_PER_LEVEL, Profile
 from ..records.runlog import DimensionReview, ReviewIssue
+from .drafter import ALIASES, GUIDELINES, OVERVIEW, RESPONSIBILITIES, SKILLS, TOOLS, items
 
+MESSAGES_FILE = "_checks.toml"
 MIN_SKILLS = 5
 MIN_TOOLS = 3
 #: Two items at least this similar (difflib ratio on normalised text) count as near-duplicates.
@@ -41,22 +51,41 @@ class Finding:
     score: int
 
 
+class Messages:
+    """One check's problem messages, as `panel/_checks.toml` words them: format strings by key."""
+
+    def __init__(self, templates: Mapping[str, str]) -> None:
+        self.templates = templates
+
+    def __call__(self, key: str, **fields: object) -> str:
+        """The message `key` with `fields` filled in."""
+        return self.templates[key].format(**fields)
+
+
 @dataclass(frozen=True)
 class CheckInputs:
-    """What the checks judge a profile against: its sources, the catalog, the word lists."""
+    """What the checks judge a profile against (its sources, the catalog, the word lists) and the
+    words they state problems in (each check's messages, by check name)."""
 
     seeds: RoleSeeds
     catalog: Catalog | None
     vocabulary: Vocabulary
+    messages: Mapping[str, Messages]
 
 
 @dataclass(frozen=True)
 class Check:
-    """A deterministic member: its name, the dimension it caps, and the check itself."""
+    """A deterministic member: its name (as reviewer files declare it), the check itself, and the
+    messages it states problems in, each with the fields its format string may use."""
 
     name: str
-    caps: str
-    run: Callable[[Profile, CheckInputs], Finding]
+    run: Callable[[Profile, CheckInputs, Messages], Finding]
+    messages: Mapping[str, tuple[str, ...]]
+
+    @property
+    def member(self) -> str:
+        """The member's name in `run.json`: check:NAME."""
+        return f"check:{self.name}"
 
 
 def score_for(problems: int) -> int:
@@ -75,63 +104,54 @@ def similarity(a: str, b: str) -> float:
     return matcher.ratio()
 
 
-def cited_items(profile: Profile) -> Iterator[tuple[str, str, Cited | object]]:
-    """Every item that cites sources, with its section key and text."""
-    for level in profile.levels:
-        for item in profile.responsibilities.get(level, []):
-            yield f"responsibilities.{level}", item.text, item
-        row = profile.guidelines.get(level)
-        if row is not None:
-            for key in GUIDELINE_COLUMNS:
-                cell = getattr(row, key)
-                yield f"guidelines.{level}", cell.text, cell
-    for skill in profile.skills:
-        yield "skills", f"{skill.name}: {skill.description}", skill
-    for tool in profile.tools:
-        yield "tools", tool.name, tool
-    for alias in profile.aliases:
-        yield "aliases", alias.title, alias
-
-
-def check_completeness(profile: Profile, inputs: CheckInputs) -> Finding:
+def check_completeness(profile: Profile, inputs: CheckInputs, say: Messages) -> Finding:
     issues = []
     if not profile.description.strip():
-        issues.append(ReviewIssue(section="overview", quote="", problem="the description is empty"))
+        issues.append(ReviewIssue(section=OVERVIEW.key(), quote="", problem=say("empty-description")))
     if not profile.distinct_from:
-        issues.append(
-            ReviewIssue(section="overview", quote="", problem="no function the role is distinct from")
-        )
+        issues.append(ReviewIssue(section=OVERVIEW.key(), quote="", problem=say("no-distinctions")))
     for level in profile.levels:
-        items = profile.responsibilities.get(level, [])
-        if len(items) != RESPONSIBILITIES_PER_LEVEL:
+        responsibilities = RESPONSIBILITIES.items(profile, level)
+        if len(responsibilities) != RESPONSIBILITIES_PER_LEVEL:
             issues.append(
                 ReviewIssue(
-                    section=f"responsibilities.{level}",
-                    quote=items[0].text if items else "",
-                    problem=f"{len(items)} responsibilities, not {RESPONSIBILITIES_PER_LEVEL}",
+                    section=RESPONSIBILITIES.key(level),
+                    quote=responsibilities[0].text if responsibilities else "",
+                    problem=say(
+                        "responsibility-count",
+                        count=len(responsibilities),
+                        expected=RESPONSIBILITIES_PER_LEVEL,
+                    ),
                 )
             )
-        empty = [item.text for item in items if not item.text.strip()]
-        if empty:
+        if any(not item.text.strip() for item in responsibilities):
             issues.append(
-                ReviewIssue(section=f"responsibilities.{level}", quote="", problem="an empty responsibility")
+                ReviewIssue(
+                    section=RESPONSIBILITIES.key(level), quote="", problem=say("empty-responsibility")
+                )
             )
         row = profile.guidelines.get(level)
         for key, heading in GUIDELINE_COLUMNS.items():
             if row is None or not getattr(row, key).text.strip():
                 issues.append(
-                    ReviewIssue(section=f"guidelines.{level}", quote="", problem=f"{heading} is empty")
+                    ReviewIssue(
+                        section=GUIDELINES.key(level), quote="", problem=say("empty-cell", column=heading)
+                    )
                 )
     if len(profile.skills) < MIN_SKILLS:
         issues.append(
             ReviewIssue(
-                section="skills", quote="", problem=f"{len(profile.skills)} skills, fewer than {MIN_SKILLS}"
+                section=SKILLS.key(),
+                quote="",
+                problem=say("few-skills", count=len(profile.skills), least=MIN_SKILLS),
             )
         )
     if len(profile.tools) < MIN_TOOLS:
         issues.append(
             ReviewIssue(
-                section="tools", quote="", problem=f"{len(profile.tools)} tools, fewer than {MIN_TOOLS}"
+                section=TOOLS.key(),
+                quote="",
+                problem=say("few-tools", count=len(profile.tools), least=MIN_TOOLS),
             )
         )
     rationale = (
@@ -142,22 +162,22 @@ def check_completeness(profile: Profile, inputs: CheckInputs) -> Finding:
     return Finding(issues, rationale, score_for(len(issues)))
 
 
-def check_duplicates(profile: Profile, inputs: CheckInputs) -> Finding:
+def check_duplicates(profile: Profile, inputs: CheckInputs, say: Messages) -> Finding:
     seen: list[tuple[str, str, str]] = []  # (level, normalised, text)
     issues = []
     for level in profile.levels:
-        for item in profile.responsibilities.get(level, []):
+        for item in RESPONSIBILITIES.items(profile, level):
             norm = normalise(item.text)
             for other_level, other_norm, other_text in seen:
                 ratio = 1.0 if norm == other_norm else similarity(norm, other_norm)
                 if ratio >= NEAR_DUPLICATE_RATIO:
-                    kind = "repeats" if ratio == 1.0 else f"nearly repeats ({ratio:.2f})"
-                    where = "the same level" if other_level == level else other_level
+                    key = "repeats" if ratio == 1.0 else "nearly-repeats"
+                    where = say("same-level") if other_level == level else other_level
                     issues.append(
                         ReviewIssue(
-                            section=f"responsibilities.{level}",
+                            section=item.section,
                             quote=item.text,
-                            problem=f'{kind} a responsibility of {where}: "{other_text}"',
+                            problem=say(key, where=where, other=other_text, ratio=ratio),
                         )
                     )
                     break
@@ -168,33 +188,32 @@ def check_duplicates(profile: Profile, inputs: CheckInputs) -> Finding:
     return Finding(issues, rationale, score_for(len(issues)))
 
 
-def check_grounding_support(profile: Profile, inputs: CheckInputs) -> Finding:
+def check_grounding_support(profile: Profile, inputs: CheckInputs, say: Messages) -> Finding:
     vocabulary = inputs.vocabulary
     texts = {source.id: set(vocabulary.terms(source.text)) for source in inputs.seeds.sources}
     issues = []
     total = 0
-    for section, text, item in cited_items(profile):
+    for item in items(profile):
+        cited = item.sources
+        if cited is None:
+            continue
         total += 1
-        cited = list(getattr(item, "sources", []))
         unknown = [sid for sid in cited if sid not in texts]
         if unknown or not cited:
-            problem = f"cites unknown source id(s) {', '.join(unknown)}" if unknown else "cites no source"
-            issues.append(ReviewIssue(section=section, quote=text, problem=problem))
+            problem = say("unknown-sources", ids=", ".join(unknown)) if unknown else say("no-sources")
+            issues.append(ReviewIssue(section=item.section, quote=item.text, problem=problem))
             continue
         supported = set().union(*(texts[sid] for sid in cited))
-        content = vocabulary.terms(text)
+        content = vocabulary.terms(item.text)
         if not content:
             continue
         share = sum(w in supported for w in content) / len(content)
         if share < SUPPORT_THRESHOLD:
             issues.append(
                 ReviewIssue(
-                    section=section,
-                    quote=text,
-                    problem=(
-                        f"only {share:.0%} of its words occur in {', '.join(cited)} "
-                        f"(needs {SUPPORT_THRESHOLD:.0%})"
-                    ),
+                    section=item.section,
+                    quote=item.text,
+                    problem=say("unsupported", share=share, cited=", ".join(cited), needed=SUPPORT_THRESHOLD),
                 )
             )
     share = (total - len(issues)) / total if total else 0.0
@@ -223,16 +242,13 @@ def years(text: str) -> int | None:
 
 def scope_rank(profile: Profile, level: str, scope: list[list[str]]) -> int:
     """The widest scope word used at a level (0 when none is)."""
-    text = " ".join(item.text for item in profile.responsibilities.get(level, []))
-    row = profile.guidelines.get(level)
-    if row is not None:
-        text += " " + " ".join(getattr(row, key).text for key in GUIDELINE_COLUMNS)
-    found = set(normalise(text).split())
+    at_level = [*RESPONSIBILITIES.items(profile, level), *GUIDELINES.items(profile, level)]
+    found = set(normalise(" ".join(item.text for item in at_level)).split())
     ranks = [rank for rank, group in enumerate(scope, start=1) if found.intersection(group)]
     return max(ranks, default=0)
 
 
-def check_level_order(profile: Profile, inputs: CheckInputs) -> Finding:
+def check_level_order(profile: Profile, inputs: CheckInputs, say: Messages) -> Finding:
     issues = []
     previous: tuple[str, int] | None = None
     previous_scope: tuple[str, int] | None = None
@@ -241,28 +257,25 @@ def check_level_order(profile: Profile, inputs: CheckInputs) -> Finding:
         cell = row.degree_years.text if row is not None else ""
         found = years(cell)
         if found is None:
-            issues.append(
-                ReviewIssue(section=f"guidelines.{level}", quote=cell, problem="states no typical years")
-            )
+            issues.append(ReviewIssue(section=GUIDELINES.key(level), quote=cell, problem=say("no-years")))
         elif previous is not None and found <= previous[1]:
             issues.append(
                 ReviewIssue(
-                    section=f"guidelines.{level}",
+                    section=GUIDELINES.key(level),
                     quote=cell,
-                    problem=f"{found} years does not rise above {previous[0]}'s {previous[1]}",
+                    problem=say("years-not-rising", years=found, below=previous[0], below_years=previous[1]),
                 )
             )
         if found is not None:
             previous = (level, found)
         scope = scope_rank(profile, level, inputs.vocabulary.lists.scope)
         if previous_scope is not None and scope < previous_scope[1]:
+            responsibilities = RESPONSIBILITIES.items(profile, level)
             issues.append(
                 ReviewIssue(
-                    section=f"responsibilities.{level}",
-                    quote=profile.responsibilities[level][0].text
-                    if profile.responsibilities.get(level)
-                    else "",
-                    problem=f"scope narrower than {previous_scope[0]}'s",
+                    section=RESPONSIBILITIES.key(level),
+                    quote=responsibilities[0].text if responsibilities else "",
+                    problem=say("scope-narrower", below=previous_scope[0]),
                 )
             )
         previous_scope = (level, max(scope, previous_scope[1]) if previous_scope else scope)
@@ -272,7 +285,7 @@ def check_level_order(profile: Profile, inputs: CheckInputs) -> Finding:
     return Finding(issues, rationale, score_for(len(issues)))
 
 
-def check_rubric_years(profile: Profile, inputs: CheckInputs) -> Finding:
+def check_rubric_years(profile: Profile, inputs: CheckInputs, say: Messages) -> Finding:
     """Each level's typical years must fall in the rubric's band for it, or the cell says why."""
     catalog = inputs.catalog
     if catalog is None:
@@ -287,13 +300,11 @@ def check_rubric_years(profile: Profile, inputs: CheckInputs) -> Finding:
         # "N+ years" must start inside the band; "N–M years" must lie within it.
         agrees = stated is None or (low <= stated[0] < high and (stated[1] is None or stated[1] <= high))
         if stated is not None and not agrees and not explained:
-            found = stated[0]
             issues.append(
                 ReviewIssue(
-                    section=f"guidelines.{level}",
+                    section=GUIDELINES.key(level),
                     quote=cell,
-                    problem=f"{found} years is outside the rubric's {low}–{high} for {level}; "
-                    "match it or say why",
+                    problem=say("outside-rubric", years=stated[0], low=low, high=high, level=level),
                 )
             )
     rationale = (
@@ -302,48 +313,123 @@ def check_rubric_years(profile: Profile, inputs: CheckInputs) -> Finding:
     return Finding(issues, rationale, score_for(len(issues)))
 
 
-def check_aliases(profile: Profile, inputs: CheckInputs) -> Finding:
+def check_aliases(profile: Profile, inputs: CheckInputs, say: Messages) -> Finding:
     """A drafted title alias must not be the name or an alias of another focus in the catalog."""
     catalog = inputs.catalog
     focus = catalog.for_role(profile.role) if catalog is not None else None
     if catalog is None or focus is None:
         return Finding([], "the role is not in the catalog", 5)
     issues = []
-    for alias in profile.aliases:
-        owner = catalog.alias_owner(alias.title, focus)
+    for alias in ALIASES.items(profile):
+        owner = catalog.alias_owner(alias.text, focus)
         if owner is not None:
-            issues.append(ReviewIssue(section="aliases", quote=alias.title, problem=f"is a title of {owner}"))
+            issues.append(
+                ReviewIssue(
+                    section=alias.section, quote=alias.text, problem=say("title-of-other-focus", owner=owner)
+                )
+            )
     rationale = (
         "no alias belongs to another focus" if not issues else f"{len(issues)} alias(es) of other foci"
     )
     return Finding(issues, rationale, score_for(len(issues)))
 
 
+#: Every check, in the order `run.json` lists them.
 CHECKS = (
-    Check("check:completeness", "completeness", check_completeness),
-    Check("check:duplicates", "level-differentiation", check_duplicates),
-    Check("check:grounding-support", "grounding", check_grounding_support),
-    Check("check:level-order", "level-differentiation", check_level_order),
-    Check("check:rubric-years", "level-differentiation", check_rubric_years),
-    Check("check:aliases", "role-boundaries", check_aliases),
+    Check(
+        "completeness",
+        check_completeness,
+        {
+            "empty-description": (),
+            "no-distinctions": (),
+            "responsibility-count": ("count", "expected"),
+            "empty-responsibility": (),
+            "empty-cell": ("column",),
+            "few-skills": ("count", "least"),
+            "few-tools": ("count", "least"),
+        },
+    ),
+    Check(
+        "duplicates",
+        check_duplicates,
+        {
+            "repeats": ("where", "other", "ratio"),
+            "nearly-repeats": ("where", "other", "ratio"),
+            "same-level": (),
+        },
+    ),
+    Check(
+        "grounding-support",
+        check_grounding_support,
+        {"unknown-sources": ("ids",), "no-sources": (), "unsupported": ("share", "cited", "needed")},
+    ),
+    Check(
+        "level-order",
+        check_level_order,
+        {
+            "no-years": (),
+            "years-not-rising": ("years", "below", "below_years"),
+            "scope-narrower": ("below",),
+        },
+    ),
+    Check("rubric-years", check_rubric_years, {"outside-rubric": ("years", "low", "high", "level")}),
+    Check("aliases", check_aliases, {"title-of-other-focus": ("owner",)}),
 )
 
 
-def run_checks(profile: Profile, inputs: CheckInputs, dimensions: list[str]) -> list[DimensionReview]:
-    """Every deterministic member whose dimension is on the panel."""
+def run_checks(profile: Profile, inputs: CheckInputs, caps: Mapping[str, str]) -> list[DimensionReview]:
+    """Every check's verdict, each on the dimension `caps` names for it (every check has one: the
+    panel refuses to load when a check is declared by no reviewer file)."""
     reviews = []
     for check in CHECKS:
-        if check.caps not in dimensions:
-            continue
-        finding = check.run(profile, inputs)
+        finding = check.run(profile, inputs, inputs.messages[check.name])
         reviews.append(
             DimensionReview(
-                member=check.name,
+                member=check.member,
                 kind="check",
-                dimension=check.caps,
+                dimension=caps[check.name],
                 score=finding.score,
                 rationale=finding.rationale,
                 issues=finding.issues,
             )
         )
     return reviews
+
+
+def load_check_messages(panel: Path) -> dict[str, Messages]:
+    """`panel/_checks.toml`: every check's messages. A check, message or field the checks do not
+    know, or a message missing, is an error naming the file."""
+    path = panel / MESSAGES_FILE
+    table = read_toml(path, "check messages")
+    known = [check.name for check in CHECKS]
+    for name in table:
+        if name not in known:
+            raise BadInput(f"{path}: [{name}]: no check of that name (the checks: {', '.join(known)})")
+    return {check.name: Messages(_check_templates(path, check, table.get(check.name))) for check in CHECKS}
+
+
+def _check_templates(path: Path, check: Check, templates: object) -> dict[str, str]:
+    """One check's table of the messages file, every message and field checked."""
+    if not isinstance(templates, dict):
+        raise BadInput(f"{path}: no [{check.name}] table of messages")
+    for key, template in templates.items():
+        where = f"{path}: {check.name}.{key}"
+        if key not in check.messages:
+            raise BadInput(f"{where}: no such message (those of {check.name}: {', '.join(check.messages)})")
+        if not isinstance(template, str):
+            raise BadInput(f"{where}: must be a string")
+        allowed = check.messages[key]
+        try:
+            fields = [field for _, field, _, _ in string.Formatter().parse(template) if field is not None]
+        except ValueError as exc:
+            raise BadInput(f"{where}: {exc}") from exc
+        for field in fields:
+            # "{share:.0%}" names share; "{owner.name}" or "{ids[0]}" would name owner and ids.
+            if re.split(r"[.\[]", field)[0] not in allowed:
+                raise BadInput(
+                    f"{where}: unknown field {{{field}}} (it may use: {', '.join(allowed) or 'none'})"
+                )
+    missing = [key for key in check.messages if key not in templates]
+    if missing:
+        raise BadInput(f"{path}: [{check.name}]: no message {missing[0]!r}")
+    return templates

@@ -8,26 +8,20 @@ ellipsis or full stop, nothing else: a paraphrase is not a quote.
 
 from __future__ import annotations
 
-from ..records.profile import GUIDELINE_COLUMNS, Profile
+from ..records.profile import Profile
 from ..records.runlog import ReviewIssue
+from .drafter import items
 
 MIN_QUOTE_WORDS = 3
 _EDGES = " \t\n\"'“”‘’`.…"
 
 
 def section_items(profile: Profile) -> dict[str, list[str]]:
-    """The text of every item, by the section key reviewers name."""
-    items = {
-        "overview": [profile.description, *(f"{d.function}: {d.boundary}" for d in profile.distinct_from)],
-    }
-    for level in profile.levels:
-        items[f"responsibilities.{level}"] = [item.text for item in profile.responsibilities.get(level, [])]
-        row = profile.guidelines.get(level)
-        items[f"guidelines.{level}"] = [getattr(row, key).text for key in GUIDELINE_COLUMNS] if row else []
-    items["skills"] = [f"{skill.name}: {skill.description}" for skill in profile.skills]
-    items["tools"] = [tool.name for tool in profile.tools]
-    items["aliases"] = [alias.title for alias in profile.aliases]
-    return items
+    """The text of every item, by the section key reviewers name (a section with none is left out)."""
+    by_section: dict[str, list[str]] = {}
+    for item in items(profile):
+        by_section.setdefault(item.section, []).append(item.text)
+    return by_section
 
 
 def _fold(text: str) -> str:

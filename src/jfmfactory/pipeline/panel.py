@@ -24,8 +24,9 @@ from ..llm.client import LLM, Structured, bind_choices
 from ..llm.parallel import ordered_map
 from ..records.profile import GUIDELINE_COLUMNS, Profile
 from ..records.runlog import DimensionReview, ReviewIssue, Transcript
-from .checks import CheckInputs, run_checks
+from .checks import CHECKS, CheckInputs, run_checks
 from .evidence import section_items, verify
+from .schema import SchemaText
 
 K = TypeVar("K", bound=str)
 SCORES = ("1", "2", "3", "4", "5")
@@ -43,6 +44,20 @@ class Reviewer(BaseModel):
     judges: str = Field(min_length=1, description="What the reviewer judges, in a sentence.")
     anchors: dict[str, str] = Field(description="What each score 1..5 means, keyed '1'..'5'.")
     prompt: str = Field(min_length=1, description="What to look for: a Jinja2 template.")
+    checks: list[str] = Field(
+        default_factory=list, description="The deterministic checks that cap this dimension's score."
+    )
+
+    @field_validator("checks")
+    @classmethod
+    def _known_checks(cls, checks: list[str]) -> list[str]:
+        known = [check.name for check in CHECKS]
+        for name in checks:
+            if name not in known:
+                raise ValueError(f"no check named {name!r} (the checks: {', '.join(known)})")
+            if checks.count(name) > 1:
+                raise ValueError(f"{name!r} is listed twice")
+        return checks
 
     @field_validator("anchors")
     @classmethod
@@ -59,17 +74,14 @@ class Reviewer(BaseModel):
         return {score: anchors[score] for score in SCORES}
 
 
+# What the tool schema says of the reviewer's response models is in prompts/schema.toml.
 class IssueDraft(Structured, Generic[K]):
-    """A fault: the section it sits in, the exact words objected to, and what is wrong."""
-
     section: K
     quote: str = Field(min_length=1, max_length=200)
     problem: str = Field(min_length=1, max_length=200)
 
 
 class ReviewDraft(Structured, Generic[K]):
-    """A reviewer's verdict: faults first, then the rationale, then the score."""
-
     issues: list[IssueDraft[K]] = Field(max_length=5)
     rationale: str = Field(min_length=1, max_length=600)
     score: Literal[1, 2, 3, 4, 5]
@@ -87,12 +99,31 @@ def load_reviewer(path: Path) -> Reviewer:
 
 
 def load_panel(folder: Path) -> list[Reviewer]:
-    """Every reviewer file in `folder`, in file-name order."""
+    """Every reviewer file in `folder`, in file-name order; every check declared by exactly one."""
     # A file whose name starts with "_" holds shared data (word lists), not a reviewer.
     files = sorted(p for p in folder.glob("*.toml") if not p.name.startswith("_")) if folder.is_dir() else []
     if not files:
         raise BadInput(f"{folder}: no reviewer files (*.toml)")
-    return [load_reviewer(path) for path in files]
+    reviewers = [load_reviewer(path) for path in files]
+    declared_in: dict[str, Path] = {}
+    for path, reviewer in zip(files, reviewers, strict=True):
+        for name in reviewer.checks:
+            if name in declared_in:
+                raise BadInput(f"{path}: checks: {name!r} is declared by {declared_in[name]} already")
+            declared_in[name] = path
+    # A check no file declares would cap nothing: refused, so that it cannot silently drop out.
+    for check in CHECKS:
+        if check.name not in declared_in:
+            raise BadInput(
+                f"{folder}: no reviewer file declares check {check.name!r}; "
+                "add it to the checks of the dimension it caps"
+            )
+    return reviewers
+
+
+def check_dimensions(reviewers: list[Reviewer]) -> dict[str, str]:
+    """The dimension each check caps: that of the reviewer file declaring it."""
+    return {name: reviewer.name for reviewer in reviewers for name in reviewer.checks}
 
 
 def profile_text(prompts: Prompts, profile: Profile) -> str:
@@ -149,6 +180,7 @@ class Panel:
         check_inputs: CheckInputs,
         sections: list[str],
         settings: PanelSettings,
+        schema_text: SchemaText,
     ) -> None:
         self.llm = llm
         self.prompts = prompts
@@ -157,7 +189,8 @@ class Panel:
         self.check_inputs = check_inputs
         self.sections = sections
         self.settings = settings
-        self.response_model = bind_choices(ReviewDraft, sections)
+        self.response_model = schema_text.described(bind_choices(ReviewDraft, sections))
+        self.caps = check_dimensions(reviewers)
 
     @property
     def dimensions(self) -> list[str]:
@@ -168,14 +201,14 @@ class Panel:
     ) -> Verdict:
         """Every member's verdict; a dimension's score is its reviewer's, capped by its checks."""
         text = profile_text(self.prompts, profile)
-        sections = section_items(profile)
+        items = section_items(profile)
         # Every reviewer of a round reads the same sources: the passages the draft is about.
         system, passages = self.view.system_for(text)
-        verdict = Verdict(reviews=run_checks(profile, self.check_inputs, self.dimensions), scores={})
+        verdict = Verdict(reviews=run_checks(profile, self.check_inputs, self.caps), scores={})
 
         def one(reviewer: Reviewer) -> tuple[DimensionReview, Transcript]:
             before_call(f"reviewer:{reviewer.name}")
-            return self.review(reviewer, system, text, sections, round_number)
+            return self.review(reviewer, system, text, items, round_number)
 
         for review, transcript in ordered_map(one, self.reviewers, self.settings.concurrency):
             transcript.passages = passages
@@ -185,14 +218,23 @@ class Panel:
         return verdict
 
     def review(
-        self, reviewer: Reviewer, system: str, text: str, sections: dict[str, list[str]], round_number: int
+        self, reviewer: Reviewer, system: str, text: str, items: dict[str, list[str]], round_number: int
     ) -> tuple[DimensionReview, Transcript]:
-        """One reviewer's verdict, every objection checked against the draft.
+        """One reviewer's verdict: each of its samples checked against the draft, then aggregated."""
+        count = self.settings.samples
+        call = ReviewCall(
+            name=f"reviewer:{reviewer.name}",
+            round=round_number,
+            messages=self.review_messages(reviewer, system, text),
+            items=items,
+            temperature=None if count == 1 else self.settings.sample_temperature,
+        )
+        samples = [self.sample(call) for _ in range(count)]
+        assert call.transcript is not None  # count >= 1
+        return aggregate(reviewer.name, samples, self.settings.threshold), call.transcript
 
-        Issues whose quote is not in the named section are put back to the reviewer once; what
-        still fails is kept as unverified. A score below the threshold that rests on no verified
-        issue is not evidence of a fault, and counts as the threshold.
-        """
+    def review_messages(self, reviewer: Reviewer, system: str, text: str) -> list[dict[str, str]]:
+        """What a reviewer is asked: the system message every call shares, then its task and the draft."""
         instructions = self.prompts.render_string(reviewer.prompt, f"panel/{reviewer.name}.toml")
         user = self.prompts.render(
             "review.j2",
@@ -200,64 +242,96 @@ class Panel:
             sections=self.sections,
             profile_text=text,
         )
-        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
-        call = f"reviewer:{reviewer.name}"
-        samples = self.settings.samples
-        temperature = None if samples == 1 else self.settings.sample_temperature
-        transcript: Transcript | None = None
-        scores: list[int] = []
-        issues: list[ReviewIssue] = []
-        notes: list[str] = []
-        rationales: list[str] = []
+        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
-        def ask(conversation: list[dict[str, str]]) -> tuple[Any, list[ReviewIssue]]:
-            nonlocal transcript
-            draft, transcript = self.llm.ask(
-                call,
-                round_number,
-                self.response_model,
-                conversation,
-                temperature=temperature,
-                transcript=transcript,
+    def sample(self, call: ReviewCall) -> Sample:
+        """One answer. Issues whose quote is not in the named section are put back to the reviewer
+        once; what still fails is kept as unverified."""
+        draft, found = self._ask(call, call.messages)
+        unverified = [issue for issue in found if not issue.verified]
+        if unverified:
+            reask = self.prompts.render(
+                "review_reask.j2", unverified=unverified, threshold=self.settings.threshold
             )
-            return draft, verify([ReviewIssue(**i.model_dump()) for i in draft.issues], sections)
+            draft, found = self._ask(
+                call,
+                [
+                    *call.messages,
+                    {"role": "assistant", "content": draft.model_dump_json()},
+                    {"role": "user", "content": reask},
+                ],
+            )
+        return Sample(score=draft.score, rationale=_tidy(draft.rationale), issues=found)
 
-        for _ in range(samples):
-            draft, found = ask(messages)
-            unverified = [issue for issue in found if not issue.verified]
-            if unverified:
-                reask = self.prompts.render(
-                    "review_reask.j2", unverified=unverified, threshold=self.settings.threshold
-                )
-                draft, found = ask(
-                    [
-                        *messages,
-                        {"role": "assistant", "content": draft.model_dump_json()},
-                        {"role": "user", "content": reask},
-                    ]
-                )
-            score: int = draft.score
-            if score < self.settings.threshold and not any(issue.verified for issue in found):
-                notes.append(
-                    f"score {score} rested on no verified issue: counted as {self.settings.threshold}"
-                )
-                score = self.settings.threshold
-            scores.append(score)
-            rationales.append(_tidy(draft.rationale))
-            issues.extend(issue for issue in found if issue not in issues)
-        assert transcript is not None  # samples >= 1
-        review = DimensionReview(
-            member=reviewer.name,
-            kind="reviewer",
-            dimension=reviewer.name,
-            score=round(statistics.fmean(scores), 3),
-            samples=scores,
-            spread=round(statistics.pstdev(scores), 3),
-            rationale=rationales[0],
-            issues=issues,
-            notes=notes,
+    def _ask(self, call: ReviewCall, conversation: list[dict[str, str]]) -> tuple[Any, list[ReviewIssue]]:
+        """The reviewer's answer to `conversation`, and its issues checked against the draft."""
+        draft, call.transcript = self.llm.ask(
+            call.name,
+            call.round,
+            self.response_model,
+            conversation,
+            temperature=call.temperature,
+            transcript=call.transcript,
         )
-        return review, transcript
+        return draft, verify([ReviewIssue(**issue.model_dump()) for issue in draft.issues], call.items)
+
+
+@dataclass
+class ReviewCall:
+    """One reviewer's call in one round: what it is asked, what its quotes are checked against,
+    and the transcript that every ask and re-ask of it joins."""
+
+    name: str
+    round: int
+    messages: list[dict[str, str]]
+    items: dict[str, list[str]]
+    temperature: float | None
+    transcript: Transcript | None = None
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One answer of a reviewer: its score and rationale, and its issues checked against the draft."""
+
+    score: int
+    rationale: str
+    issues: list[ReviewIssue]
+
+
+def evidence_rule(score: int, issues: list[ReviewIssue], threshold: int) -> tuple[int, str | None]:
+    """The score that counts, and a note when it is not the reviewer's own.
+
+    A score below the threshold that rests on no verified issue is no evidence of a fault: it
+    counts as the threshold.
+    """
+    if score < threshold and not any(issue.verified for issue in issues):
+        return threshold, f"score {score} rested on no verified issue: counted as {threshold}"
+    return score, None
+
+
+def aggregate(member: str, samples: list[Sample], threshold: int) -> DimensionReview:
+    """A reviewer's samples as one verdict: each score held to the evidence rule, their mean and
+    spread, the first sample's rationale, and every distinct issue in the order found."""
+    scores: list[int] = []
+    notes: list[str] = []
+    issues: list[ReviewIssue] = []
+    for sample in samples:
+        score, note = evidence_rule(sample.score, sample.issues, threshold)
+        scores.append(score)
+        if note is not None:
+            notes.append(note)
+        issues.extend(issue for issue in sample.issues if issue not in issues)
+    return DimensionReview(
+        member=member,
+        kind="reviewer",
+        dimension=member,
+        score=round(statistics.fmean(scores), 3),
+        samples=scores,
+        spread=round(statistics.pstdev(scores), 3),
+        rationale=samples[0].rationale,
+        issues=issues,
+        notes=notes,
+    )
 
 
 def _tidy(text: str) -> str:

@@ -11,7 +11,7 @@ from collections import defaultdict
 
 from markupsafe import Markup, escape
 
-from ..pipeline.evidence import section_items
+from ..pipeline.drafter import items
 from ..records.profile import GUIDELINE_COLUMNS, Profile
 from ..records.runlog import RoundRecord
 from .outputs import Outputs
@@ -76,21 +76,9 @@ def section_diffs(outputs: Outputs) -> list[dict[str, object]] | None:
 def citing_items(profile: Profile) -> dict[str, list[tuple[str, str]]]:
     """For each source id, the items that cite it: (section, text)."""
     by_source: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for level in profile.levels:
-        for item in profile.responsibilities.get(level, []):
-            for sid in item.sources:
-                by_source[sid].append((f"responsibilities.{level}", item.text))
-        row = profile.guidelines.get(level)
-        for key in GUIDELINE_COLUMNS if row else ():
-            cell = getattr(row, key)
-            for sid in cell.sources:
-                by_source[sid].append((f"guidelines.{level}", cell.text))
-    for skill in profile.skills:
-        for sid in skill.sources:
-            by_source[sid].append(("skills", skill.name))
-    for tool in profile.tools:
-        for sid in tool.sources:
-            by_source[sid].append(("tools", tool.name))
+    for item in items(profile):
+        for sid in item.sources or []:
+            by_source[sid].append((item.section, item.text))
     return by_source
 
 
@@ -107,5 +95,4 @@ def report_html(outputs: Outputs) -> str:
         mark=lambda section, text: highlight(text, quotes.get(section, [])),
         diffs=section_diffs(outputs),
         citing=citing_items(outputs.profile),
-        items=section_items(outputs.profile),
     )

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+
+from conftest import Script
+from jfmfactory.api import RESPONSE_MODELS, DraftOptions, draft
+from jfmfactory.errors import BadInput
+from jfmfactory.inputs.project import Project
+from jfmfactory.inputs.prompts import Prompts
+from jfmfactory.pipeline.schema import load_schema_text
+from scripted_server import ScriptedServer
+
+
+def test_every_tool_describes_each_model_and_field_as_the_file_words_it(
+    project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    draft(project, DraftOptions(role="product-management", model="m", max_rounds=1), endpoint_env)
+
+    tools = {r["tools"][0]["function"]["name"]: r["tools"][0]["function"] for r in scripted.requests}
+    assert len(tools) == len(RESPONSE_MODELS)
+    texts = tomllib.loads((project.prompts / "schema.toml").read_text())
+    for name, tool in tools.items():
+        assert tool["description"] == texts[name]["description"]
+        parameters = tool["parameters"]
+        for model in [parameters, *parameters.get("$defs", {}).values()]:
+            assert all(field["description"] for field in model["properties"].values())
+        assert {f: p["description"] for f, p in parameters["properties"].items()} == texts[name]["fields"]
+    cited = tools["ResponsibilitiesDraft"]["parameters"]["$defs"]
+    assert [d["description"] for d in cited.values()] == [texts["CitedDraft"]["description"]]
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda t: t.replace("[IssueDraft]", "[Issue]"), "[Issue]: no response model of that name"),
+        (
+            lambda t: t.replace('quote = "', 'quotation = "'),
+            "[IssueDraft.fields]: IssueDraft has no field 'quotation'",
+        ),
+        (
+            lambda t: t.replace("\nquote = ", "\n# quote = "),
+            "[IssueDraft.fields]: no description for field 'quote'",
+        ),
+        (
+            lambda t: t[: t.index("[IssueDraft]")],
+            "no [IssueDraft] table: the response model IssueDraft needs",
+        ),
+        (
+            lambda t: t.replace("[IssueDraft]\n", "[IssueDraft]\nsummary = 'x'\n"),
+            "[IssueDraft]: summary: Extra inputs",
+        ),
+        (
+            lambda t: t.replace('[ToolDraft]\ndescription = "One tool or technology."', "[ToolDraft]"),
+            "[ToolDraft]: description: Field required",
+        ),
+    ],
+)
+def test_a_model_or_field_missing_from_the_schema_file_or_unknown_to_it_is_refused(
+    project: Project, edit, message: str
+) -> None:
+    path = project.prompts / "schema.toml"
+    path.write_text(edit(path.read_text()))
+    with pytest.raises(BadInput) as failure:
+        load_schema_text(Prompts(project.prompts), RESPONSE_MODELS)
+    assert str(failure.value).startswith(f"{path}: ") and message in str(failure.value)
+
+
+def test_a_run_with_an_undescribed_field_stops_before_any_call(
+    project: Project, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    path = project.prompts / "schema.toml"
+    path.write_text(path.read_text().replace("\nscore = ", "\n# score = "))
+    with pytest.raises(BadInput, match="no description for field 'score'"):
+        draft(project, DraftOptions(role="product-management", model="m"), endpoint_env)
+    assert scripted.requests == []
