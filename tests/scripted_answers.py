@@ -68,7 +68,7 @@ RESPONSIBILITIES = {
         "Leads complex product initiatives with a track record of released products",
         "Mentors and guides junior team members",
         "Works closely with stakeholders to influence prioritization",
-        "Leads the product development team through trade-offs and risk management",
+        "Owns the strategy for the product or a set of features within a large product",
         "Fosters collaboration across teams and brings clarity to dependent teams",
     ],
     "P5": [

@@ -18,7 +18,8 @@ from .inputs.guard import screen
 from .inputs.passages import SourceView
 from .inputs.project import Project
 from .inputs.prompts import Prompts
-from .inputs.seeds import RoleSeeds, list_roles, load_role
+from .inputs.prose import ProseJudge, load_prose_rules, prompt_runs
+from .inputs.seeds import LEVELS, RoleSeeds, list_roles, load_role
 from .inputs.text import Vocabulary, load_word_lists
 from .llm.cassette import check_replay, recording, replaying
 from .llm.client import LLM
@@ -26,13 +27,14 @@ from .llm.parallel import ordered_map
 from .llm.prices import load_prices
 from .llm.provider import (
     REQUEST_TIMEOUT_S,
+    Connection,
     EndpointSettings,
     PanelEndpointSettings,
     connect_pair,
     model_names,
 )
 from .llm.tokens import tokenizer_for
-from .pipeline.checks import CheckInputs, Messages, load_check_messages
+from .pipeline.checks import CheckInputs, load_check_messages
 from .pipeline.drafter import SECTION_KINDS, Drafter, section_keys
 from .pipeline.loop import (
     DEFAULT_MAX_ROUNDS,
@@ -46,7 +48,7 @@ from .pipeline.loop import (
 from .pipeline.panel import DEFAULT_THRESHOLD, Panel, PanelSettings, ReviewDraft, Reviewer, load_panel
 from .pipeline.schema import SchemaText, load_schema_text
 from .records.profile import code_placeholder
-from .records.runlog import RunRecord, StopReason, now
+from .records.runlog import RunRecord, StopReason, Withheld, now
 from .records.store import PROFILE_JSON, RunStore, read_profile_file
 
 SERVER_LOG = "embedded-server.log"
@@ -126,31 +128,22 @@ def _cassette(options: DraftOptions) -> Iterator[None]:
 
 
 @dataclass
-class Session:
-    """What a run works with once its inputs are read and its endpoints are open."""
+class RoleInputs:
+    """A role's inputs, read and checked: what its drafter and its panel work from."""
 
     seeds: RoleSeeds
+    withheld: list[Withheld]
     prompts: Prompts
     view: SourceView
     catalog: Catalog | None
-    vocabulary: Vocabulary
-    check_messages: dict[str, Messages]
     schema_text: SchemaText
-    workers: int
-    writer: LLM
-    judge: LLM
-    run: RunRecord
+    checks: CheckInputs
 
-    def panel(self, reviewers: list[Reviewer], sections: list[str], options: DraftOptions) -> Panel:
+    def panel(
+        self, judge: LLM, reviewers: list[Reviewer], sections: list[str], settings: PanelSettings
+    ) -> Panel:
         return Panel(
-            self.judge,
-            self.prompts,
-            reviewers,
-            self.view,
-            CheckInputs(self.seeds, self.catalog, self.vocabulary, self.check_messages),
-            sections,
-            PanelSettings(threshold=options.threshold, samples=options.samples, concurrency=self.workers),
-            self.schema_text,
+            judge, self.prompts, reviewers, self.view, self.checks, sections, settings, self.schema_text
         )
 
     @property
@@ -159,6 +152,59 @@ class Session:
         focus = self.catalog.for_role(self.seeds.role) if self.catalog else None
         manifest = self.seeds.manifest
         return focus.code("LEVEL") if focus else code_placeholder(manifest.family, manifest.focus)
+
+
+def read_inputs(project: Project, role: str, source_budget: int, embedded: bool) -> RoleInputs:
+    """Read and check everything a run of `role` reads but the endpoints: the screened sources,
+    prompts, schema text, catalog, word lists and check data. `embedded`: the model is the
+    embedded one, whose tokenizer counts the source budget."""
+    seeds, withheld = screen(load_role(project.seeds, role))
+    prompts = Prompts(project.prompts)
+    vocabulary = Vocabulary(load_word_lists(project.panel))
+    tokens = tokenizer_for(embedded)
+    view = SourceView(
+        prompts, seeds.sources, source_budget, vocabulary, count_tokens=tokens.count, token_basis=tokens.basis
+    )
+    catalog = load_catalog(project.catalog) if project.catalog.is_dir() else None
+    prose = ProseJudge(
+        load_prose_rules(project.panel), prompt_runs(project.prompts), [*LEVELS, *seeds.source_ids]
+    )
+    checks = CheckInputs(seeds, catalog, vocabulary, load_check_messages(project.panel), prose)
+    schema_text = load_schema_text(prompts, RESPONSE_MODELS)
+    return RoleInputs(seeds, withheld, prompts, view, catalog, schema_text, checks)
+
+
+@dataclass
+class Session:
+    """What a run works with once its inputs are read and its endpoints are open."""
+
+    inputs: RoleInputs
+    workers: int
+    writer: LLM
+    judge: LLM
+    run: RunRecord
+
+    def panel(self, reviewers: list[Reviewer], sections: list[str], options: DraftOptions) -> Panel:
+        settings = PanelSettings(
+            threshold=options.threshold, samples=options.samples, concurrency=self.workers
+        )
+        return self.inputs.panel(self.judge, reviewers, sections, settings)
+
+
+@contextlib.contextmanager
+def endpoints(
+    options: DraftOptions, env: Mapping[str, str], store: RunStore
+) -> Iterator[tuple[EndpointSettings, Connection, Connection]]:
+    """Open the drafter's and the panel's endpoints (and the cassette) for a run writing to `store`."""
+    settings = EndpointSettings.resolve(options.base_url, options.model, env, options.timeout_s)
+    panel_endpoint = PanelEndpointSettings.resolve(options.panel_base_url, options.panel_model, env)
+    store.prepare()
+    # The cassette opens after the embedded server answers, so it holds model calls only.
+    pair = connect_pair(
+        settings, panel_endpoint, replaying=options.replay is not None, server_log=store.folder / SERVER_LOG
+    )
+    with pair as (writer, judge), _cassette(options):
+        yield settings, writer, judge
 
 
 @contextlib.contextmanager
@@ -170,29 +216,9 @@ def session(
     reviewers: list[Reviewer],
 ) -> Iterator[Session]:
     """Read and check every input, open the endpoints (and the cassette), and start the record."""
-    seeds, withheld = screen(load_role(project.seeds, options.role))
-    prompts = Prompts(project.prompts)
-    vocabulary = Vocabulary(load_word_lists(project.panel))
-    check_messages = load_check_messages(project.panel)
-    schema_text = load_schema_text(prompts, RESPONSE_MODELS)
-    catalog = load_catalog(project.catalog) if project.catalog.is_dir() else None
-    settings = EndpointSettings.resolve(options.base_url, options.model, env, options.timeout_s)
-    tokens = tokenizer_for(settings.embedded)
-    view = SourceView(
-        prompts,
-        seeds.sources,
-        options.source_budget,
-        vocabulary,
-        count_tokens=tokens.count,
-        token_basis=tokens.basis,
-    )
-    panel_endpoint = PanelEndpointSettings.resolve(options.panel_base_url, options.panel_model, env)
-    store.prepare()
-    # The cassette opens after the embedded server answers, so it holds model calls only.
-    endpoints = connect_pair(
-        settings, panel_endpoint, replaying=options.replay is not None, server_log=store.folder / SERVER_LOG
-    )
-    with endpoints as (writer, judge), _cassette(options):
+    embedded = EndpointSettings.resolve(options.base_url, options.model, env, options.timeout_s).embedded
+    inputs = read_inputs(project, options.role, options.source_budget, embedded)
+    with endpoints(options, env, store) as (_, writer, judge):
         run = RunRecord(
             jfm_version=__version__,
             role=options.role,
@@ -202,29 +228,25 @@ def session(
             drafter=writer.endpoint,
             panel=judge.endpoint,
             dimensions=[reviewer.name for reviewer in reviewers],
-            withheld=withheld,
+            withheld=inputs.withheld,
             samples=options.samples,
-            inputs_sha256=inputs_digest(project, seeds, [writer.endpoint.model, judge.endpoint.model]),
-            source_selection=view.note,
+            inputs_sha256=inputs_digest(project, inputs.seeds, [writer.endpoint.model, judge.endpoint.model]),
+            source_selection=inputs.view.note,
             started_at=now(),
         )
         yield Session(
-            seeds=seeds,
-            prompts=prompts,
-            view=view,
-            catalog=catalog,
-            vocabulary=vocabulary,
-            check_messages=check_messages,
-            schema_text=schema_text,
+            inputs=inputs,
             workers=workers(options, writer.endpoint.embedded),
-            writer=LLM(
-                writer.client, writer.endpoint.model, writer.endpoint.base_url, max_tokens=DRAFT_MAX_TOKENS
-            ),
-            judge=LLM(
-                judge.client, judge.endpoint.model, judge.endpoint.base_url, max_tokens=REVIEW_MAX_TOKENS
-            ),
+            writer=llm_for(writer, DRAFT_MAX_TOKENS),
+            judge=llm_for(judge, REVIEW_MAX_TOKENS),
             run=run,
         )
+
+
+def llm_for(connection: Connection, max_tokens: int) -> LLM:
+    return LLM(
+        connection.client, connection.endpoint.model, connection.endpoint.base_url, max_tokens=max_tokens
+    )
 
 
 def workers(options: DraftOptions, embedded: bool) -> int:
@@ -268,7 +290,10 @@ def draft(
             options, threshold=previous.threshold, max_rounds=previous.max_rounds, samples=previous.samples
         )
     with session(project, options, env, store, reviewers) as work:
-        drafter = Drafter(work.writer, work.prompts, work.seeds, work.view, work.code, work.schema_text)
+        inputs = work.inputs
+        drafter = Drafter(
+            work.writer, inputs.prompts, inputs.seeds, inputs.view, inputs.code, inputs.schema_text
+        )
         panel = work.panel(reviewers, drafter.section_keys, options)
         run = work.run
         if previous is not None:

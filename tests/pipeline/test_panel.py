@@ -93,9 +93,9 @@ def _declare(path: Path, checks: str) -> None:
     ("file", "checks", "where", "message"),
     [
         ("clarity.toml", '["grounding-suport"]', "clarity.toml", "checks: Value error, no check named"),
-        ("clarity.toml", '["aliases"]', "role-boundaries.toml", "'aliases' is declared by "),
+        ("grounding.toml", "[]", "grounding.toml", "declare at least one check"),
         ("role-boundaries.toml", '["aliases", "aliases"]', "role-boundaries.toml", "is listed twice"),
-        ("grounding.toml", "[]", None, "no reviewer file declares check 'grounding-support'"),
+        ("role-boundaries.toml", '["aliases"]', None, "no reviewer file declares check 'boundaries'"),
     ],
 )
 def test_a_check_declared_by_no_file_by_two_or_unknown_is_refused(
@@ -225,7 +225,7 @@ def test_a_renamed_reviewer_file_carries_its_checks_along(
     renamed = project.panel / "evidence.toml"
     renamed.write_text(grounding.read_text().replace('name = "grounding"', 'name = "evidence"'))
     grounding.unlink()
-    assert check_dimensions(load_panel(project.panel))["grounding-support"] == "evidence"
+    assert check_dimensions(load_panel(project.panel))["grounding-support"] == ["evidence"]
 
     run = _run(project, endpoint_env, max_rounds=1)
 

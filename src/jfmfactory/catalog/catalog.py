@@ -119,6 +119,10 @@ class FocusEntry(BaseModel):
         description="Seeds folder when the focus can be drafted.",
     )
     aliases: list[str] = Field(default_factory=list, description="Titles that belong to this focus.")
+    territory: list[str] = Field(
+        default_factory=list,
+        description="Work only this focus does; another focus's item that uses a phrase crosses a boundary.",
+    )
     classification: Classification
 
 

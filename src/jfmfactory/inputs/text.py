@@ -61,6 +61,12 @@ class Vocabulary:
 
     def terms(self, text: str) -> list[str]:
         """The stems of `text`'s content words, in order."""
-        words = self.words(text)
+        return self._stems(self.words(text))
+
+    def stems(self, text: str) -> list[str]:
+        """The stems of every word of `text`, stop words included: how phrases are matched."""
+        return self._stems(normalise(text).split())
+
+    def _stems(self, words: list[str]) -> list[str]:
         with self._stemming:
             return list(self._stemmer.stemWords(words))

@@ -13,6 +13,7 @@ is data: `panel/_checks.toml`, one format string per message.
 
 from __future__ import annotations
 
+import itertools
 import re
 import string
 from collections.abc import Callable, Mapping
@@ -23,23 +24,25 @@ from pathlib import Path
 from ..catalog.catalog import Catalog
 from ..errors import BadInput
 from ..inputs.datafile import read_toml
+from ..inputs.prose import ProseJudge, ends_with_stop
 from ..inputs.seeds import RoleSeeds
 from ..inputs.text import Vocabulary, normalise
 from ..records.profile import GUIDELINE_COLUMNS, RESPONSIBILITIES_PER_LEVEL, Profile
 from ..records.runlog import DimensionReview, ReviewIssue
-from .drafter import ALIASES, GUIDELINES, OVERVIEW, RESPONSIBILITIES, SKILLS, TOOLS, items
+from .drafter import ALIASES, GUIDELINES, OVERVIEW, RESPONSIBILITIES, SKILLS, TOOLS, items, profile_sections
 
 MESSAGES_FILE = "_checks.toml"
 MIN_SKILLS = 5
 MIN_TOOLS = 3
 #: Two items at least this similar (difflib ratio on normalised text) count as near-duplicates.
 NEAR_DUPLICATE_RATIO = 0.85
-#: Share of an item's content words that must occur in the sources it cites.
-SUPPORT_THRESHOLD = 0.5
 #: (most problems, score): see `score_for`.
 PROBLEM_BANDS = ((0, 5), (1, 4), (3, 3), (6, 2))
-#: (least supported share, score): see `score_for_share`.
-SUPPORT_BANDS = ((0.95, 5), (0.85, 4), (0.70, 3), (0.50, 2))
+#: For faults no reader would let pass (broken prose, another function's work): one fails.
+BLATANT_BANDS = ((0, 5), (1, 3), (3, 2))
+#: Share of an item's word pairs that must stand, in order, in one passage of a source it cites.
+SUPPORT_PAIRS = 0.2
+_PASSAGE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class CheckInputs:
     catalog: Catalog | None
     vocabulary: Vocabulary
     messages: Mapping[str, Messages]
+    prose: ProseJudge
 
 
 @dataclass(frozen=True)
@@ -88,12 +92,8 @@ class Check:
         return f"check:{self.name}"
 
 
-def score_for(problems: int) -> int:
-    return next((score for most, score in PROBLEM_BANDS if problems <= most), 1)
-
-
-def score_for_share(share: float) -> int:
-    return next((score for least, score in SUPPORT_BANDS if share >= least), 1)
+def score_for(problems: int, bands: tuple[tuple[int, int], ...] = PROBLEM_BANDS) -> int:
+    return next((score for most, score in bands if problems <= most), 1)
 
 
 def similarity(a: str, b: str) -> float:
@@ -106,8 +106,11 @@ def similarity(a: str, b: str) -> float:
 
 def check_completeness(profile: Profile, inputs: CheckInputs, say: Messages) -> Finding:
     issues = []
-    if not profile.description.strip():
-        issues.append(ReviewIssue(section=OVERVIEW.key(), quote="", problem=say("empty-description")))
+    prose = inputs.prose
+    if prose.empty(profile.description):
+        issues.append(
+            ReviewIssue(section=OVERVIEW.key(), quote=profile.description, problem=say("empty-description"))
+        )
     if not profile.distinct_from:
         issues.append(ReviewIssue(section=OVERVIEW.key(), quote="", problem=say("no-distinctions")))
     for level in profile.levels:
@@ -124,20 +127,26 @@ def check_completeness(profile: Profile, inputs: CheckInputs, say: Messages) -> 
                     ),
                 )
             )
-        if any(not item.text.strip() for item in responsibilities):
-            issues.append(
-                ReviewIssue(
-                    section=RESPONSIBILITIES.key(level), quote="", problem=say("empty-responsibility")
+        for item in responsibilities:
+            if prose.empty(item.text):
+                issues.append(
+                    ReviewIssue(section=item.section, quote=item.text, problem=say("empty-responsibility"))
                 )
-            )
         row = profile.guidelines.get(level)
         for key, heading in GUIDELINE_COLUMNS.items():
-            if row is None or not getattr(row, key).text.strip():
+            text = getattr(row, key).text if row is not None else ""
+            if prose.empty(text):
                 issues.append(
                     ReviewIssue(
-                        section=GUIDELINES.key(level), quote="", problem=say("empty-cell", column=heading)
+                        section=GUIDELINES.key(level), quote=text, problem=say("empty-cell", column=heading)
                     )
                 )
+    for item in [*SKILLS.items(profile), *TOOLS.items(profile)]:
+        name = item.text.split(":", 1)[0]
+        if prose.names_nothing(name):
+            issues.append(
+                ReviewIssue(section=item.section, quote=item.text, problem=say("code-as-name", name=name))
+            )
     if len(profile.skills) < MIN_SKILLS:
         issues.append(
             ReviewIssue(
@@ -189,8 +198,12 @@ def check_duplicates(profile: Profile, inputs: CheckInputs, say: Messages) -> Fi
 
 
 def check_grounding_support(profile: Profile, inputs: CheckInputs, say: Messages) -> Finding:
+    """Every item that cites sources must be supported by one passage of them: at least
+    SUPPORT_PAIRS of its consecutive content words stand side by side, in order, in one sentence
+    (or two adjacent ones) of a source it cites. Sharing words with a source is not enough: a
+    sentence with its words shuffled shares every word and almost no pair."""
     vocabulary = inputs.vocabulary
-    texts = {source.id: set(vocabulary.terms(source.text)) for source in inputs.seeds.sources}
+    passages = {source.id: _passages(source.text, vocabulary) for source in inputs.seeds.sources}
     issues = []
     total = 0
     for item in items(profile):
@@ -198,29 +211,105 @@ def check_grounding_support(profile: Profile, inputs: CheckInputs, say: Messages
         if cited is None:
             continue
         total += 1
-        unknown = [sid for sid in cited if sid not in texts]
+        unknown = [sid for sid in cited if sid not in passages]
         if unknown or not cited:
             problem = say("unknown-sources", ids=", ".join(unknown)) if unknown else say("no-sources")
             issues.append(ReviewIssue(section=item.section, quote=item.text, problem=problem))
             continue
-        supported = set().union(*(texts[sid] for sid in cited))
-        content = vocabulary.terms(item.text)
-        if not content:
-            continue
-        share = sum(w in supported for w in content) / len(content)
-        if share < SUPPORT_THRESHOLD:
+        share = support(vocabulary.terms(item.text), [p for sid in cited for p in passages[sid]])
+        if share < SUPPORT_PAIRS:
             issues.append(
                 ReviewIssue(
                     section=item.section,
                     quote=item.text,
-                    problem=say("unsupported", share=share, cited=", ".join(cited), needed=SUPPORT_THRESHOLD),
+                    problem=say("unsupported", share=share, cited=", ".join(cited), needed=SUPPORT_PAIRS),
                 )
             )
-    share = (total - len(issues)) / total if total else 0.0
+    rationale = f"{total - len(issues)} of {total} cited items are supported by a passage they cite"
+    return Finding(issues, rationale, score_for(len(issues)))
+
+
+def _passages(text: str, vocabulary: Vocabulary) -> list[set[tuple[str, str]]]:
+    """The consecutive term pairs of each sentence of a source, and of each two adjacent ones."""
+    sentences = [vocabulary.terms(s) for s in _PASSAGE_END.split(text) if s.strip()]
+    spans = [*sentences, *(a + b for a, b in itertools.pairwise(sentences))]
+    return [set(itertools.pairwise(terms)) | {(term, term) for term in terms} for terms in spans]
+
+
+def support(terms: list[str], passages: list[set[tuple[str, str]]]) -> float:
+    """The largest share of the item's consecutive term pairs found in one passage (for an item of
+    one term, whether a passage holds it)."""
+    pairs = list(itertools.pairwise(terms)) or [(term, term) for term in terms]
+    if not pairs:
+        return 1.0
+    return max((sum(pair in passage for pair in pairs) / len(pairs) for passage in passages), default=0.0)
+
+
+def check_prose(profile: Profile, inputs: CheckInputs, say: Messages) -> Finding:
+    """Every sentence of the profile reads as one: no placeholders, prompt echoes, talk about the
+    profile, level codes or source ids in prose, lower-case starts, cut-off ends or shuffled words."""
+    sentences = [item for item in items(profile) if item.section.split(".")[0] not in ("tools", "aliases")]
+    stop = ends_with_stop([item.text for item in sentences])
+    issues = [
+        ReviewIssue(section=item.section, quote=item.text, problem=say(problem))
+        for item in sentences
+        for problem in inputs.prose.problems(item.text, stop)[:1]
+    ]
     rationale = (
-        f"{total - len(issues)} of {total} cited items ({share:.0%}) are supported by the sources they cite"
+        "every item reads as a sentence" if not issues else f"{len(issues)} item(s) do not read as sentences"
     )
-    return Finding(issues, rationale, score_for_share(share))
+    return Finding(issues, rationale, score_for(len(issues), BLATANT_BANDS))
+
+
+def check_boundaries(profile: Profile, inputs: CheckInputs, say: Messages) -> Finding:
+    """The role names what it is distinct from, never itself, and does no other focus's work (the
+    catalog's `territory` phrases of every other focus)."""
+    issues = []
+    if not profile.distinct_from:
+        issues.append(ReviewIssue(section=OVERVIEW.key(), quote="", problem=say("no-distinctions")))
+    catalog = inputs.catalog
+    focus = catalog.for_role(profile.role) if catalog is not None else None
+    own = {
+        normalise(name) for name in (profile.title, profile.focus, *(focus.entry.aliases if focus else []))
+    }
+    for item in OVERVIEW.items(profile)[1:]:
+        function = normalise(item.text.split(":", 1)[0])
+        if function in own or any(name in function for name in own):
+            issues.append(
+                ReviewIssue(section=item.section, quote=item.text, problem=say("distinct-from-itself"))
+            )
+    if catalog is not None:
+        vocabulary = inputs.vocabulary
+        phrases = [
+            (other.name, tuple(vocabulary.stems(phrase)))
+            for other in catalog.foci
+            if other is not focus
+            for phrase in other.entry.territory
+        ]
+        work = (RESPONSIBILITIES, GUIDELINES)
+        for item in (
+            i
+            for section in profile_sections(profile.levels)
+            if section.kind in work
+            for i in section.items(profile)
+        ):
+            stems = vocabulary.stems(item.text)
+            owner = next((name for name, phrase in phrases if _holds(stems, phrase)), None)
+            if owner is not None:
+                issues.append(
+                    ReviewIssue(
+                        section=item.section, quote=item.text, problem=say("other-territory", owner=owner)
+                    )
+                )
+    rationale = "the role keeps to its own work" if not issues else f"{len(issues)} boundary fault(s)"
+    return Finding(issues, rationale, score_for(len(issues), BLATANT_BANDS))
+
+
+def _holds(words: list[str], phrase: tuple[str, ...]) -> bool:
+    """Whether `phrase` stands in `words`, word for word."""
+    return bool(phrase) and any(
+        tuple(words[i : i + len(phrase)]) == phrase for i in range(len(words) - len(phrase) + 1)
+    )
 
 
 YEARS = re.compile(r"(\d+)\s*(?:[–-]\s*(\d+))?\s*\+?\s*(?:years?|yrs?)\b")
@@ -347,6 +436,7 @@ CHECKS = (
             "empty-cell": ("column",),
             "few-skills": ("count", "least"),
             "few-tools": ("count", "least"),
+            "code-as-name": ("name",),
         },
     ),
     Check(
@@ -374,25 +464,47 @@ CHECKS = (
     ),
     Check("rubric-years", check_rubric_years, {"outside-rubric": ("years", "low", "high", "level")}),
     Check("aliases", check_aliases, {"title-of-other-focus": ("owner",)}),
+    Check(
+        "prose",
+        check_prose,
+        {
+            key: ()
+            for key in (
+                "placeholder",
+                "prompt-echo",
+                "meta-text",
+                "code-in-prose",
+                "lower-case-start",
+                "cut-off",
+                "word-order",
+            )
+        },
+    ),
+    Check(
+        "boundaries",
+        check_boundaries,
+        {"no-distinctions": (), "distinct-from-itself": (), "other-territory": ("owner",)},
+    ),
 )
 
 
-def run_checks(profile: Profile, inputs: CheckInputs, caps: Mapping[str, str]) -> list[DimensionReview]:
-    """Every check's verdict, each on the dimension `caps` names for it (every check has one: the
-    panel refuses to load when a check is declared by no reviewer file)."""
+def run_checks(profile: Profile, inputs: CheckInputs, caps: Mapping[str, list[str]]) -> list[DimensionReview]:
+    """Every check's verdict on each dimension `caps` names for it (every check has one: the panel
+    refuses to load when a check is declared by no reviewer file)."""
     reviews = []
     for check in CHECKS:
         finding = check.run(profile, inputs, inputs.messages[check.name])
-        reviews.append(
+        reviews += [
             DimensionReview(
                 member=check.member,
                 kind="check",
-                dimension=caps[check.name],
+                dimension=dimension,
                 score=finding.score,
                 rationale=finding.rationale,
                 issues=finding.issues,
             )
-        )
+            for dimension in caps[check.name]
+        ]
     return reviews
 
 

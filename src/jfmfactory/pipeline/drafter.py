@@ -25,7 +25,7 @@ from ..inputs.passages import SourceView
 from ..inputs.prompts import Prompts
 from ..inputs.seeds import RoleSeeds
 from ..llm.client import LLM, Structured, bind_choices
-from ..records.profile import GUIDELINE_COLUMNS, Profile, SourceRef
+from ..records.profile import GUIDELINE_COLUMNS, YEARS_COLUMN, Profile, SourceRef
 from ..records.runlog import Transcript
 from .schema import SchemaText
 
@@ -157,8 +157,9 @@ def _responsibilities(profile: Profile, level: str | None) -> list[tuple[str, li
 
 def _guidelines(profile: Profile, level: str | None) -> list[tuple[str, list[str] | None]]:
     row = profile.guidelines.get(level) if level else None
-    cells = [getattr(row, column) for column in GUIDELINE_COLUMNS] if row else []
-    return [(cell.text, cell.sources) for cell in cells]
+    cells = [(column, getattr(row, column)) for column in GUIDELINE_COLUMNS] if row else []
+    # Typical years are judged against the level rubric (check:rubric-years), not the sources.
+    return [(cell.text, None if column == YEARS_COLUMN else cell.sources) for column, cell in cells]
 
 
 def _skills(profile: Profile, level: str | None) -> list[tuple[str, list[str] | None]]:

@@ -45,13 +45,19 @@ class Reviewer(BaseModel):
     anchors: dict[str, str] = Field(description="What each score 1..5 means, keyed '1'..'5'.")
     prompt: str = Field(min_length=1, description="What to look for: a Jinja2 template.")
     checks: list[str] = Field(
-        default_factory=list, description="The deterministic checks that cap this dimension's score."
+        description="The deterministic checks that cap this dimension's score: at least one, so that "
+        "no dimension passes on a reviewer's word alone."
     )
 
     @field_validator("checks")
     @classmethod
     def _known_checks(cls, checks: list[str]) -> list[str]:
         known = [check.name for check in CHECKS]
+        if not checks:
+            raise ValueError(
+                "declare at least one check: a dimension no check floors would pass on a reviewer's word "
+                f"alone (the checks: {', '.join(known)})"
+            )
         for name in checks:
             if name not in known:
                 raise ValueError(f"no check named {name!r} (the checks: {', '.join(known)})")
@@ -99,21 +105,16 @@ def load_reviewer(path: Path) -> Reviewer:
 
 
 def load_panel(folder: Path) -> list[Reviewer]:
-    """Every reviewer file in `folder`, in file-name order; every check declared by exactly one."""
+    """Every reviewer file in `folder`, in file-name order; every check declared by one at least."""
     # A file whose name starts with "_" holds shared data (word lists), not a reviewer.
     files = sorted(p for p in folder.glob("*.toml") if not p.name.startswith("_")) if folder.is_dir() else []
     if not files:
         raise BadInput(f"{folder}: no reviewer files (*.toml)")
     reviewers = [load_reviewer(path) for path in files]
-    declared_in: dict[str, Path] = {}
-    for path, reviewer in zip(files, reviewers, strict=True):
-        for name in reviewer.checks:
-            if name in declared_in:
-                raise BadInput(f"{path}: checks: {name!r} is declared by {declared_in[name]} already")
-            declared_in[name] = path
     # A check no file declares would cap nothing: refused, so that it cannot silently drop out.
+    declared = {name for reviewer in reviewers for name in reviewer.checks}
     for check in CHECKS:
-        if check.name not in declared_in:
+        if check.name not in declared:
             raise BadInput(
                 f"{folder}: no reviewer file declares check {check.name!r}; "
                 "add it to the checks of the dimension it caps"
@@ -121,9 +122,13 @@ def load_panel(folder: Path) -> list[Reviewer]:
     return reviewers
 
 
-def check_dimensions(reviewers: list[Reviewer]) -> dict[str, str]:
-    """The dimension each check caps: that of the reviewer file declaring it."""
-    return {name: reviewer.name for reviewer in reviewers for name in reviewer.checks}
+def check_dimensions(reviewers: list[Reviewer]) -> dict[str, list[str]]:
+    """The dimensions each check caps: those of the reviewer files declaring it."""
+    caps: dict[str, list[str]] = {}
+    for reviewer in reviewers:
+        for name in reviewer.checks:
+            caps.setdefault(name, []).append(reviewer.name)
+    return caps
 
 
 def profile_text(prompts: Prompts, profile: Profile) -> str:

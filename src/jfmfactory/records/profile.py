@@ -21,6 +21,8 @@ GUIDELINE_COLUMNS = {
     "collaboration": "Collaboration & Interaction",
     "degree_years": "Typical Degree & Years",
 }
+#: The column of typical degree and years: judged against the level rubric, not the sources.
+YEARS_COLUMN = "degree_years"
 
 
 def _plain_number(value: float) -> int | float:

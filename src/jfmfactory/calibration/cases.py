@@ -1,0 +1,113 @@
+"""The calibration set (`calibration/cases/<case>/`): profiles with a person's verdict per dimension.
+
+Each case is a folder holding `case.toml` (the role whose sources it is judged against, whether
+planted faults are generated from it, and a label per dimension: pass or fail, who said so and
+why) and `profile.json`. Content ops grow the set by adding folders, or with `jfm label`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..errors import BadInput
+from ..inputs.datafile import load_model
+from ..records.profile import Profile
+from ..records.store import read_profile_file, write_atomic
+
+CASE_FILE = "case.toml"
+PROFILE_FILE = "profile.json"
+CASE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+Verdict = Literal["pass", "fail"]
+
+
+class Label(BaseModel):
+    """A person's verdict on one dimension of a case."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    verdict: Verdict = Field(description="pass or fail.")
+    by: str = Field(min_length=1, description="Who labelled it.")
+    why: str = Field(min_length=1, description="One line on why.")
+
+
+class CaseFile(BaseModel):
+    """`case.toml`: what a case is and how people judged it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="Role whose seeds it is judged against.")
+    gold: bool = Field(description="Whether planted faults are generated from it.")
+    origin: str = Field(min_length=1, description="Where the profile comes from.")
+    labels: dict[str, Label] = Field(description="Per dimension, a person's verdict.")
+    unlabelled: dict[str, str] = Field(
+        default_factory=dict, description="Dimensions left unlabelled on purpose, with why."
+    )
+
+
+@dataclass(frozen=True)
+class Case:
+    """One labelled profile."""
+
+    name: str
+    spec: CaseFile
+    profile: Profile
+
+
+def load_case(folder: Path) -> Case:
+    spec = load_model(folder / CASE_FILE, CaseFile, "calibration case")
+    profile = read_profile_file(folder / PROFILE_FILE, str(folder / PROFILE_FILE), role=spec.role)
+    return Case(folder.name, spec, profile)
+
+
+def load_cases(folder: Path, dimensions: list[str]) -> list[Case]:
+    """Every case in `folder`, in name order; a label of a dimension no reviewer judges is refused."""
+    folders = sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    if not folders:
+        raise BadInput(f"{folder}: no calibration cases (folders holding {CASE_FILE})")
+    cases = [load_case(path) for path in folders]
+    for case in cases:
+        unknown = sorted((set(case.spec.labels) | set(case.spec.unlabelled)) - set(dimensions))
+        if unknown:
+            raise BadInput(
+                f"{folder / case.name / CASE_FILE}: no reviewer judges {', '.join(unknown)} "
+                f"(the panel's dimensions: {', '.join(dimensions)})"
+            )
+    return cases
+
+
+def add_label(folder: Path, name: str, case: CaseFile, profile: Profile) -> Path:
+    """Write a case (a new one, or new labels for an existing one) as people would by hand."""
+    if not CASE_NAME.fullmatch(name):
+        raise BadInput(f"--case {name!r}: use lower-case letters, digits and hyphens")
+    target = folder / name
+    write_atomic(target / PROFILE_FILE, profile.model_dump_json(indent=2) + "\n")
+    write_atomic(target / CASE_FILE, case_toml(case))
+    return target
+
+
+def case_toml(case: CaseFile) -> str:
+    """`case.toml` text; TOML strings are written as JSON strings, which TOML reads the same."""
+    lines = [
+        f"role = {json.dumps(case.role)}",
+        f"gold = {'true' if case.gold else 'false'}",
+        f"origin = {json.dumps(case.origin, ensure_ascii=False)}",
+    ]
+    for dimension, label in case.labels.items():
+        lines += [
+            "",
+            f"[labels.{dimension}]",
+            f"verdict = {json.dumps(label.verdict)}",
+            f"by = {json.dumps(label.by, ensure_ascii=False)}",
+            f"why = {json.dumps(label.why, ensure_ascii=False)}",
+        ]
+    if case.unlabelled:
+        lines += ["", "[unlabelled]"]
+        lines += [f"{key} = {json.dumps(why, ensure_ascii=False)}" for key, why in case.unlabelled.items()]
+    return "\n".join(lines) + "\n"

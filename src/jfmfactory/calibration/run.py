@@ -1,0 +1,117 @@
+"""`jfm calibrate`: the panel on every case of the calibration set and on every planted fault.
+
+The record (`calibration.json`) holds no times and no latencies, so a replay of a recorded
+calibration writes it byte for byte; per-call latency stays in the transcripts.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..records.profile import Profile
+from ..records.runlog import DimensionReview, Endpoint, Usage
+from .cases import Case, Verdict
+from .measures import Agreement, DimensionMeasure, OperatorMeasure, Trial
+from .operators import Operator, World, planted
+
+CALIBRATION_SCHEMA_VERSION = 1
+
+
+class Floors(BaseModel):
+    """One dimension's floors in `calibration/floors.toml`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    gold_pass: float = Field(ge=0, le=1, description="Least share of gold trials the panel must pass.")
+    fault_catch: float = Field(ge=0, le=1, description="Least share of faults the panel must fail.")
+
+
+class Judged(BaseModel):
+    """One profile the panel judged: a case as it is, or a case with a planted fault."""
+
+    case: str = Field(description="The calibration case.")
+    operator: str | None = Field(description="The planted fault, or none.")
+    scores: dict[str, float] = Field(description="Per dimension, the panel's score.")
+    reviews: list[DimensionReview] = Field(description="Every member's verdict, checks first.")
+    usage: Usage = Field(description="Tokens the reviewers spent on it.")
+
+
+class CaseSummary(BaseModel):
+    """A case as the record lists it."""
+
+    name: str = Field(description="The case's folder name.")
+    role: str = Field(description="The role it is judged against.")
+    gold: bool = Field(description="Whether faults were planted in it.")
+    origin: str = Field(description="Where its profile comes from.")
+    labels: dict[str, Verdict] = Field(description="Per labelled dimension, the person's verdict.")
+    unlabelled: dict[str, str] = Field(description="Dimensions left unlabelled, with why.")
+
+
+class CalibrationRecord(BaseModel):
+    """`calibration.json`: how often the panel is right, and the evidence for every figure."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = Field(default=CALIBRATION_SCHEMA_VERSION, description="Version of this layout.")
+    jfm_version: str = Field(description="jfmfactory version that wrote it.")
+    panel: Endpoint = Field(description="Where the panel ran.")
+    threshold: int = Field(description="Score every dimension must reach to pass.")
+    samples: int = Field(description="Times each reviewer was asked per profile.")
+    seed: int = Field(description="Seed of the planted faults.")
+    dimensions: list[str] = Field(description="Panel dimensions, in panel order.")
+    floors: dict[str, Floors] = Field(description="Per dimension, what the panel must reach.")
+    cases: list[CaseSummary] = Field(description="Every case of the set.")
+    operators: list[OperatorMeasure] = Field(
+        description="Per planted fault: how often and by whom it was caught."
+    )
+    measures: list[DimensionMeasure] = Field(description="Per dimension: gold passed and faults caught.")
+    agreement: Agreement = Field(description="Cohen's kappa and the confusion matrix over every trial.")
+    passed: bool = Field(description="Whether every dimension meets its floors.")
+    usage: Usage = Field(description="Tokens over every reviewer call.")
+    trials: list[Trial] = Field(description="Every labelled dimension of every judged profile.")
+    judged: list[Judged] = Field(description="Every judged profile's scores and member verdicts.")
+
+
+def variants(
+    case: Case, operators: list[Operator], world: World, seed: int
+) -> list[tuple[Operator | None, Profile]]:
+    """The case as it is, then (for a gold case) one planted fault per operator whose dimension the
+    case labels pass."""
+    out: list[tuple[Operator | None, Profile]] = [(None, case.profile)]
+    if case.spec.gold:
+        for operator in operators:
+            label = case.spec.labels.get(operator.dimension)
+            if label is not None and label.verdict == "pass":
+                out.append((operator, planted(case.profile, case.name, operator, world, seed)))
+    return out
+
+
+def trials_of(
+    case: Case,
+    operator: Operator | None,
+    scores: dict[str, float],
+    reviews: list[DimensionReview],
+    threshold: int,
+) -> list[Trial]:
+    """The trials a judged profile yields: every labelled dimension of a case as it is; the spoiled
+    dimension of a planted fault, labelled fail."""
+    if operator is None:
+        labelled = {dimension: label.verdict for dimension, label in case.spec.labels.items()}
+    else:
+        labelled = {operator.dimension: "fail"}
+    trials = []
+    for dimension, label in labelled.items():
+        score = scores[dimension]
+        failed_by = [r.member for r in reviews if r.dimension == dimension and r.score < threshold]
+        trials.append(
+            Trial(
+                case=case.name,
+                operator=operator.name if operator else None,
+                dimension=dimension,
+                label=label,
+                decided="pass" if score >= threshold else "fail",
+                score=score,
+                failed_by=failed_by,
+            )
+        )
+    return trials
