@@ -12,6 +12,10 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from . import __version__
+from .calibration.cases import CASE_FILE, CaseFile, Label, Verdict, add_label, load_case, load_cases
+from .calibration.measures import agreement, dimension_measures, operator_measures
+from .calibration.operators import OPERATORS, World, load_operator_data, prompt_echoes
+from .calibration.run import CALIBRATION_JSON, CalibrationRecord, Judged, judge_set, load_floors, summarise
 from .catalog.catalog import Catalog, load_catalog
 from .errors import BadInput, JfmError
 from .inputs.guard import screen
@@ -47,9 +51,9 @@ from .pipeline.loop import (
 )
 from .pipeline.panel import DEFAULT_THRESHOLD, Panel, PanelSettings, ReviewDraft, Reviewer, load_panel
 from .pipeline.schema import SchemaText, load_schema_text
-from .records.profile import code_placeholder
-from .records.runlog import RunRecord, StopReason, Withheld, now
-from .records.store import PROFILE_JSON, RunStore, read_profile_file
+from .records.profile import Profile, code_placeholder
+from .records.runlog import RunRecord, StopReason, Usage, Withheld, now
+from .records.store import PROFILE_JSON, RunStore, read_profile_file, write_atomic
 
 SERVER_LOG = "embedded-server.log"
 REVIEW_DIR = "review"
@@ -425,3 +429,135 @@ def review(
         finish("reviewed", record.passed)
         progress.round_done(record, options.threshold)
         return run
+
+
+CALIBRATION_OUT = "calibration"
+CASES_DIR = "cases"
+FLOORS_FILE = "floors.toml"
+
+
+def calibrate(
+    project: Project,
+    options: DraftOptions,
+    env: Mapping[str, str],
+    seed: int = 0,
+    progress: Callable[[str], None] = lambda line: None,
+) -> CalibrationRecord:
+    """Run the panel on every case of `calibration/` and every planted fault; measure how often it
+    agrees with the labels; write `calibration.json` (default out/calibration/) and return it.
+
+    Cases as labelled are judged by the whole panel; a planted fault by its dimension's members.
+    """
+    check_options(options)
+    reviewers = load_panel(project.panel)
+    dimensions = [reviewer.name for reviewer in reviewers]
+    cases = load_cases(project.calibration / CASES_DIR, dimensions)
+    floors = load_floors(project.calibration / FLOORS_FILE, dimensions)
+    data = load_operator_data(project.calibration)
+    echoes = prompt_echoes(project.prompts)
+    embedded = EndpointSettings.resolve(options.base_url, options.model, env, options.timeout_s).embedded
+    inputs = {
+        role: read_inputs(project, role, options.source_budget, embedded)
+        for role in {c.spec.role for c in cases}
+    }
+    store = RunStore(options.out or project.root / "out" / CALIBRATION_OUT)
+    by_name = {reviewer.name: reviewer for reviewer in reviewers}
+
+    def world_for(role: str) -> World:
+        role_inputs = inputs[role]
+        catalog = role_inputs.catalog
+        focus = catalog.for_role(role) if catalog else None
+        others = (
+            [t for f in catalog.foci if f is not focus for t in (f.name, *f.entry.aliases)] if catalog else []
+        )
+        return World(data, role_inputs.seeds, echoes, others)
+
+    with endpoints(options, env, store) as (_, _writer, judge_connection):
+        judge_llm = llm_for(judge_connection, REVIEW_MAX_TOKENS)
+        settings = PanelSettings(
+            threshold=options.threshold,
+            samples=options.samples,
+            concurrency=workers(options, judge_connection.endpoint.embedded),
+        )
+
+        def judge(role: str, names: list[str], profile: Profile, where: str) -> Judged:
+            panel = inputs[role].panel(
+                judge_llm, [by_name[n] for n in names], section_keys(profile.levels), settings
+            )
+            verdict = panel.judge(profile, 1, lambda call: progress(f"{where} {call}"))
+            variant = RunStore(store.folder / "judged" / where)
+            for transcript in verdict.transcripts:
+                variant.write_transcript(transcript)
+            usage = sum((a.usage for t in verdict.transcripts for a in t.attempts), Usage())
+            return Judged(
+                case=where.split("/")[0],
+                operator=None if where.endswith("/as-labelled") else where.split("/")[1],
+                scores=verdict.scores,
+                reviews=verdict.reviews,
+                usage=usage,
+            )
+
+        judged, trials = judge_set(cases, dimensions, world_for, judge, options.threshold, seed)
+        endpoint = judge_connection.endpoint
+    measures = dimension_measures(
+        trials, dimensions, {d: (f.gold_pass, f.fault_catch) for d, f in floors.items()}
+    )
+    record = CalibrationRecord(
+        jfm_version=__version__,
+        # A port the embedded server happened to get would make no two records alike.
+        panel=endpoint.model_copy(update={"base_url": "embedded"}) if endpoint.embedded else endpoint,
+        threshold=options.threshold,
+        samples=options.samples,
+        seed=seed,
+        dimensions=dimensions,
+        floors=floors,
+        cases=[summarise(case) for case in cases],
+        operators=operator_measures(trials, {o.name: (o.dimension, o.does) for o in OPERATORS}),
+        measures=measures,
+        agreement=agreement(trials),
+        passed=all(m.meets_floors for m in measures),
+        usage=sum((j.usage for j in judged), Usage()),
+        trials=trials,
+        judged=judged,
+    )
+    write_atomic(store.folder / CALIBRATION_JSON, record.model_dump_json(indent=2) + "\n")
+    return record
+
+
+def label(
+    project: Project,
+    role: str,
+    dimension: str,
+    verdict: Verdict,
+    note: str,
+    by: str,
+    profile_path: Path | None = None,
+    case_name: str | None = None,
+) -> Path:
+    """Record a person's verdict on one dimension of a drafted profile as a calibration case.
+
+    The case is named after the role and the profile's digest unless `case_name` says, so labels
+    of the same profile gather in one case. Returns the case's folder.
+    """
+    reviewers = load_panel(project.panel)
+    dimensions = [reviewer.name for reviewer in reviewers]
+    if dimension not in dimensions:
+        raise BadInput(f"--dimension {dimension}: the panel's dimensions are {', '.join(dimensions)}")
+    if not note.strip():
+        raise BadInput("--note: say in one line why")
+    manifest = load_role(project.seeds, role).manifest
+    path = profile_path or project.out_dir(role, None) / PROFILE_JSON
+    where = f"--profile {path}" if profile_path else f"{path} (draft the role first, or pass --profile)"
+    profile = read_profile_file(path, where, role, manifest.levels).model_copy(update={"provenance": None})
+    text = profile.model_dump_json(indent=2)
+    name = case_name or f"{role}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
+    folder = project.calibration / CASES_DIR
+    new_label = Label(verdict=verdict, by=by, why=" ".join(note.split()))
+    if (folder / name / CASE_FILE).is_file():
+        case = load_case(folder / name)
+        if case.profile.model_dump_json(indent=2) != text:
+            raise BadInput(f"--case {name}: {folder / name} holds another profile; name a new case")
+        spec = case.spec.model_copy(update={"labels": {**case.spec.labels, dimension: new_label}})
+    else:
+        spec = CaseFile(role=role, gold=False, origin=f"jfm label: {path}", labels={dimension: new_label})
+    return add_label(folder, name, spec, profile)

@@ -24,6 +24,7 @@ from .views import console, entry
 from .views.console import (
     CatalogProgress,
     ConsoleReporter,
+    calibration_table,
     catalog_progress,
     catalog_table,
     compare_table,
@@ -284,6 +285,66 @@ def review(
     """
     options = api.DraftOptions(role=role, out=out_dir, profile=profile, **flags)
     _run(api.review, options, seeds, role, api.REVIEW_DIR)
+
+
+@app.command()
+@with_model_flags
+def calibrate(
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Output folder [default: out/calibration/].")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the planted faults.")] = 0,
+    seeds: SeedsOption = None,
+    *,
+    flags: dict[str, Any],
+) -> None:
+    """Measure how often the panel is right: run it on every case in calibration/ and on planted faults.
+
+    Writes calibration.json, calibration.md and calibration.html. Exit status: 0 every dimension
+    meets its floors (calibration/floors.toml), 3 one does not, 2 bad usage or input, 1 any other
+    failure.
+    """
+    options = api.DraftOptions(role="", out=out_dir, **flags)
+    with _reported():
+        project = _project(seeds)
+        record = api.calibrate(
+            project, options, os.environ, seed, lambda line: err.print(line, highlight=False)
+        )
+        folder = out_dir or project.root / "out" / api.CALIBRATION_OUT
+        pages = entry.write_calibration_pages(folder, record)
+    out.print(calibration_table(record))
+    out.print(
+        f"written: {folder / api.CALIBRATION_JSON}, {', '.join(str(p) for p in pages)}", highlight=False
+    )
+    raise typer.Exit(EXIT_PASSED if record.passed else EXIT_NOT_PASSED)
+
+
+@app.command()
+def label(
+    role: RoleOption,
+    dimension: Annotated[str, typer.Option("--dimension", help="The dimension judged, e.g. clarity.")],
+    passed: Annotated[
+        bool | None, typer.Option("--pass/--fail", help="Your verdict on that dimension.", show_default=False)
+    ] = None,
+    note: Annotated[str, typer.Option("--note", help="One line on why.")] = "",
+    by: Annotated[str | None, typer.Option("--by", help="Who labels it [default: $USER].")] = None,
+    profile: Annotated[
+        Path | None, typer.Option("--profile", help="Profile JSON [default: out/ROLE/profile.json].")
+    ] = None,
+    case: Annotated[
+        str | None, typer.Option("--case", help="Case name [default: ROLE and the profile's digest].")
+    ] = None,
+    seeds: SeedsOption = None,
+) -> None:
+    """Record your verdict on one dimension of a drafted profile as a calibration case."""
+    if passed is None:
+        raise _fail(BadInput("--pass or --fail: give your verdict"))
+    who = by or os.environ.get("USER") or "a reviewer"
+    with _reported():
+        folder = api.label(
+            _project(seeds), role, dimension, "pass" if passed else "fail", note, who, profile, case
+        )
+    out.print(f"labelled: {folder}", highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -6,15 +6,21 @@ calibration writes it byte for byte; per-call latency stays in the transcripts.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from collections.abc import Callable
+from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import BadInput, first_error
+from ..inputs.datafile import read_toml
 from ..records.profile import Profile
 from ..records.runlog import DimensionReview, Endpoint, Usage
 from .cases import Case, Verdict
 from .measures import Agreement, DimensionMeasure, OperatorMeasure, Trial
-from .operators import Operator, World, planted
+from .operators import OPERATORS, Operator, World, planted
 
 CALIBRATION_SCHEMA_VERSION = 1
+CALIBRATION_JSON = "calibration.json"
 
 
 class Floors(BaseModel):
@@ -115,3 +121,57 @@ def trials_of(
             )
         )
     return trials
+
+
+#: Judges one profile of a role (role, the reviewers to ask, the profile, where its transcripts go)
+#: with some of the panel's reviewers; every check of theirs runs.
+Judging = Callable[[str, list[str], Profile, str], Judged]
+
+
+def judge_set(
+    cases: list[Case],
+    dimensions: list[str],
+    world_for: Callable[[str], World],
+    judge: Judging,
+    threshold: int,
+    seed: int,
+) -> tuple[list[Judged], list[Trial]]:
+    """Every case as labelled (judged by the whole panel), then every planted fault (judged by its
+    dimension's members only: the trial concerns that dimension alone)."""
+    judged: list[Judged] = []
+    trials: list[Trial] = []
+    for case in cases:
+        for operator, profile in variants(case, OPERATORS, world_for(case.spec.role), seed):
+            reviewers = dimensions if operator is None else [operator.dimension]
+            where = f"{case.name}/{operator.name if operator else 'as-labelled'}"
+            verdict = judge(case.spec.role, reviewers, profile, where)
+            judged.append(verdict)
+            trials += trials_of(case, operator, verdict.scores, verdict.reviews, threshold)
+    return judged, trials
+
+
+def summarise(case: Case) -> CaseSummary:
+    return CaseSummary(
+        name=case.name,
+        role=case.spec.role,
+        gold=case.spec.gold,
+        origin=case.spec.origin,
+        labels={dimension: label.verdict for dimension, label in case.spec.labels.items()},
+        unlabelled=case.spec.unlabelled,
+    )
+
+
+def load_floors(path: Path, dimensions: list[str]) -> dict[str, Floors]:
+    """`calibration/floors.toml`: floors for every panel dimension and no other."""
+    table = read_toml(path, "calibration floors")
+    missing = [d for d in dimensions if d not in table]
+    unknown = [d for d in table if d not in dimensions]
+    if missing or unknown:
+        what = (
+            f"no floors for {', '.join(missing)}" if missing else f"no reviewer judges {', '.join(unknown)}"
+        )
+        raise BadInput(f"{path}: {what}")
+    try:
+        return {dimension: Floors.model_validate(table[dimension]) for dimension in dimensions}
+    except ValidationError as exc:
+        raise BadInput(f"{path}: {first_error(exc)}") from exc

@@ -30,6 +30,10 @@ class Project:
     def catalog(self) -> Path:
         return self.root / "catalog"
 
+    @property
+    def calibration(self) -> Path:
+        return self.root / "calibration"
+
     def out_dir(self, role: str, out: Path | None) -> Path:
         """`--out DIR` as given, else `out/<role>/` in the project."""
         return out if out is not None else self.root / "out" / role

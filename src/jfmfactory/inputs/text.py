@@ -26,9 +26,6 @@ class WordLists(BaseModel):
     stopwords: frozenset[str] = Field(
         description="Words too common to count as content, white-space separated."
     )
-    scope: list[list[str]] = Field(
-        min_length=1, description="Words that mark how wide a level's scope is, narrowest group first."
-    )
 
     @field_validator("stopwords", mode="before")
     @classmethod

@@ -5,6 +5,9 @@ from __future__ import annotations
 from ..calibration.run import CalibrationRecord
 from .rendering import render_template
 
+CALIBRATION_MD = "calibration.md"
+CALIBRATION_HTML = "calibration.html"
+
 
 def calibration_markdown(record: CalibrationRecord) -> str:
     return render_template("calibration.md.j2", c=record).rstrip() + "\n"

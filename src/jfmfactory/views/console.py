@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..api import CatalogRun
+from ..calibration.run import CalibrationRecord
 from ..records.runlog import RoundRecord, RunRecord
 from .entry import Comparison, RoleState
 from .outputs import Outputs
@@ -203,5 +204,31 @@ def catalog_table(results: list[CatalogRun]) -> Table:
             str(len(run.rounds)) if run else "–",
             str(run.usage.total_tokens) if run else "–",
             f"{result.seconds:.1f}",
+        )
+    return table
+
+
+def _share(part: int, whole: int, floor: float) -> Text:
+    if not whole:
+        return Text("–")
+    return Text(f"{part}/{whole} ({part / whole:.0%})", style="green" if part / whole >= floor else "red")
+
+
+def calibration_table(record: CalibrationRecord) -> Table:
+    """Per dimension: gold passed and faults caught against their floors; kappa in the caption."""
+    kappa = "–" if record.agreement.kappa is None else f"{record.agreement.kappa:.2f}"
+    table = Table(
+        title=f"jfm calibrate: panel {record.panel.model}, threshold {record.threshold}",
+        caption=f"Cohen's kappa {kappa} over {record.agreement.trials} trials",
+    )
+    for column in ("dimension", "gold passed", "faults caught", "meets floors"):
+        table.add_column(column)
+    for measure in record.measures:
+        floors = record.floors[measure.dimension]
+        table.add_row(
+            measure.dimension,
+            _share(measure.gold_passed, measure.gold, floors.gold_pass),
+            _share(measure.faults_caught, measure.faults, floors.fault_catch),
+            Text("yes", style="green") if measure.meets_floors else Text("no", style="red"),
         )
     return table

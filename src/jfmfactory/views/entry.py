@@ -6,12 +6,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..calibration.run import CalibrationRecord
 from ..catalog.catalog import Catalog, Focus, band, distance, load_catalog
 from ..errors import BadInput
 from ..inputs.project import Project
 from ..inputs.seeds import check_role_name, list_roles
 from ..records.profile import GUIDELINE_COLUMNS, code_at_level
 from ..records.store import RunStore, write_atomic
+from .calibration import CALIBRATION_HTML, CALIBRATION_MD, calibration_html, calibration_markdown
 from .level import CatalogView, catalog_view, level_view
 from .outputs import Outputs, load_outputs
 from .rendering import render_template
@@ -209,3 +211,11 @@ def compare(project: Project, left: str, right: str) -> Comparison:
 def compare_html(comparison: Comparison) -> str:
     """The comparison as one self-contained HTML page."""
     return render_template("compare.html.j2", c=comparison)
+
+
+def write_calibration_pages(folder: Path, record: CalibrationRecord) -> list[Path]:
+    """calibration.md and calibration.html beside calibration.json."""
+    pages = {CALIBRATION_MD: calibration_markdown(record), CALIBRATION_HTML: calibration_html(record)}
+    for name, text in pages.items():
+        write_atomic(folder / name, text)
+    return [folder / name for name in pages]
