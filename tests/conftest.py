@@ -43,7 +43,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def project(tmp_path: Path) -> Project:
     """A copy of this repository's seeds, prompts and panel that a test may change."""
     root = tmp_path / "project"
-    for folder in ("seeds", "prompts", "panel", "catalog"):
+    for folder in ("seeds", "prompts", "panel", "catalog", "calibration"):
         shutil.copytree(REPO / folder, root / folder)
     return Project.find(root)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from jfmfactory.api import DraftOptions, draft
+from jfmfactory.api import DraftOptions, calibrate, draft
 from jfmfactory.inputs.project import Project
 
 CASSETTES = Path(__file__).parent / "cassettes"
@@ -32,3 +32,19 @@ def test_the_recorded_embedded_run_replays_to_the_recorded_profile(project: Proj
     assert [len(profile["responsibilities"][f"P{n}"]) for n in range(2, 8)] == [5] * 6
     assert profile["provenance"]["passed"] == (run.status == "passed")
     assert profile["provenance"]["round"] == run.best_round
+
+
+CALIBRATION_CASSETTE = CASSETTES / "calibration.yaml"
+EXPECTED_CALIBRATION = CASSETTES / "calibration.json"
+
+
+def test_the_recorded_calibration_replays_to_the_committed_record(project: Project, tmp_path: Path) -> None:
+    out = tmp_path / "calibration"
+    record = calibrate(project, DraftOptions(role="", out=out, replay=CALIBRATION_CASSETTE), env={})
+
+    assert (out / "calibration.json").read_bytes() == EXPECTED_CALIBRATION.read_bytes()
+    assert record.panel.model == "SmolLM2-135M-Instruct.Q4_1" and record.panel.embedded
+    # The acceptance of the fail-closed gate, measured on the embedded default.
+    assert record.passed and all(m.meets_floors for m in record.measures)
+    draft = [t for t in record.trials if t.case == "embedded-draft"]
+    assert {t.dimension: t.decided for t in draft} == dict.fromkeys(record.dimensions, "fail")
