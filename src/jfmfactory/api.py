@@ -15,7 +15,15 @@ from . import __version__
 from .calibration.cases import CASE_FILE, CaseFile, Label, Verdict, add_label, load_case, load_cases
 from .calibration.measures import agreement, dimension_measures, operator_measures
 from .calibration.operators import OPERATORS, World, load_operator_data, prompt_echoes
-from .calibration.run import CALIBRATION_JSON, CalibrationRecord, Judged, judge_set, load_floors, summarise
+from .calibration.run import (
+    AS_LABELLED,
+    CALIBRATION_JSON,
+    CalibrationRecord,
+    Judged,
+    judge_set,
+    load_floors,
+    summarise,
+)
 from .catalog.catalog import Catalog, load_catalog
 from .errors import BadInput, JfmError
 from .inputs.guard import screen
@@ -484,14 +492,20 @@ def calibrate(
             panel = inputs[role].panel(
                 judge_llm, [by_name[n] for n in names], section_keys(profile.levels), settings
             )
-            verdict = panel.judge(profile, 1, lambda call: progress(f"{where} {call}"))
+            # A planted fault's trial is decided once a check fails its dimension.
+            verdict = panel.judge(
+                profile,
+                1,
+                lambda call: progress(f"{where} {call}"),
+                only_undecided=not where.endswith(AS_LABELLED),
+            )
             variant = RunStore(store.folder / "judged" / where)
             for transcript in verdict.transcripts:
                 variant.write_transcript(transcript)
             usage = sum((a.usage for t in verdict.transcripts for a in t.attempts), Usage())
             return Judged(
                 case=where.split("/")[0],
-                operator=None if where.endswith("/as-labelled") else where.split("/")[1],
+                operator=None if where.endswith(AS_LABELLED) else where.split("/")[1],
                 scores=verdict.scores,
                 reviews=verdict.reviews,
                 usage=usage,

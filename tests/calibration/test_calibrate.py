@@ -62,8 +62,11 @@ def test_the_command_writes_record_and_pages_and_exits_3_below_a_floor(
             in (out / "calibration.md").read_text()
         )
         assert 'id="operators"' in (out / "calibration.html").read_text()
-        assert len(list((out / "judged").glob("*/*/transcripts/round-1/reviewer-*.json"))) == sum(
-            len(record["dimensions"]) if j["operator"] is None else 1 for j in record["judged"]
+        # One transcript per reviewer asked: the whole panel on each case as labelled, no one on a
+        # planted fault a check already failed.
+        asked = [r for j in record["judged"] for r in j["reviews"] if r["kind"] == "reviewer"]
+        assert (
+            len(list((out / "judged").glob("*/*/transcripts/round-1/reviewer-*.json"))) == len(asked) == 4 * 5
         )
 
         # A reader who calls the embedded draft's prose clear: the panel disagrees, gold passes 3 of 4.

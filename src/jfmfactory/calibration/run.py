@@ -21,6 +21,8 @@ from .operators import OPERATORS, Operator, World, planted
 
 CALIBRATION_SCHEMA_VERSION = 1
 CALIBRATION_JSON = "calibration.json"
+#: Where the transcripts of a case judged as labelled go: judged/CASE/as-labelled/.
+AS_LABELLED = "as-labelled"
 
 
 class Floors(BaseModel):
@@ -143,7 +145,7 @@ def judge_set(
     for case in cases:
         for operator, profile in variants(case, OPERATORS, world_for(case.spec.role), seed):
             reviewers = dimensions if operator is None else [operator.dimension]
-            where = f"{case.name}/{operator.name if operator else 'as-labelled'}"
+            where = f"{case.name}/{operator.name if operator else AS_LABELLED}"
             verdict = judge(case.spec.role, reviewers, profile, where)
             judged.append(verdict)
             trials += trials_of(case, operator, verdict.scores, verdict.reviews, threshold)

@@ -202,20 +202,33 @@ class Panel:
         return [reviewer.name for reviewer in self.reviewers]
 
     def judge(
-        self, profile: Profile, round_number: int, before_call: Callable[[str], None] = lambda call: None
+        self,
+        profile: Profile,
+        round_number: int,
+        before_call: Callable[[str], None] = lambda call: None,
+        *,
+        only_undecided: bool = False,
     ) -> Verdict:
-        """Every member's verdict; a dimension's score is its reviewer's, capped by its checks."""
+        """Every member's verdict; a dimension's score is its reviewer's, capped by its checks.
+
+        `only_undecided`: ask no reviewer whose dimension a check already fails, as its answer
+        could not change the pass/fail decision (a reviewer can lower a score, never raise it).
+        """
         text = profile_text(self.prompts, profile)
         items = section_items(profile)
         # Every reviewer of a round reads the same sources: the passages the draft is about.
         system, passages = self.view.system_for(text)
         verdict = Verdict(reviews=run_checks(profile, self.check_inputs, self.caps), scores={})
+        decided = {
+            r.dimension for r in verdict.reviews if only_undecided and r.score < self.settings.threshold
+        }
 
         def one(reviewer: Reviewer) -> tuple[DimensionReview, Transcript]:
             before_call(f"reviewer:{reviewer.name}")
             return self.review(reviewer, system, text, items, round_number)
 
-        for review, transcript in ordered_map(one, self.reviewers, self.settings.concurrency):
+        asked = [reviewer for reviewer in self.reviewers if reviewer.name not in decided]
+        for review, transcript in ordered_map(one, asked, self.settings.concurrency):
             transcript.passages = passages
             verdict.reviews.append(review)
             verdict.transcripts.append(transcript)
