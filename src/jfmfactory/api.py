@@ -573,5 +573,10 @@ def label(
             raise BadInput(f"--case {name}: {folder / name} holds another profile; name a new case")
         spec = case.spec.model_copy(update={"labels": {**case.spec.labels, dimension: new_label}})
     else:
-        spec = CaseFile(role=role, gold=False, origin=f"jfm label: {path}", labels={dimension: new_label})
+        shown = (
+            path.resolve().relative_to(project.root.resolve())
+            if path.resolve().is_relative_to(project.root.resolve())
+            else path
+        )
+        spec = CaseFile(role=role, gold=False, origin=f"jfm label: {shown}", labels={dimension: new_label})
     return add_label(folder, name, spec, profile)

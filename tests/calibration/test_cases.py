@@ -66,6 +66,7 @@ def test_labels_of_one_profile_gather_in_one_case_and_feed_the_set(project: Proj
         "grounding": ("pass", "bo", "every item cites a sentence"),
     }
     assert not case.spec.gold and case.profile.provenance is None
+    assert case.spec.origin == "jfm label: out/product-management/profile.json"
 
 
 @pytest.mark.parametrize(
