@@ -134,7 +134,7 @@ def recorded_revision_ratio() -> float:
     """The same ratio in the recorded embedded run, replayed."""
     with tempfile.TemporaryDirectory() as folder:
         project = project_copy(Path(folder))
-        run = draft(project, DraftOptions(role="product-management", replay=CASSETTE), env={})
+        run = draft(project, DraftOptions(role="product-management", replay=CASSETTE, max_rounds=2), env={})
     return run.rounds[1].usage.completion_tokens / run.rounds[0].usage.completion_tokens
 
 
@@ -203,7 +203,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         stub = stub_figures(work)
-        replay_args = ["draft", "--role", "product-management", "--replay", str(CASSETTE)]
+        replay_args = [
+            "draft",
+            "--role",
+            "product-management",
+            "--max-rounds",
+            "2",
+            "--replay",
+            str(CASSETTE),
+        ]
         replay = timed(replay_args, project_copy(work / "replay").root)
         embedded_args = ["draft", "--role", "product-management", "--max-rounds", "1"]
         embedded = timed(embedded_args, project_copy(work / "embedded").root) if with_embedded else None

@@ -10,12 +10,15 @@ from jfmfactory.inputs.project import Project
 
 CASSETTES = Path(__file__).parent / "cassettes"
 CASSETTE = CASSETTES / "product-management.yaml"
+#: `./dev cassettes` records two rounds; a replay asks for what the recording did.
+RECORDED_ROUNDS = 2
 EXPECTED_PROFILE = CASSETTES / "product-management.profile.json"
 
 
 def test_the_recorded_embedded_run_replays_to_the_recorded_profile(project: Project, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    run = draft(project, DraftOptions(role="product-management", out=out, replay=CASSETTE), env={})
+    options = DraftOptions(role="product-management", out=out, replay=CASSETTE, max_rounds=RECORDED_ROUNDS)
+    run = draft(project, options, env={})
 
     assert (out / "profile.json").read_bytes() == EXPECTED_PROFILE.read_bytes()
     assert run.drafter.model == "SmolLM2-135M-Instruct.Q4_1"

@@ -49,7 +49,9 @@ def replayed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
         result = runner.invoke(
-            app, ["draft", "--role", "product-management", "--replay", str(CASSETTE)], env={}
+            app,
+            ["draft", "--role", "product-management", "--max-rounds", "2", "--replay", str(CASSETTE)],
+            env={},
         )
         assert result.exit_code in (0, 3), result.output
     return root
