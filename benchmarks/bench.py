@@ -27,6 +27,7 @@ from jfmfactory.api import (  # noqa: E402
     review,
 )
 from jfmfactory.inputs.project import Project  # noqa: E402
+from jfmfactory.inputs.seeds import load_role  # noqa: E402
 from scripted_answers import Script, canned_profile, reviewer_title  # noqa: E402
 from scripted_server import ScriptedServer  # noqa: E402
 
@@ -99,11 +100,7 @@ def stub_figures(work: Path) -> dict[str, float]:
     # Panel wall time against its slowest reviewer call, reviewers at a fixed 0.5 s.
     project = project_copy(work / "panel")
     profile = work / "profile.json"
-    profile.write_text(
-        canned_profile(
-            __import__("jfmfactory.inputs.seeds").seeds.load_role(project.seeds, "product-management")
-        ).model_dump_json()
-    )
+    profile.write_text(canned_profile(load_role(project.seeds, "product-management")).model_dump_json())
     with ScriptedServer(slow(Script(), 0.5, reviewers_only=True)).running() as server:
         started = time.perf_counter()
         run = review(

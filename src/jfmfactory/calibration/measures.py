@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 
 from pydantic import BaseModel, Field
-from sklearn.metrics import cohen_kappa_score, confusion_matrix
 
 from .cases import Verdict
 
@@ -127,6 +126,9 @@ def operator_measures(trials: list[Trial], does: dict[str, tuple[str, str]]) -> 
 
 def agreement(trials: list[Trial]) -> Agreement:
     """Cohen's kappa and the confusion matrix of the panel's decisions against the labels."""
+    # scikit-learn (and SciPy) take seconds to import; only `jfm calibrate` needs them.
+    from sklearn.metrics import cohen_kappa_score, confusion_matrix
+
     labels = [t.label for t in trials]
     decided = [t.decided for t in trials]
     order: list[Verdict] = ["pass", "fail"]

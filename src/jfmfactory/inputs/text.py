@@ -50,6 +50,7 @@ class Vocabulary:
         self._stemmer = snowballstemmer.stemmer("english")
         # A Snowball stemmer keeps the word it works on in itself; calls run in threads.
         self._stemming = threading.Lock()
+        self._known: dict[str, str] = {}
 
     def words(self, text: str) -> list[str]:
         """The content words of `text`: no stop words, nothing shorter than three letters."""
@@ -65,5 +66,9 @@ class Vocabulary:
         return self._stems(normalise(text).split())
 
     def _stems(self, words: list[str]) -> list[str]:
-        with self._stemming:
-            return list(self._stemmer.stemWords(words))
+        # Snowball in pure Python is the checks' hot spot; a profile and its sources repeat words.
+        missing = [word for word in dict.fromkeys(words) if word not in self._known]
+        if missing:
+            with self._stemming:
+                self._known.update(zip(missing, self._stemmer.stemWords(missing), strict=True))
+        return [self._known[word] for word in words]
