@@ -12,9 +12,9 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from . import __version__
-from .calibration.cases import CASE_FILE, CaseFile, Label, Verdict, add_label, load_case, load_cases
+from .calibration.cases import CASE_FILE, Case, CaseFile, Label, Verdict, add_label, load_case, load_cases
 from .calibration.measures import agreement, dimension_measures, operator_measures
-from .calibration.operators import OPERATORS, World, load_operator_data, prompt_echoes
+from .calibration.operators import OPERATORS, Operator, World, load_operator_data, prompt_echoes
 from .calibration.run import (
     AS_LABELLED,
     CALIBRATION_JSON,
@@ -488,24 +488,21 @@ def calibrate(
             concurrency=workers(options, judge_connection.endpoint.embedded),
         )
 
-        def judge(role: str, names: list[str], profile: Profile, where: str) -> Judged:
-            panel = inputs[role].panel(
-                judge_llm, [by_name[n] for n in names], section_keys(profile.levels), settings
-            )
+        def judge(case: Case, operator: Operator | None, names: list[str], profile: Profile) -> Judged:
+            asked = [by_name[name] for name in names]
+            panel = inputs[case.spec.role].panel(judge_llm, asked, section_keys(profile.levels), settings)
+            where = f"{case.name}/{operator.name if operator else AS_LABELLED}"
             # A planted fault's trial is decided once a check fails its dimension.
             verdict = panel.judge(
-                profile,
-                1,
-                lambda call: progress(f"{where} {call}"),
-                only_undecided=not where.endswith(AS_LABELLED),
+                profile, 1, lambda call: progress(f"{where} {call}"), only_undecided=operator is not None
             )
             variant = RunStore(store.folder / "judged" / where)
             for transcript in verdict.transcripts:
                 variant.write_transcript(transcript)
             usage = sum((a.usage for t in verdict.transcripts for a in t.attempts), Usage())
             return Judged(
-                case=where.split("/")[0],
-                operator=None if where.endswith(AS_LABELLED) else where.split("/")[1],
+                case=case.name,
+                operator=operator.name if operator else None,
                 scores=verdict.scores,
                 reviews=verdict.reviews,
                 usage=usage,

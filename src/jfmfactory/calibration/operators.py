@@ -108,6 +108,16 @@ def _responsibilities(profile: Profile, levels: list[str]) -> list[Cited]:
     return [item for level in levels for item in profile.responsibilities[level]]
 
 
+def _swap_in(profile: Profile, rng: random.Random, pool: list[str]) -> Profile:
+    """Six texts drawn from `pool` replace two responsibilities at each of three levels."""
+    out = _copy(profile)
+    picked = rng.sample(pool, 6)
+    for level in _some_levels(out, rng, 3):
+        for item in rng.sample(out.responsibilities[level], 2):
+            item.text = picked.pop()
+    return out
+
+
 def _shuffle_words(text: str, rng: random.Random) -> str:
     words = text.rstrip(".").split()
     for _ in range(10):  # a shuffle that leaves the order as it was is no fault
@@ -252,13 +262,8 @@ def years_fall(profile: Profile, rng: random.Random, world: World) -> Profile:
 @operator("role-boundaries")
 def neighbour_items(profile: Profile, rng: random.Random, world: World) -> Profile:
     """Six responsibilities swapped for neighbouring functions' work."""
-    out = _copy(profile)
     pool = [item for items in world.data.neighbours.values() for item in items]
-    picked = rng.sample(pool, 6)
-    for level in _some_levels(out, rng, 3):
-        for item in rng.sample(out.responsibilities[level], 2):
-            item.text = picked.pop()
-    return out
+    return _swap_in(profile, rng, pool)
 
 
 @operator("role-boundaries")
@@ -292,12 +297,7 @@ def aliases_of_others(profile: Profile, rng: random.Random, world: World) -> Pro
 @operator("grounding")
 def unsupported_claims(profile: Profile, rng: random.Random, world: World) -> Profile:
     """Six responsibilities replaced by plausible claims no source makes."""
-    out = _copy(profile)
-    claims = rng.sample(world.data.claims, 6)
-    for level in _some_levels(out, rng, 3):
-        for item in rng.sample(out.responsibilities[level], 2):
-            item.text = claims.pop()
-    return out
+    return _swap_in(profile, rng, world.data.claims)
 
 
 @operator("grounding")

@@ -125,9 +125,9 @@ def trials_of(
     return trials
 
 
-#: Judges one profile of a role (role, the reviewers to ask, the profile, where its transcripts go)
-#: with some of the panel's reviewers; every check of theirs runs.
-Judging = Callable[[str, list[str], Profile, str], Judged]
+#: Judges one profile of a case (the case, the planted fault or none, the reviewers to ask, the
+#: profile) with some of the panel's reviewers; every check of theirs runs.
+Judging = Callable[[Case, Operator | None, list[str], Profile], Judged]
 
 
 def judge_set(
@@ -145,8 +145,7 @@ def judge_set(
     for case in cases:
         for operator, profile in variants(case, OPERATORS, world_for(case.spec.role), seed):
             reviewers = dimensions if operator is None else [operator.dimension]
-            where = f"{case.name}/{operator.name if operator else AS_LABELLED}"
-            verdict = judge(case.spec.role, reviewers, profile, where)
+            verdict = judge(case, operator, reviewers, profile)
             judged.append(verdict)
             trials += trials_of(case, operator, verdict.scores, verdict.reviews, threshold)
     return judged, trials
