@@ -27,7 +27,6 @@ from .calibration.run import (
 from .catalog.catalog import Catalog, load_catalog
 from .errors import BadInput, JfmError
 from .inputs.guard import screen
-from .inputs.passages import SourceView
 from .inputs.project import Project
 from .inputs.prompts import Prompts
 from .inputs.prose import ProseJudge, load_prose_rules, prompt_runs
@@ -45,9 +44,9 @@ from .llm.provider import (
     connect_pair,
     model_names,
 )
-from .llm.tokens import tokenizer_for
 from .pipeline.checks import CheckInputs, load_check_messages
-from .pipeline.drafter import SECTION_KINDS, Drafter, section_keys
+from .pipeline.drafter import DRAFT_MODELS, Drafter, DraftingContext, section_keys
+from .pipeline.evidence import gather, load_queries
 from .pipeline.loop import (
     DEFAULT_MAX_ROUNDS,
     Loop,
@@ -59,6 +58,7 @@ from .pipeline.loop import (
 )
 from .pipeline.panel import DEFAULT_THRESHOLD, Panel, PanelSettings, ReviewDraft, Reviewer, load_panel
 from .pipeline.schema import SchemaText, load_schema_text
+from .records.evidence import Evidence
 from .records.profile import Profile, code_placeholder
 from .records.runlog import RunRecord, StopReason, Usage, Withheld, now
 from .records.store import PROFILE_JSON, RunStore, read_profile_file, write_atomic
@@ -72,12 +72,8 @@ DEFAULT_CONCURRENCY = 4
 # Room for the longest answer each response model allows, so that no valid answer is cut off.
 DRAFT_MAX_TOKENS = 700
 REVIEW_MAX_TOKENS = 1000
-# What the sources may take of a prompt: the embedded model's 8192-token context less the
-# framing, the task, the draft a reviewer reads and the longest answer.
-SOURCE_BUDGET_TOKENS = 3500
-MIN_SOURCE_BUDGET = 200
 #: Every response model a run asks for: what prompts/schema.toml describes.
-RESPONSE_MODELS: list[type[BaseModel]] = [*(kind.response for kind in SECTION_KINDS), ReviewDraft]
+RESPONSE_MODELS: list[type[BaseModel]] = [*DRAFT_MODELS, ReviewDraft]
 
 
 @dataclass(frozen=True)
@@ -99,7 +95,6 @@ class DraftOptions:
     timeout_s: float = REQUEST_TIMEOUT_S
     resume: bool = False
     concurrency: int | None = None
-    source_budget: int = SOURCE_BUDGET_TOKENS
 
 
 def check_options(options: DraftOptions) -> None:
@@ -117,10 +112,6 @@ def check_options(options: DraftOptions) -> None:
         raise BadInput(f"--record {options.record}: is a folder; name a cassette file")
     if options.replay:
         check_replay(options.replay)
-    if options.source_budget < MIN_SOURCE_BUDGET:
-        raise BadInput(
-            f"--source-budget {options.source_budget}: must be at least {MIN_SOURCE_BUDGET} tokens"
-        )
     if options.concurrency is not None and not 1 <= options.concurrency <= MAX_CONCURRENCY:
         raise BadInput(f"--concurrency {options.concurrency}: must be 1 to {MAX_CONCURRENCY}")
     if options.timeout_s <= 0:
@@ -146,17 +137,42 @@ class RoleInputs:
     seeds: RoleSeeds
     withheld: list[Withheld]
     prompts: Prompts
-    view: SourceView
     catalog: Catalog | None
     schema_text: SchemaText
     checks: CheckInputs
 
+    @property
+    def evidence(self) -> Evidence:
+        """The quotes the role's sources hold, ranked per section (the evidence stage's output)."""
+        assert self.checks.evidence is not None  # read_inputs gathers it
+        return self.checks.evidence
+
+    def with_evidence(self, evidence: Evidence) -> RoleInputs:
+        """These inputs judging by `evidence` (a resumed run's evidence.json)."""
+        return replace(self, checks=replace(self.checks, evidence=evidence))
+
     def panel(
         self, judge: LLM, reviewers: list[Reviewer], sections: list[str], settings: PanelSettings
     ) -> Panel:
-        return Panel(
-            judge, self.prompts, reviewers, self.view, self.checks, sections, settings, self.schema_text
-        )
+        return Panel(judge, self.prompts, reviewers, self.checks, sections, settings, self.schema_text)
+
+    def drafting_context(self) -> DraftingContext:
+        """The evidence, the rubric's years and the catalog's neighbouring foci the drafter uses."""
+        catalog = self.catalog
+        levels = self.seeds.manifest.levels
+        if catalog is None:
+            return DraftingContext(self.evidence, {}, [])
+        years = {level: catalog.rubric.block(level).years for level in levels}
+        focus = catalog.for_role(self.seeds.role)
+        neighbours = [
+            {"function": other.name, "boundary": ", ".join(other.entry.territory[:3])}
+            for other in catalog.foci
+            if focus is not None
+            and other is not focus
+            and other.family == focus.family
+            and other.entry.territory
+        ]
+        return DraftingContext(self.evidence, years, neighbours)
 
     @property
     def code(self) -> str:
@@ -166,24 +182,23 @@ class RoleInputs:
         return focus.code("LEVEL") if focus else code_placeholder(manifest.family, manifest.focus)
 
 
-def read_inputs(project: Project, role: str, source_budget: int, embedded: bool) -> RoleInputs:
+def read_inputs(project: Project, role: str) -> RoleInputs:
     """Read and check everything a run of `role` reads but the endpoints: the screened sources,
-    prompts, schema text, catalog, word lists and check data. `embedded`: the model is the
-    embedded one, whose tokenizer counts the source budget."""
+    prompts, schema text, catalog, word lists and check data; and gather the role's evidence."""
     seeds, withheld = screen(load_role(project.seeds, role))
     prompts = Prompts(project.prompts)
     vocabulary = Vocabulary(load_word_lists(project.panel))
-    tokens = tokenizer_for(embedded)
-    view = SourceView(
-        prompts, seeds.sources, source_budget, vocabulary, count_tokens=tokens.count, token_basis=tokens.basis
-    )
     catalog = load_catalog(project.catalog) if project.catalog.is_dir() else None
+    titles = {level: catalog.rubric.block(level).titles for level in LEVELS} if catalog else {}
+    evidence = gather(seeds, titles, load_queries(project.prompts), vocabulary)
     prose = ProseJudge(
-        load_prose_rules(project.panel), prompt_runs(project.prompts), [*LEVELS, *seeds.source_ids]
+        load_prose_rules(project.panel),
+        prompt_runs(project.prompts),
+        [*LEVELS, *seeds.source_ids, *(quote.id for quote in evidence.quotes)],
     )
-    checks = CheckInputs(seeds, catalog, vocabulary, load_check_messages(project.panel), prose)
+    checks = CheckInputs(seeds, catalog, vocabulary, load_check_messages(project.panel), prose, evidence)
     schema_text = load_schema_text(prompts, RESPONSE_MODELS)
-    return RoleInputs(seeds, withheld, prompts, view, catalog, schema_text, checks)
+    return RoleInputs(seeds, withheld, prompts, catalog, schema_text, checks)
 
 
 @dataclass
@@ -228,8 +243,7 @@ def session(
     reviewers: list[Reviewer],
 ) -> Iterator[Session]:
     """Read and check every input, open the endpoints (and the cassette), and start the record."""
-    embedded = EndpointSettings.resolve(options.base_url, options.model, env, options.timeout_s).embedded
-    inputs = read_inputs(project, options.role, options.source_budget, embedded)
+    inputs = read_inputs(project, options.role)
     with endpoints(options, env, store) as (_, writer, judge):
         run = RunRecord(
             jfm_version=__version__,
@@ -243,7 +257,6 @@ def session(
             withheld=inputs.withheld,
             samples=options.samples,
             inputs_sha256=inputs_digest(project, inputs.seeds, [writer.endpoint.model, judge.endpoint.model]),
-            source_selection=inputs.view.note,
             started_at=now(),
         )
         yield Session(
@@ -303,8 +316,15 @@ def draft(
         )
     with session(project, options, env, store, reviewers) as work:
         inputs = work.inputs
+        if previous is not None:  # a resumed run goes on from the evidence it began with
+            inputs = work.inputs = inputs.with_evidence(store.read_evidence() or inputs.evidence)
         drafter = Drafter(
-            work.writer, inputs.prompts, inputs.seeds, inputs.view, inputs.code, inputs.schema_text
+            work.writer,
+            inputs.prompts,
+            inputs.seeds,
+            inputs.drafting_context(),
+            inputs.code,
+            inputs.schema_text,
         )
         panel = work.panel(reviewers, drafter.section_keys, options)
         run = work.run
@@ -326,6 +346,7 @@ def draft(
                 }
             )
         store.begin(kept_rounds=len(run.rounds))
+        store.write_evidence(inputs.evidence)
         limits = LoopSettings(
             threshold=options.threshold,
             max_rounds=options.max_rounds,
@@ -421,6 +442,10 @@ def review(
     with session(project, options, env, store, reviewers) as work:
         run = work.run
         run.drafter, run.max_rounds = None, 1
+        # The profile's items cite the quotes of the evidence.json beside it, if it has one.
+        beside = RunStore(path.parent).read_evidence()
+        if beside is not None:
+            work.inputs = work.inputs.with_evidence(beside)
         panel = work.panel(reviewers, section_keys(profile.levels), options)
         store.begin()
 
@@ -463,11 +488,7 @@ def calibrate(
     floors = load_floors(project.calibration / FLOORS_FILE, dimensions)
     data = load_operator_data(project.calibration)
     echoes = prompt_echoes(project.prompts)
-    embedded = EndpointSettings.resolve(options.base_url, options.model, env, options.timeout_s).embedded
-    inputs = {
-        role: read_inputs(project, role, options.source_budget, embedded)
-        for role in {c.spec.role for c in cases}
-    }
+    inputs = {role: read_inputs(project, role) for role in {c.spec.role for c in cases}}
     store = RunStore(options.out or project.root / "out" / CALIBRATION_OUT)
     by_name = {reviewer.name: reviewer for reviewer in reviewers}
 

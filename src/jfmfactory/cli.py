@@ -135,13 +135,6 @@ SamplesOption = Annotated[
 TimeoutOption = Annotated[
     float, typer.Option("--timeout", help="Seconds to wait for one model answer before retrying.")
 ]
-SourceBudgetOption = Annotated[
-    int,
-    typer.Option(
-        "--source-budget",
-        help="Tokens of source text a prompt may hold; beyond it, calls read selected passages.",
-    ),
-]
 ConcurrencyOption = Annotated[
     int | None,
     typer.Option(
@@ -167,7 +160,6 @@ def _model_flags(
     samples: SamplesOption = DEFAULTS.samples,
     timeout: TimeoutOption = DEFAULTS.timeout_s,
     concurrency: ConcurrencyOption = DEFAULTS.concurrency,
-    source_budget: SourceBudgetOption = DEFAULTS.source_budget,
     record: RecordOption = None,
     replay: ReplayOption = None,
 ) -> dict[str, Any]:
@@ -175,7 +167,7 @@ def _model_flags(
     return dict(
         threshold=threshold, model=model, base_url=base_url, panel_model=panel_model,
         panel_base_url=panel_base_url, samples=samples, timeout_s=timeout, concurrency=concurrency,
-        source_budget=source_budget, record=record, replay=replay,
+        record=record, replay=replay,
     )  # fmt: skip
 
 

@@ -48,6 +48,10 @@ class LevelBlock(BaseModel):
     decision_rights: str = Field(description="What they decide.")
     leadership: str = Field(description="How they lead or influence.")
     years: tuple[int, int] = Field(description="Typical experience band [from, to) in years.")
+    titles: list[str] = Field(
+        default_factory=list,
+        description="Seniority words job titles use at this level (lower case), e.g. senior, head of.",
+    )
 
     @field_validator("years")
     @classmethod

@@ -3,9 +3,9 @@
 Each runs before the LLM reviewers, reports in `run.json` like a reviewer (score, rationale,
 issues quoting the exact items), and caps the score of the dimension whose reviewer file declares
 it (`checks = [...]` in `panel/<dimension>.toml`). Most scores come from the number of problems
-found: 0 → 5, 1 → 4, 2–3 → 3, 4–6 → 2, more → 1. Grounding support scores the share of cited
-items whose wording the cited sources support: ≥ 95% → 5, ≥ 85% → 4, ≥ 70% → 3, ≥ 50% → 2,
-less → 1.
+found: 0 → 5, 1 → 4, 2–3 → 3, 4–6 → 2, more → 1, grounding support included: an item that
+cites a source must rest on a quote (evidence.json) that stands in that source word for word and
+whose wording supports the item.
 
 The problem each issue states reaches the drafter when the section is redrafted, so its wording
 is data: `panel/_checks.toml`, one format string per message.
@@ -27,6 +27,7 @@ from ..inputs.datafile import read_toml
 from ..inputs.prose import ProseJudge, ends_with_stop
 from ..inputs.seeds import RoleSeeds
 from ..inputs.text import Vocabulary, normalise
+from ..records.evidence import Evidence
 from ..records.profile import GUIDELINE_COLUMNS, RESPONSIBILITIES_PER_LEVEL, Profile
 from ..records.runlog import DimensionReview, ReviewIssue
 from .drafter import (
@@ -52,7 +53,6 @@ PROBLEM_BANDS = ((0, 5), (1, 4), (3, 3), (6, 2))
 BLATANT_BANDS = ((0, 5), (1, 3), (3, 2))
 #: Share of an item's word pairs that must stand, in order, in one passage of a source it cites.
 SUPPORT_PAIRS = 0.2
-_PASSAGE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,8 @@ class CheckInputs:
     vocabulary: Vocabulary
     messages: Mapping[str, Messages]
     prose: ProseJudge
+    #: The quotes items rest on; None where a profile has none (then no item is grounded).
+    evidence: Evidence | None = None
 
 
 @dataclass(frozen=True)
@@ -208,12 +210,14 @@ def check_duplicates(profile: Profile, inputs: CheckInputs, say: Messages) -> Fi
 
 
 def check_grounding_support(profile: Profile, inputs: CheckInputs, say: Messages) -> Finding:
-    """Every item that cites sources must be supported by one passage of them: at least
-    SUPPORT_PAIRS of its consecutive content words stand side by side, in order, in one sentence
-    (or two adjacent ones) of a source it cites. Sharing words with a source is not enough: a
-    sentence with its words shuffled shares every word and almost no pair."""
+    """Every item that cites sources must rest on quotes (its `evidence`) that stand, word for
+    word, in the sources they name (and the item cites), and at least SUPPORT_PAIRS of the item's
+    consecutive content words must stand side by side, in order, in one of its quotes. Sharing
+    words with a quote is not enough: a sentence with its words shuffled shares every word and
+    almost no pair."""
     vocabulary = inputs.vocabulary
-    passages = {source.id: _passages(source.text, vocabulary) for source in inputs.seeds.sources}
+    sources = {source.id: source.text for source in inputs.seeds.sources}
+    evidence = inputs.evidence
     issues = []
     total = 0
     for item in items(profile):
@@ -221,34 +225,46 @@ def check_grounding_support(profile: Profile, inputs: CheckInputs, say: Messages
         if cited is None:
             continue
         total += 1
-        unknown = [sid for sid in cited if sid not in passages]
-        if unknown or not cited:
-            problem = say("unknown-sources", ids=", ".join(unknown)) if unknown else say("no-sources")
+        problem = _evidence_problem(item, sources, evidence, say)
+        if problem is None:
+            quotes = [evidence.quote(qid) for qid in item.evidence] if evidence else []
+            passages = [_pairs(vocabulary.terms(quote.text)) for quote in quotes if quote is not None]
+            share = support(vocabulary.terms(item.text), passages)
+            if share < SUPPORT_PAIRS:
+                problem = say("unsupported", share=share, needed=SUPPORT_PAIRS)
+        if problem is not None:
             issues.append(ReviewIssue(section=item.section, quote=item.text, problem=problem))
-            continue
-        share = support(vocabulary.terms(item.text), [p for sid in cited for p in passages[sid]])
-        if share < SUPPORT_PAIRS:
-            issues.append(
-                ReviewIssue(
-                    section=item.section,
-                    quote=item.text,
-                    problem=say("unsupported", share=share, cited=", ".join(cited), needed=SUPPORT_PAIRS),
-                )
-            )
-    rationale = f"{total - len(issues)} of {total} cited items are supported by a passage they cite"
+    rationale = f"{total - len(issues)} of {total} cited items rest on a verified quote that supports them"
     return Finding(issues, rationale, score_for(len(issues)))
 
 
-def _passages(text: str, vocabulary: Vocabulary) -> list[set[tuple[str, str]]]:
-    """The consecutive term pairs of each sentence of a source, and of each two adjacent ones."""
-    sentences = [vocabulary.terms(s) for s in _PASSAGE_END.split(text) if s.strip()]
-    spans = [*sentences, *(a + b for a, b in itertools.pairwise(sentences))]
-    return [set(itertools.pairwise(terms)) | {(term, term) for term in terms} for terms in spans]
+def _evidence_problem(
+    item: Item, sources: Mapping[str, str], evidence: Evidence | None, say: Messages
+) -> str | None:
+    """What is wrong with the quotes an item rests on, if anything."""
+    unknown = [sid for sid in item.sources or [] if sid not in sources]
+    if unknown:
+        return say("unknown-sources", ids=", ".join(unknown))
+    if not item.sources:
+        return say("no-sources")
+    if not item.evidence:
+        return say("no-evidence")
+    for qid in item.evidence:
+        quote = evidence.quote(qid) if evidence else None
+        if quote is None:
+            return say("unknown-quote", id=qid)
+        if quote.source not in (item.sources or []) or quote.text not in sources.get(quote.source, ""):
+            return say("quote-not-in-source", quote=quote.text, source=quote.source)
+    return None
+
+
+def _pairs(terms: list[str]) -> set[tuple[str, str]]:
+    return set(itertools.pairwise(terms)) | {(term, term) for term in terms}
 
 
 def support(terms: list[str], passages: list[set[tuple[str, str]]]) -> float:
-    """The largest share of the item's consecutive term pairs found in one passage (for an item of
-    one term, whether a passage holds it)."""
+    """The largest share of the item's consecutive term pairs found in one passage (a quote's
+    pairs; for an item of one term, whether a passage holds it)."""
     pairs = list(itertools.pairwise(terms)) or [(term, term) for term in terms]
     if not pairs:
         return 1.0
@@ -445,7 +461,14 @@ CHECKS = (
     Check(
         "grounding-support",
         check_grounding_support,
-        {"unknown-sources": ("ids",), "no-sources": (), "unsupported": ("share", "cited", "needed")},
+        {
+            "unknown-sources": ("ids",),
+            "no-sources": (),
+            "no-evidence": (),
+            "unknown-quote": ("id",),
+            "quote-not-in-source": ("quote", "source"),
+            "unsupported": ("share", "needed"),
+        },
     ),
     Check(
         "level-order",

@@ -1,92 +1,66 @@
-"""The drafter: composes a profile from a role's seeds one section at a time.
+"""The drafter: writes a profile item by item, each from the quotes the evidence stage found for it.
 
-A small model writes passable text for one level or one section and nonsense for a whole
-profile, so each section is its own structured call with its own prompt template and response
-model. The sections are in one registry here: what each is called, how it is drafted, what its
-items are and where it goes in the Profile. Every part of jfm that names a section (the panel's
-checks and evidence, the views) takes the keys and the items from it, so that the shape of a
-profile is written down once.
+A small model writes passable text when asked to turn one quote into one item and nonsense when
+asked for a whole section, so every item is its own structured call that sees only its quote
+(the overview: its few quotes), never the whole sources, never level codes or source ids. Which
+quote each item rests on is decided before any call (`assign_quotes`): a level takes its own
+quotes, best first, none a lower level already took, so scope rises instead of repeating. The
+item then carries the quote's id (`evidence`) and its source (`sources`). Typical years come
+from the level rubric, title aliases are the titles the sources use, and the overview's
+distinctions are the catalog's neighbouring foci: none of these is the model's to invent.
 
-What the tool schema says of each response model and field is in `prompts/schema.toml`.
+The sections are in one registry here: what each is called, what its items are and where it
+goes in the Profile. Every part of jfm that names a section (the panel's checks and evidence,
+the views) takes the keys and the items from it, so that the shape of a profile is written
+down once. What the tool schema says of each response model and field is in
+`prompts/schema.toml`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from ..errors import BadInput
-from ..inputs.passages import SourceView
 from ..inputs.prompts import Prompts
 from ..inputs.seeds import RoleSeeds
-from ..llm.client import LLM, Structured, bind_choices
-from ..records.profile import GUIDELINE_COLUMNS, YEARS_COLUMN, Profile, SourceRef
+from ..llm.client import LLM, Structured
+from ..records.evidence import Evidence, Quote
+from ..records.profile import GUIDELINE_COLUMNS, RESPONSIBILITIES_PER_LEVEL, YEARS_COLUMN, Profile, SourceRef
 from ..records.runlog import Transcript
 from .schema import SchemaText
 
-S = TypeVar("S", bound=str)
+SKILLS_DRAFTED = 6
+TOOLS_DRAFTED = 5
+ALIASES_DRAFTED = 5
+OVERVIEW_QUOTES = 3
+DISTINCTIONS_DRAFTED = 3
 
 
-class CitedDraft(Structured, Generic[S]):
+class StatementDraft(Structured):
     text: str = Field(min_length=8, max_length=240)
-    sources: list[S] = Field(min_length=1, max_length=3)
 
 
-class DistinctionDraft(Structured):
-    model_config = ConfigDict(extra="forbid")
+class SkillDraft(Structured):
+    name: str = Field(min_length=2, max_length=40)
+    description: str = Field(min_length=8, max_length=200)
 
-    function: str
-    boundary: str
+
+class ToolDraft(Structured):
+    name: str = Field(min_length=2, max_length=40)
 
 
 class OverviewDraft(Structured):
     description: str = Field(min_length=40, max_length=600)
-    distinct_from: list[DistinctionDraft] = Field(min_length=1, max_length=4)
 
 
-class ResponsibilitiesDraft(Structured, Generic[S]):
-    responsibilities: list[CitedDraft[S]] = Field(min_length=5, max_length=5)
-
-
-class GuidelineDraft(Structured, Generic[S]):
-    knowledge: CitedDraft[S]
-    complexity: CitedDraft[S]
-    collaboration: CitedDraft[S]
-    degree_years: CitedDraft[S]
-
-
-class SkillDraft(Structured, Generic[S]):
-    name: str = Field(min_length=2, max_length=40)
-    description: str = Field(min_length=8, max_length=160)
-    sources: list[S] = Field(min_length=1, max_length=3)
-
-
-class SkillsDraft(Structured, Generic[S]):
-    skills: list[SkillDraft[S]] = Field(min_length=5, max_length=8)
-
-
-class ToolDraft(Structured, Generic[S]):
-    name: str = Field(min_length=1, max_length=40)
-    sources: list[S] = Field(min_length=1, max_length=3)
-
-
-class ToolsDraft(Structured, Generic[S]):
-    tools: list[ToolDraft[S]] = Field(min_length=3, max_length=10)
-
-
-class AliasDraft(Structured, Generic[S]):
-    title: str = Field(min_length=2, max_length=60)
-    sources: list[S] = Field(min_length=1, max_length=3)
-
-
-class AliasesDraft(Structured, Generic[S]):
-    aliases: list[AliasDraft[S]] = Field(max_length=5)
-
+#: Every response model the drafter asks for.
+DRAFT_MODELS: list[type[BaseModel]] = [StatementDraft, SkillDraft, ToolDraft, OverviewDraft]
 
 #: Drafted sections by key, each as the JSON its response model produced.
 Sections = dict[str, dict[str, Any]]
@@ -102,32 +76,28 @@ class Item:
     section: str
     text: str
     sources: list[str] | None
+    #: Ids of the quotes (evidence.json) the item rests on; empty for an item that cites none.
+    evidence: list[str] = dataclasses.field(default_factory=list)
 
 
-#: A section's items at a level (None for a section drafted once): (text, sources) pairs.
-ItemWalk = Callable[[Profile, str | None], list[tuple[str, list[str] | None]]]
+#: A section's items at a level (None for a section drafted once): (text, sources, evidence).
+ItemWalk = Callable[[Profile, str | None], list[tuple[str, list[str] | None, list[str]]]]
 
 
 @dataclass(frozen=True)
 class SectionKind:
-    """One kind of section: its name, the response model it is drafted into, how its items are
-    read from a profile, and the Profile fields its drafted JSON fills."""
+    """One kind of section: its name, how its items are read from a profile, and the Profile
+    fields its drafted JSON fills."""
 
     name: str
-    response: type[BaseModel]
     walk: ItemWalk
     #: Drafted once per level (its key is NAME.LEVEL) or once per profile (its key is NAME).
     per_level: bool = False
-    #: Whether its items cite sources; its response model then takes the role's source ids.
+    #: Whether its items cite sources (and the quotes they rest on).
     cites: bool = True
     #: Profile field name → value from the drafted JSON (for a per-level section, the value at its
     #: level); None: the JSON's value under the section's name fills the field of that name.
     fill: Callable[[dict[str, Any]], dict[str, Any]] | None = None
-
-    @property
-    def template(self) -> str:
-        """The prompt template that asks for the section: prompts/draft_NAME.j2."""
-        return f"draft_{self.name}.j2"
 
     def key(self, level: str | None = None) -> str:
         """The key reviewers and the run record name the section by: skills, responsibilities.P3."""
@@ -136,57 +106,63 @@ class SectionKind:
     def items(self, profile: Profile, level: str | None = None) -> list[Item]:
         """The section's items in `profile` (at `level`, for a per-level kind), in order."""
         key = self.key(level)
-        return [Item(key, text, sources) for text, sources in self.walk(profile, level)]
+        return [Item(key, text, sources, evidence) for text, sources, evidence in self.walk(profile, level)]
 
     def fields(self, drafted: dict[str, Any]) -> dict[str, Any]:
         """The Profile fields the section's drafted JSON fills."""
         return self.fill(drafted) if self.fill else {self.name: drafted[self.name]}
 
 
-def _overview(profile: Profile, level: str | None) -> list[tuple[str, list[str] | None]]:
+Walked = list[tuple[str, list[str] | None, list[str]]]
+
+
+def _overview(profile: Profile, level: str | None) -> Walked:
     return [
-        (profile.description, None),
-        *((f"{d.function}: {d.boundary}", None) for d in profile.distinct_from),
+        (profile.description, None, []),
+        *((f"{d.function}: {d.boundary}", None, []) for d in profile.distinct_from),
     ]
 
 
-def _responsibilities(profile: Profile, level: str | None) -> list[tuple[str, list[str] | None]]:
+def _responsibilities(profile: Profile, level: str | None) -> Walked:
     cited = profile.responsibilities.get(level, []) if level else []
-    return [(item.text, item.sources) for item in cited]
+    return [(item.text, item.sources, item.evidence) for item in cited]
 
 
-def _guidelines(profile: Profile, level: str | None) -> list[tuple[str, list[str] | None]]:
+def _guidelines(profile: Profile, level: str | None) -> Walked:
     row = profile.guidelines.get(level) if level else None
     cells = [(column, getattr(row, column)) for column in GUIDELINE_COLUMNS] if row else []
     # Typical years are judged against the level rubric (check:rubric-years), not the sources.
-    return [(cell.text, None if column == YEARS_COLUMN else cell.sources) for column, cell in cells]
+    return [
+        (cell.text, None, []) if column == YEARS_COLUMN else (cell.text, cell.sources, cell.evidence)
+        for column, cell in cells
+    ]
 
 
-def _skills(profile: Profile, level: str | None) -> list[tuple[str, list[str] | None]]:
-    return [(f"{skill.name}: {skill.description}", skill.sources) for skill in profile.skills]
+def _skills(profile: Profile, level: str | None) -> Walked:
+    return [(f"{skill.name}: {skill.description}", skill.sources, skill.evidence) for skill in profile.skills]
 
 
-def _tools(profile: Profile, level: str | None) -> list[tuple[str, list[str] | None]]:
-    return [(tool.name, tool.sources) for tool in profile.tools]
+def _tools(profile: Profile, level: str | None) -> Walked:
+    return [(tool.name, tool.sources, tool.evidence) for tool in profile.tools]
 
 
-def _aliases(profile: Profile, level: str | None) -> list[tuple[str, list[str] | None]]:
-    return [(alias.title, alias.sources) for alias in profile.aliases]
+def _aliases(profile: Profile, level: str | None) -> Walked:
+    return [(alias.title, alias.sources, alias.evidence) for alias in profile.aliases]
 
 
 def _overview_fields(drafted: dict[str, Any]) -> dict[str, Any]:
     return {"description": drafted["description"], "distinct_from": drafted["distinct_from"]}
 
 
-OVERVIEW = SectionKind("overview", OverviewDraft, _overview, cites=False, fill=_overview_fields)
-RESPONSIBILITIES = SectionKind("responsibilities", ResponsibilitiesDraft, _responsibilities, per_level=True)
+OVERVIEW = SectionKind("overview", _overview, cites=False, fill=_overview_fields)
+RESPONSIBILITIES = SectionKind("responsibilities", _responsibilities, per_level=True)
 # The drafted JSON is the guideline row itself.
 GUIDELINES = SectionKind(
-    "guidelines", GuidelineDraft, _guidelines, per_level=True, fill=lambda drafted: {"guidelines": drafted}
+    "guidelines", _guidelines, per_level=True, fill=lambda drafted: {"guidelines": drafted}
 )
-SKILLS = SectionKind("skills", SkillsDraft, _skills)
-TOOLS = SectionKind("tools", ToolsDraft, _tools)
-ALIASES = SectionKind("aliases", AliasesDraft, _aliases)
+SKILLS = SectionKind("skills", _skills)
+TOOLS = SectionKind("tools", _tools)
+ALIASES = SectionKind("aliases", _aliases)
 
 #: Every kind of section, in profile order.
 SECTION_KINDS = (OVERVIEW, RESPONSIBILITIES, GUIDELINES, SKILLS, TOOLS, ALIASES)
@@ -250,15 +226,94 @@ def assemble(seeds: RoleSeeds, sections: Sections, code: str) -> Profile:
     )
 
 
+@dataclass(frozen=True)
+class Fault:
+    """A verified issue of a failing dimension, as the redraft of its section is told it: the item
+    it quotes (empty for one about the section as a whole) and what is wrong."""
+
+    dimension: str
+    quote: str
+    text: str
+
+
+#: Per section key (a guideline cell as guidelines.LEVEL.COLUMN), the quote ids its items rest on.
+Assignment = dict[str, list[str]]
+
+
+def assign_quotes(evidence: Evidence, levels: list[str]) -> Assignment:
+    """Which quotes the first draft's items rest on, decided before any call.
+
+    A level's responsibilities take its best quotes that no lower level took; its guideline
+    cells take the best quote of their column that its responsibilities did not take (one they
+    did, when none is left). Skills, tools, aliases and the overview take their best quotes.
+    """
+    ranked = evidence.sections
+    taken: set[str] = set()
+    assignment: Assignment = {}
+    for level in levels:
+        key = RESPONSIBILITIES.key(level)
+        chosen = [qid for qid in ranked.get(key, []) if qid not in taken][:RESPONSIBILITIES_PER_LEVEL]
+        assignment[key] = chosen
+        taken.update(chosen)
+        in_row: set[str] = set()
+        for column in GUIDELINE_COLUMNS:
+            if column == YEARS_COLUMN:
+                continue
+            cell = f"{GUIDELINES.key(level)}.{column}"
+            candidates = [qid for qid in ranked.get(cell, []) if qid not in in_row]
+            fresh = [qid for qid in candidates if qid not in chosen]
+            pick = (fresh or candidates)[:1]
+            assignment[cell] = pick
+            in_row.update(pick)
+    for kind, count in ((SKILLS, SKILLS_DRAFTED), (TOOLS, TOOLS_DRAFTED), (ALIASES, ALIASES_DRAFTED)):
+        assignment[kind.key()] = ranked.get(kind.key(), [])[:count]
+    assignment[OVERVIEW.key()] = ranked.get(OVERVIEW.key(), [])[:OVERVIEW_QUOTES]
+    return assignment
+
+
+def _sentence(text: str) -> str:
+    """A drafted sentence tidied: quotation marks and white space trimmed, a capital first
+    letter, an end stop. The words are the model's."""
+    text = " ".join(text.split()).strip("\"'“”‘’ ")
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if re.search(r"[.!?]$", text) else f"{text}."
+
+
+def _name(text: str) -> str:
+    """A drafted name tidied: trimmed, no end stop, a capital first letter."""
+    text = " ".join(text.split()).strip("\"'“”‘’. ")
+    return text[0].upper() + text[1:] if text else text
+
+
+def _faulted(text: str, faults: list[Fault]) -> bool:
+    """Whether a fault quotes this item."""
+    folded = " ".join(text.casefold().split())
+    return any(
+        fault.quote and " ".join(fault.quote.casefold().split()).strip(" .") in folded for fault in faults
+    )
+
+
+@dataclass(frozen=True)
+class DraftingContext:
+    """What the drafter writes from besides the model: the evidence, the rubric's typical years
+    per level (empty without a rubric) and the catalog's neighbouring foci of the role."""
+
+    evidence: Evidence
+    years: dict[str, tuple[int, int]]
+    distinctions: list[dict[str, str]]
+
+
 class Drafter:
-    """Drafts and redrafts the sections of one role's profile."""
+    """Drafts and redrafts the sections of one role's profile, item by item from its evidence."""
 
     def __init__(
         self,
         llm: LLM,
         prompts: Prompts,
         seeds: RoleSeeds,
-        view: SourceView,
+        context: DraftingContext,
         code: str,
         schema_text: SchemaText,
     ) -> None:
@@ -266,53 +321,186 @@ class Drafter:
         self.prompts = prompts
         self.seeds = seeds
         self.sections = {section.key: section for section in profile_sections(seeds.manifest.levels)}
-        self.view = view
+        self.context = context
+        self.evidence = context.evidence
         self.code = code
-        self.level_hints = prompts.table("level_hints.toml")
-        missing = [level for level in seeds.manifest.levels if level not in self.level_hints]
-        if missing:
-            raise BadInput(
-                f"{prompts.folder / 'level_hints.toml'}: no hint for level(s) {', '.join(missing)}"
-            )
-        self.models: dict[str, type[BaseModel]] = {
-            kind.name: schema_text.described(
-                bind_choices(kind.response, seeds.source_ids) if kind.cites else kind.response
-            )
-            for kind in SECTION_KINDS
-        }
+        self.assignment = assign_quotes(self.evidence, seeds.manifest.levels)
+        self.models = {model.__name__: schema_text.described(model) for model in DRAFT_MODELS}
+        self.system = prompts.render("system.j2")
 
     @property
     def section_keys(self) -> list[str]:
         return list(self.sections)
 
     def draft_section(
-        self,
-        key: str,
-        round_number: int,
-        current: dict[str, Any] | None = None,
-        issues: Iterable[str] = (),
-    ) -> tuple[dict[str, Any], Transcript]:
-        """Draft one section, or redraft it from `current` with the panel's `issues`."""
+        self, key: str, round_number: int, current: dict[str, Any] | None = None, faults: Iterable[Fault] = ()
+    ) -> tuple[dict[str, Any], list[Transcript]]:
+        """Draft one section, or redraft the items of `current` that `faults` quote (each from
+        the next quote its section's ranking offers, when there is one)."""
         section = self.sections[key]
-        manifest = self.seeds.manifest
-        user = self.prompts.render(
-            section.kind.template,
-            role=manifest,
-            levels=manifest.levels,
-            source_ids=self.seeds.source_ids,
-            level=section.level,
-            level_hints=self.level_hints,
-            current=json.dumps(current, indent=1, ensure_ascii=False) if current else None,
-            issues=list(issues),
+        work = _SectionWork(self, key, round_number, list(faults))
+        drafted = getattr(self, f"_draft_{section.kind.name}")(work, section.level, current)
+        return drafted, work.transcripts
+
+    # -- one item ----------------------------------------------------------------------------
+
+    def ask(
+        self, work: _SectionWork, call: str, model: type[BaseModel], template: str, **context: Any
+    ) -> Any:
+        user = self.prompts.render(template, role=self.seeds.manifest, **context)
+        messages = [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
+        result, transcript = self.llm.ask(call, work.round, self.models[model.__name__], messages)
+        work.transcripts.append(transcript)
+        return result
+
+    def quote(self, quote_id: str) -> Quote:
+        found = self.evidence.quote(quote_id)
+        if found is None:  # the assignment only names quotes of the evidence it was made from
+            raise KeyError(quote_id)
+        return found
+
+    def cited(self, quote: Quote, **fields: Any) -> dict[str, Any]:
+        return {**fields, "sources": [quote.source], "evidence": [quote.id]}
+
+    # -- sections ----------------------------------------------------------------------------
+
+    def _draft_overview(
+        self, work: _SectionWork, level: None, current: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        quotes = [self.quote(qid) for qid in self.assignment[work.key]]
+        if current is not None and work.faults:
+            ranked = self.evidence.sections.get(work.key, [])
+            quotes = [self.quote(qid) for qid in ranked[OVERVIEW_QUOTES : 2 * OVERVIEW_QUOTES]] or quotes
+        drafted = self.ask(
+            work, f"drafter:{work.key}", OverviewDraft, "item_overview.j2", quotes=[q.text for q in quotes]
         )
-        hint = self.level_hints.get(section.level, "") if section.level else ""
-        system, passages = self.view.system_for(f"{manifest.title} {key.replace('.', ' ')} {hint}")
-        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
-        result, transcript = self.llm.ask(
-            f"drafter:{key}", round_number, self.models[section.kind.name], messages
+        return {
+            "description": _sentence(drafted.description),
+            "distinct_from": self.context.distinctions[:DISTINCTIONS_DRAFTED],
+        }
+
+    def _draft_responsibilities(
+        self, work: _SectionWork, level: str, current: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        below = {
+            qid
+            for lower in self.seeds.manifest.levels[: self.seeds.manifest.levels.index(level)]
+            for qid in self.assignment[RESPONSIBILITIES.key(lower)]
+        }
+
+        def one(quote: Quote, slot: int) -> dict[str, Any]:
+            drafted = self.ask(
+                work, f"drafter:{work.key}.{slot}", StatementDraft, "item_responsibility.j2", quote=quote.text
+            )
+            return self.cited(quote, text=_sentence(drafted.text))
+
+        items = work.list_items(
+            current["responsibilities"] if current else None,
+            RESPONSIBILITIES_PER_LEVEL,
+            self.assignment[work.key],
+            self.evidence.sections.get(work.key, []),
+            below,
+            lambda item: item["text"],
+            one,
         )
-        transcript.passages = passages
-        return result.model_dump(mode="json"), transcript
+        return {"responsibilities": items}
+
+    def _draft_guidelines(
+        self, work: _SectionWork, level: str, current: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        row: dict[str, Any] = {}
+        in_row = set(self.assignment[RESPONSIBILITIES.key(level)])
+        for column, heading in GUIDELINE_COLUMNS.items():
+            if column == YEARS_COLUMN:
+                row[column] = {"text": self._years(level), "sources": [], "evidence": []}
+                continue
+            cell = f"{work.key}.{column}"
+            old = current[column] if current else None
+            if old is not None and not _faulted(old["text"], work.faults):
+                row[column] = old
+                in_row.update(old["evidence"])
+                continue
+            ranked = self.evidence.sections.get(cell, [])
+            if old is None:
+                chosen = self.assignment[cell]
+            else:
+                after = (
+                    ranked[ranked.index(old["evidence"][0]) + 1 :]
+                    if old["evidence"] and old["evidence"][0] in ranked
+                    else ranked
+                )
+                chosen = [qid for qid in after if qid not in in_row][:1] or old["evidence"][:1]
+            if not chosen:
+                row[column] = {
+                    "text": self.prompts.render("no_evidence.j2", aspect=heading).strip(),
+                    "sources": [],
+                    "evidence": [],
+                }
+                continue
+            quote = self.quote(chosen[0])
+            in_row.add(quote.id)
+            drafted = self.ask(
+                work, f"drafter:{cell}", StatementDraft, "item_guideline.j2", quote=quote.text, aspect=heading
+            )
+            row[column] = self.cited(quote, text=_sentence(drafted.text))
+        return row
+
+    def _years(self, level: str) -> str:
+        band = self.context.years.get(level)
+        return self.prompts.render("degree_years.j2", years=band).strip()
+
+    def _draft_skills(
+        self, work: _SectionWork, level: None, current: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        def one(quote: Quote, slot: int) -> dict[str, Any]:
+            drafted = self.ask(
+                work, f"drafter:{work.key}.{slot}", SkillDraft, "item_skill.j2", quote=quote.text
+            )
+            return self.cited(quote, name=_name(drafted.name), description=_sentence(drafted.description))
+
+        items = work.list_items(
+            current["skills"] if current else None,
+            SKILLS_DRAFTED,
+            self.assignment[work.key],
+            self.evidence.sections.get(work.key, []),
+            set(),
+            lambda item: f"{item['name']}: {item['description']}",
+            one,
+        )
+        return {"skills": items}
+
+    def _draft_tools(self, work: _SectionWork, level: None, current: dict[str, Any] | None) -> dict[str, Any]:
+        def one(quote: Quote, slot: int) -> dict[str, Any]:
+            drafted = self.ask(
+                work, f"drafter:{work.key}.{slot}", ToolDraft, "item_tool.j2", quote=quote.text
+            )
+            return self.cited(quote, name=_name(drafted.name))
+
+        items = work.list_items(
+            current["tools"] if current else None,
+            TOOLS_DRAFTED,
+            self.assignment[work.key],
+            self.evidence.sections.get(work.key, []),
+            set(),
+            lambda item: item["name"],
+            one,
+        )
+        return {"tools": items}
+
+    def _draft_aliases(
+        self, work: _SectionWork, level: None, current: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        # The titles are the sources' own words: quoted, not written.
+        items = work.list_items(
+            current["aliases"] if current else None,
+            ALIASES_DRAFTED,
+            self.assignment[work.key],
+            self.evidence.sections.get(work.key, []),
+            set(),
+            lambda item: item["title"],
+            lambda quote, slot: self.cited(quote, title=quote.text),
+        )
+        return {"aliases": items}
 
     def assemble(self, sections: Sections) -> Profile:
         return assemble(self.seeds, sections, self.code)
@@ -328,3 +516,53 @@ class Drafter:
             )
             for s in self.seeds.sources
         ]
+
+
+@dataclass
+class _SectionWork:
+    """One section's drafting in one round: its calls' transcripts and the faults to mend."""
+
+    drafter: Drafter
+    key: str
+    round: int
+    faults: list[Fault]
+    transcripts: list[Transcript] = dataclasses.field(default_factory=list)
+
+    def list_items(
+        self,
+        current: list[dict[str, Any]] | None,
+        count: int,
+        assigned: list[str],
+        ranked: list[str],
+        taken: set[str],
+        text_of: Callable[[dict[str, Any]], str],
+        draft_one: Callable[[Quote, int], dict[str, Any]],
+    ) -> list[dict[str, Any]]:
+        """A list section's items: the first draft from the assigned quotes; a redraft keeps the
+        items no fault quotes and redrafts each one a fault quotes from the next quote of the
+        ranking that no item (nor a lower level, `taken`) rests on; a quote-less fault (too few
+        items) adds items from unused quotes up to `count`."""
+        quote = self.drafter.quote
+        if current is None:
+            return [draft_one(quote(qid), slot) for slot, qid in enumerate(assigned, start=1)]
+        in_use = set(taken) | {qid for item in current for qid in item.get("evidence", [])}
+        items: list[dict[str, Any]] = []
+        for slot, item in enumerate(current, start=1):
+            if not _faulted(text_of(item), self.faults):
+                items.append(item)
+                continue
+            rests_on = item.get("evidence", [])[:1]
+            start = ranked.index(rests_on[0]) + 1 if rests_on and rests_on[0] in ranked else 0
+            nxt = next((qid for qid in ranked[start:] if qid not in in_use), None)
+            if nxt is None:
+                items.append(item)  # nothing better to rest it on: kept as it is
+                continue
+            in_use.add(nxt)
+            items.append(draft_one(quote(nxt), slot))
+        for qid in ranked:
+            if len(items) >= count:
+                break
+            if qid not in in_use:
+                in_use.add(qid)
+                items.append(draft_one(quote(qid), len(items) + 1))
+        return items

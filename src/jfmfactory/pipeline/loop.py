@@ -26,7 +26,7 @@ from ..records.runlog import (
     Usage,
 )
 from ..records.store import RunStore
-from .drafter import Drafter, Sections
+from .drafter import Drafter, Fault, Sections
 from .panel import DEFAULT_THRESHOLD, Panel, Verdict
 
 #: Consecutive rounds that fail to raise the best min score before the loop gives up.
@@ -84,14 +84,6 @@ def failures_recorded(
         raise
 
 
-@dataclass(frozen=True)
-class Fault:
-    """A verified issue of a failing dimension, as the redraft of its section is told it."""
-
-    dimension: str
-    text: str
-
-
 #: Sections to redraft, each with the faults that concern it.
 Plan = dict[str, list[Fault]]
 
@@ -111,9 +103,8 @@ def revision_plan(
             continue
         for issue in review.issues:
             if issue.verified and issue.section in section_keys:
-                quote = f'"{issue.quote}" — ' if issue.quote else ""
                 plan[issue.section].append(
-                    Fault(review.dimension, f"{review.member}: {quote}{issue.problem}")
+                    Fault(review.dimension, issue.quote, f"{review.member}: {issue.problem}")
                 )
     return {key: plan[key] for key in section_keys if key in plan}
 
@@ -216,6 +207,8 @@ class Loop:
                 self.run.rounds.append(record)
                 self._account(record)
                 stop = self._settle(record, sections)
+                if self.best is not None:  # the best draft so far, should the run be killed
+                    self.store.write_profile(self.best_profile(self.best))
                 self.store.write_run(self.run)
                 self.reporter.round_done(record, self.settings.threshold)
                 plan = revision_plan(
@@ -228,18 +221,16 @@ class Loop:
         drafted = []
         first = number == 1
 
-        def draft(item: tuple[str, list[Fault]]) -> tuple[dict[str, Any], Transcript]:
+        def draft(item: tuple[str, list[Fault]]) -> tuple[dict[str, Any], list[Transcript]]:
             key, faults = item
             self.reporter.step(number, f"drafter:{key}")
-            return self.drafter.draft_section(
-                key, number, current=sections.get(key), issues=[fault.text for fault in faults]
-            )
+            return self.drafter.draft_section(key, number, current=sections.get(key), faults=faults)
 
         # Sections are independent of each other: they are drafted at once, kept in plan order.
         results = ordered_map(draft, list(plan.items()), self.settings.concurrency)
-        for (key, faults), (data, transcript) in zip(plan.items(), results, strict=True):
+        for (key, faults), (data, transcripts) in zip(plan.items(), results, strict=True):
             sections[key] = data
-            calls.append(self.store.summarize(transcript))
+            calls += [self.store.summarize(transcript) for transcript in transcripts]
             reason = "first draft" if first else ", ".join(sorted({fault.dimension for fault in faults}))
             drafted.append(Revision(section=key, reason=reason))
         profile = self.drafter.assemble(sections)

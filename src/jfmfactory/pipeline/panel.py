@@ -18,14 +18,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..errors import BadInput
 from ..inputs.datafile import load_model
-from ..inputs.passages import SourceView
 from ..inputs.prompts import Prompts
 from ..llm.client import LLM, Structured, bind_choices
 from ..llm.parallel import ordered_map
+from ..records.evidence import Evidence
 from ..records.profile import GUIDELINE_COLUMNS, Profile
 from ..records.runlog import DimensionReview, ReviewIssue, Transcript
 from .checks import CHECKS, CheckInputs, run_checks
-from .evidence import section_items, verify
+from .quotes import section_items, verify
 from .schema import SchemaText
 
 K = TypeVar("K", bound=str)
@@ -131,9 +131,11 @@ def check_dimensions(reviewers: list[Reviewer]) -> dict[str, list[str]]:
     return caps
 
 
-def profile_text(prompts: Prompts, profile: Profile) -> str:
-    """The profile as reviewers read it: every section under its key."""
-    return prompts.render("profile_text.j2", profile=profile, columns=GUIDELINE_COLUMNS)
+def profile_text(prompts: Prompts, profile: Profile, evidence: Evidence | None = None) -> str:
+    """The profile as reviewers read it: every section under its key, each item followed by the
+    quotes it rests on (those `evidence` holds)."""
+    quotes = {quote.id: quote.text for quote in evidence.quotes} if evidence else {}
+    return prompts.render("profile_text.j2", profile=profile, columns=GUIDELINE_COLUMNS, quotes=quotes)
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,6 @@ class Panel:
         llm: LLM,
         prompts: Prompts,
         reviewers: list[Reviewer],
-        view: SourceView,
         check_inputs: CheckInputs,
         sections: list[str],
         settings: PanelSettings,
@@ -190,7 +191,6 @@ class Panel:
         self.llm = llm
         self.prompts = prompts
         self.reviewers = reviewers
-        self.view = view
         self.check_inputs = check_inputs
         self.sections = sections
         self.settings = settings
@@ -214,10 +214,11 @@ class Panel:
         `only_undecided`: ask no reviewer whose dimension a check already fails, as its answer
         could not change the pass/fail decision (a reviewer can lower a score, never raise it).
         """
-        text = profile_text(self.prompts, profile)
+        text = profile_text(self.prompts, profile, self.check_inputs.evidence)
         items = section_items(profile)
-        # Every reviewer of a round reads the same sources: the passages the draft is about.
-        system, passages = self.view.system_for(text)
+        # Reviewers read the draft with its quotes, not the whole sources: the quotes are what
+        # each item claims to rest on, and every reviewer of a round shares the same prompt head.
+        system = self.prompts.render("system.j2")
         verdict = Verdict(reviews=run_checks(profile, self.check_inputs, self.caps), scores={})
         decided = {
             r.dimension for r in verdict.reviews if only_undecided and r.score < self.settings.threshold
@@ -229,7 +230,6 @@ class Panel:
 
         asked = [reviewer for reviewer in self.reviewers if reviewer.name not in decided]
         for review, transcript in ordered_map(one, asked, self.settings.concurrency):
-            transcript.passages = passages
             verdict.reviews.append(review)
             verdict.transcripts.append(transcript)
         verdict.scores = dimension_scores(verdict.reviews, self.dimensions)

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 RESPONSIBILITIES_PER_LEVEL = 5
 
 #: The guideline columns in table order, with the heading each has in a rendered profile.
@@ -48,6 +48,9 @@ class Cited(BaseModel):
 
     text: str = Field(description="The statement as published.")
     sources: SourceIds = Field(description="Ids of the seed sources it rests on.")
+    evidence: list[str] = Field(
+        default_factory=list, description="Ids of the quotes (evidence.json) it rests on."
+    )
 
 
 class Distinction(BaseModel):
@@ -78,6 +81,9 @@ class Skill(BaseModel):
     name: str = Field(description="Skill name, a few words.")
     description: str = Field(description="One line on how the role applies it.")
     sources: SourceIds = Field(description="Ids of the seed sources it rests on.")
+    evidence: list[str] = Field(
+        default_factory=list, description="Ids of the quotes (evidence.json) it rests on."
+    )
 
 
 class Tool(BaseModel):
@@ -87,6 +93,9 @@ class Tool(BaseModel):
 
     name: str = Field(description="Tool or technology name.")
     sources: SourceIds = Field(description="Ids of the seed sources it rests on.")
+    evidence: list[str] = Field(
+        default_factory=list, description="Ids of the quotes (evidence.json) it rests on."
+    )
 
 
 class Alias(BaseModel):
@@ -96,6 +105,9 @@ class Alias(BaseModel):
 
     title: str = Field(description="The title as the sources write it.")
     sources: SourceIds = Field(description="Ids of the seed sources that use it.")
+    evidence: list[str] = Field(
+        default_factory=list, description="Ids of the quotes (evidence.json) it rests on."
+    )
 
 
 class SourceRef(BaseModel):

@@ -57,9 +57,6 @@ class Transcript(BaseModel):
     model: str = Field(description="Model asked.")
     attempts: list[Attempt] = Field(default_factory=list, description="Every attempt in order.")
     result: dict | None = Field(default=None, description="The validated structured output.")
-    passages: list[str] | None = Field(
-        default=None, description="Passages of the sources the call read, when they did not all fit (S1#3 …)."
-    )
 
 
 class CallSummary(BaseModel):
@@ -177,9 +174,6 @@ class RunRecord(BaseModel):
         description="Digest of the sources read, prompts/, panel/ and the models: what a resume must match.",
     )
     resumed_at: list[str] = Field(default_factory=list, description="UTC times the run was resumed.")
-    source_selection: str | None = Field(
-        default=None, description="Set when the sources exceeded the budget and calls read selected passages."
-    )
     rounds: list[RoundRecord] = Field(default_factory=list, description="Every completed round.")
     best_round: int | None = Field(default=None, description="Round whose draft was kept.")
     usage: Usage = Field(default_factory=Usage, description="Tokens over the whole run.")

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..errors import BadInput, first_error
+from .evidence import Evidence
 from .markdown import render_markdown
 from .profile import Profile, shape_problem
 from .runlog import CallSummary, RunRecord, Transcript
@@ -19,6 +20,7 @@ from .runlog import CallSummary, RunRecord, Transcript
 PROFILE_JSON = "profile.json"
 PROFILE_MD = "profile.md"
 RUN_JSON = "run.json"
+EVIDENCE_JSON = "evidence.json"
 TRANSCRIPTS = "transcripts"
 DRAFTS = "drafts"
 
@@ -117,6 +119,21 @@ class RunStore:
     def summarize(self, transcript: Transcript) -> CallSummary:
         """Write a call's transcript and account for it."""
         return CallSummary.of(transcript, self.write_transcript(transcript))
+
+    def write_evidence(self, evidence: Evidence) -> None:
+        """The evidence stage's file: every quote and the quotes each section may draw on."""
+        write_atomic(self.folder / EVIDENCE_JSON, to_json(evidence))
+
+    def read_evidence(self) -> Evidence | None:
+        """The evidence a run in this folder drafted from; None when there is none."""
+        path = self.folder / EVIDENCE_JSON
+        if not path.is_file():
+            return None
+        try:
+            return Evidence.model_validate_json(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValidationError) as exc:
+            detail = first_error(exc) if isinstance(exc, ValidationError) else str(exc)
+            raise BadInput(f"{path}: not an evidence file jfm wrote ({detail})") from exc
 
     def write_run(self, run: RunRecord) -> None:
         write_atomic(self.folder / RUN_JSON, to_json(run))

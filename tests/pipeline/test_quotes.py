@@ -4,7 +4,7 @@ import pytest
 
 from conftest import REPO, RESPONSIBILITIES, canned_profile
 from jfmfactory.inputs.seeds import load_role
-from jfmfactory.pipeline.evidence import quote_found, section_items, verify
+from jfmfactory.pipeline.quotes import quote_found, section_items, verify
 from jfmfactory.records.runlog import ReviewIssue
 
 ITEMS = ["Supports the product development process under guidance", "Conducts market research", "Jira"]
