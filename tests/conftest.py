@@ -10,12 +10,10 @@ import pytest
 
 from jfmfactory.inputs.project import Project
 from jfmfactory.inputs.text import Vocabulary, load_word_lists
-from scripted_answers import RESPONSIBILITIES as RESPONSIBILITIES
-from scripted_answers import YEARS as YEARS
 from scripted_answers import Script as Script
 from scripted_answers import canned_profile as canned_profile
-from scripted_answers import cited as cited
 from scripted_answers import draft_answer as draft_answer
+from scripted_answers import quotes_of as quotes_of
 from scripted_answers import reviewer_title as reviewer_title
 from scripted_server import ScriptedServer
 from scripted_server import level_of as level_of
