@@ -58,8 +58,8 @@ class Script:
 
 
 def quotes_of(request: dict[str, Any]) -> list[str]:
-    """The quotes a drafter request shows, in order."""
-    prompt = next((m["content"] for m in request["messages"] if m["role"] == "user"), "")
+    """The quotes a drafter request shows (its last turn; earlier ones are worked examples)."""
+    prompt = next((m["content"] for m in reversed(request["messages"]) if m["role"] == "user"), "")
     return re.findall(r"<quote>(.*?)</quote>", prompt, re.DOTALL)
 
 
@@ -90,7 +90,7 @@ class ScriptedLLM:
 
     def ask(self, call: str, round_number: int, response_model: Any, messages: list[dict[str, str]],
             **_: Any) -> tuple[Any, Transcript]:  # fmt: skip
-        user = next(m["content"] for m in messages if m["role"] == "user")
+        user = next(m["content"] for m in reversed(messages) if m["role"] == "user")
         answer = draft_answer(response_model.__name__, re.findall(r"<quote>(.*?)</quote>", user, re.DOTALL))
         return response_model.model_validate(answer), Transcript(
             call=call, round=round_number, model=self.model

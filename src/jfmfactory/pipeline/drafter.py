@@ -20,13 +20,17 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..errors import BadInput, first_error
+from ..inputs.datafile import load_model
 from ..inputs.prompts import Prompts
 from ..inputs.seeds import RoleSeeds
 from ..llm.client import LLM, Structured
@@ -61,6 +65,68 @@ class OverviewDraft(Structured):
 
 #: Every response model the drafter asks for.
 DRAFT_MODELS: list[type[BaseModel]] = [StatementDraft, SkillDraft, ToolDraft, OverviewDraft]
+EXAMPLES_FILE = "examples.toml"
+
+
+@dataclass(frozen=True)
+class ItemKind:
+    """One kind of item the drafter asks for: its response model and its instruction
+    (prompts/item_NAME.j2, the system message's second part); its worked examples are
+    `prompts/examples.toml`'s [[NAME]] entries."""
+
+    name: str
+    model: type[BaseModel]
+
+    @property
+    def template(self) -> str:
+        return f"item_{self.name}.j2"
+
+
+RESPONSIBILITY_ITEM = ItemKind("responsibility", StatementDraft)
+GUIDELINE_ITEM = ItemKind("guideline", StatementDraft)
+SKILL_ITEM = ItemKind("skill", SkillDraft)
+TOOL_ITEM = ItemKind("tool", ToolDraft)
+OVERVIEW_ITEM = ItemKind("overview", OverviewDraft)
+ITEM_KINDS = (RESPONSIBILITY_ITEM, GUIDELINE_ITEM, SKILL_ITEM, TOOL_ITEM, OVERVIEW_ITEM)
+
+
+class Example(BaseModel):
+    """A worked example: the quote(s) a drafter request shows, and the answer to give."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    quote: str | None = Field(default=None, description="The quote shown (one-quote kinds).")
+    quotes: list[str] | None = Field(default=None, description="The quotes shown (the overview).")
+    answer: dict[str, Any] = Field(description="The answer, as the kind's response model takes it.")
+
+
+class Examples(BaseModel):
+    """`prompts/examples.toml`: worked examples per item kind."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    responsibility: list[Example] = Field(default_factory=list, description="Responsibilities.")
+    guideline: list[Example] = Field(default_factory=list, description="Guideline cells.")
+    skill: list[Example] = Field(default_factory=list, description="Skills.")
+    tool: list[Example] = Field(default_factory=list, description="Tools.")
+    overview: list[Example] = Field(default_factory=list, description="The overview.")
+
+
+def load_examples(prompts: Path) -> Examples:
+    """The examples, every answer checked against its kind's response model."""
+    path = prompts / EXAMPLES_FILE
+    examples = load_model(path, Examples, "drafting examples")
+    for kind in ITEM_KINDS:
+        for number, example in enumerate(getattr(examples, kind.name), start=1):
+            where = f"{path}: {kind.name} example {number}"
+            if (example.quote is None) == (example.quotes is None):
+                raise BadInput(f"{where}: give quote or quotes, not both or neither")
+            try:
+                kind.model.model_validate(example.answer)
+            except ValidationError as exc:
+                raise BadInput(f"{where}: answer: {first_error(exc)}") from exc
+    return examples
+
 
 #: Drafted sections by key, each as the JSON its response model produced.
 Sections = dict[str, dict[str, Any]]
@@ -244,11 +310,12 @@ def assign_quotes(evidence: Evidence, levels: list[str]) -> Assignment:
     """Which quotes the first draft's items rest on, decided before any call.
 
     A level's responsibilities take its best quotes that no lower level took; its guideline
-    cells take the best quote of their column that its responsibilities did not take (one they
-    did, when none is left). Skills, tools, aliases and the overview take their best quotes.
+    cells take the best quote of their column that neither its responsibilities nor a lower
+    level's cell took (one they did, when none is left). Skills, tools, aliases and the overview take their best quotes.
     """
     ranked = evidence.sections
     taken: set[str] = set()
+    cells_below: dict[str, set[str]] = {column: set() for column in GUIDELINE_COLUMNS}
     assignment: Assignment = {}
     for level in levels:
         key = RESPONSIBILITIES.key(level)
@@ -261,10 +328,11 @@ def assign_quotes(evidence: Evidence, levels: list[str]) -> Assignment:
                 continue
             cell = f"{GUIDELINES.key(level)}.{column}"
             candidates = [qid for qid in ranked.get(cell, []) if qid not in in_row]
-            fresh = [qid for qid in candidates if qid not in chosen]
+            fresh = [qid for qid in candidates if qid not in chosen and qid not in cells_below[column]]
             pick = (fresh or candidates)[:1]
             assignment[cell] = pick
             in_row.update(pick)
+            cells_below[column].update(pick)
     for kind, count in ((SKILLS, SKILLS_DRAFTED), (TOOLS, TOOLS_DRAFTED), (ALIASES, ALIASES_DRAFTED)):
         assignment[kind.key()] = ranked.get(kind.key(), [])[:count]
     assignment[OVERVIEW.key()] = ranked.get(OVERVIEW.key(), [])[:OVERVIEW_QUOTES]
@@ -326,6 +394,7 @@ class Drafter:
         self.code = code
         self.assignment = assign_quotes(self.evidence, seeds.manifest.levels)
         self.models = {model.__name__: schema_text.described(model) for model in DRAFT_MODELS}
+        self.examples = load_examples(prompts.folder)
         self.system = prompts.render("system.j2")
 
     @property
@@ -344,12 +413,19 @@ class Drafter:
 
     # -- one item ----------------------------------------------------------------------------
 
-    def ask(
-        self, work: _SectionWork, call: str, model: type[BaseModel], template: str, **context: Any
-    ) -> Any:
-        user = self.prompts.render(template, role=self.seeds.manifest, **context)
-        messages = [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
-        result, transcript = self.llm.ask(call, work.round, self.models[model.__name__], messages)
+    def ask(self, work: _SectionWork, call: str, kind: ItemKind, quotes: list[str], **context: Any) -> Any:
+        """One item: the framing and the kind's instruction, its worked examples as earlier turns,
+        then the quote(s) it is written from."""
+        instruction = self.prompts.render(kind.template, role=self.seeds.manifest, **context)
+        messages = [{"role": "system", "content": f"{self.system.rstrip()}\n\n{instruction.strip()}"}]
+        for example in getattr(self.examples, kind.name):
+            shown = example.quotes if example.quotes is not None else [example.quote]
+            messages += [
+                {"role": "user", "content": self.prompts.render("quote.j2", quotes=shown)},
+                {"role": "assistant", "content": json.dumps(example.answer, ensure_ascii=False)},
+            ]
+        messages.append({"role": "user", "content": self.prompts.render("quote.j2", quotes=quotes)})
+        result, transcript = self.llm.ask(call, work.round, self.models[kind.model.__name__], messages)
         work.transcripts.append(transcript)
         return result
 
@@ -371,9 +447,7 @@ class Drafter:
         if current is not None and work.faults:
             ranked = self.evidence.sections.get(work.key, [])
             quotes = [self.quote(qid) for qid in ranked[OVERVIEW_QUOTES : 2 * OVERVIEW_QUOTES]] or quotes
-        drafted = self.ask(
-            work, f"drafter:{work.key}", OverviewDraft, "item_overview.j2", quotes=[q.text for q in quotes]
-        )
+        drafted = self.ask(work, f"drafter:{work.key}", OVERVIEW_ITEM, [q.text for q in quotes])
         return {
             "description": _sentence(drafted.description),
             "distinct_from": self.context.distinctions[:DISTINCTIONS_DRAFTED],
@@ -389,9 +463,7 @@ class Drafter:
         }
 
         def one(quote: Quote, slot: int) -> dict[str, Any]:
-            drafted = self.ask(
-                work, f"drafter:{work.key}.{slot}", StatementDraft, "item_responsibility.j2", quote=quote.text
-            )
+            drafted = self.ask(work, f"drafter:{work.key}.{slot}", RESPONSIBILITY_ITEM, [quote.text])
             return self.cited(quote, text=_sentence(drafted.text))
 
         items = work.list_items(
@@ -439,9 +511,7 @@ class Drafter:
                 continue
             quote = self.quote(chosen[0])
             in_row.add(quote.id)
-            drafted = self.ask(
-                work, f"drafter:{cell}", StatementDraft, "item_guideline.j2", quote=quote.text, aspect=heading
-            )
+            drafted = self.ask(work, f"drafter:{cell}", GUIDELINE_ITEM, [quote.text], aspect=heading)
             row[column] = self.cited(quote, text=_sentence(drafted.text))
         return row
 
@@ -453,9 +523,7 @@ class Drafter:
         self, work: _SectionWork, level: None, current: dict[str, Any] | None
     ) -> dict[str, Any]:
         def one(quote: Quote, slot: int) -> dict[str, Any]:
-            drafted = self.ask(
-                work, f"drafter:{work.key}.{slot}", SkillDraft, "item_skill.j2", quote=quote.text
-            )
+            drafted = self.ask(work, f"drafter:{work.key}.{slot}", SKILL_ITEM, [quote.text])
             return self.cited(quote, name=_name(drafted.name), description=_sentence(drafted.description))
 
         items = work.list_items(
@@ -471,9 +539,7 @@ class Drafter:
 
     def _draft_tools(self, work: _SectionWork, level: None, current: dict[str, Any] | None) -> dict[str, Any]:
         def one(quote: Quote, slot: int) -> dict[str, Any]:
-            drafted = self.ask(
-                work, f"drafter:{work.key}.{slot}", ToolDraft, "item_tool.j2", quote=quote.text
-            )
+            drafted = self.ask(work, f"drafter:{work.key}.{slot}", TOOL_ITEM, [quote.text])
             return self.cited(quote, name=_name(drafted.name))
 
         items = work.list_items(
