@@ -311,7 +311,8 @@ def assign_quotes(evidence: Evidence, levels: list[str]) -> Assignment:
 
     A level's responsibilities take its best quotes that no lower level took; its guideline
     cells take the best quote of their column that neither its responsibilities nor a lower
-    level's cell took (one they did, when none is left). Skills, tools, aliases and the overview take their best quotes.
+    level's cell took (one they did, when none is left). Skills, tools, aliases and the overview
+    take their best quotes.
     """
     ranked = evidence.sections
     taken: set[str] = set()
