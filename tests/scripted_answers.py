@@ -46,6 +46,8 @@ class Script:
             return self.overrides[name](request)
         if name == "ReviewDraft":
             return self.review(request)
+        if name == "LadderDraft":
+            return ladder_answer(request)
         return draft_answer(name, quotes_of(request))
 
     def review(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -81,6 +83,20 @@ def draft_answer(name: str, quotes: list[str]) -> dict[str, Any]:
     if name == "OverviewDraft":
         return {"description": " ".join(_sentence(q) for q in quotes)[:600]}
     raise AssertionError(f"unexpected tool {name}")
+
+
+def ladder_answer(request: dict[str, Any]) -> dict[str, Any]:
+    """The ladder path's answer: for each level shown, five items each written from (and citing)
+    one of that level's quotes, in the order shown."""
+    prompt = next((m["content"] for m in reversed(request["messages"]) if m["role"] == "user"), "")
+    levels = re.split(r"^Level \d+ of \d+.*$", prompt, flags=re.M)[1:]
+    answer = []
+    for block in levels:
+        quotes = re.findall(r"- (E\d+): <quote>(.*?)</quote>", block, re.DOTALL)[:5]
+        answer.append(
+            {"responsibilities": [{"text": _sentence(text), "evidence": [qid]} for qid, text in quotes]}
+        )
+    return {"levels": answer}
 
 
 class ScriptedLLM:

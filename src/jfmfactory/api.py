@@ -95,6 +95,8 @@ class DraftOptions:
     timeout_s: float = REQUEST_TIMEOUT_S
     resume: bool = False
     concurrency: int | None = None
+    #: Draft every level's responsibilities in one call first (`jfm draft --ladder`).
+    ladder: bool = False
 
 
 def check_options(options: DraftOptions) -> None:
@@ -156,12 +158,12 @@ class RoleInputs:
     ) -> Panel:
         return Panel(judge, self.prompts, reviewers, self.checks, sections, settings, self.schema_text)
 
-    def drafting_context(self) -> DraftingContext:
+    def drafting_context(self, ladder: bool = False) -> DraftingContext:
         """The evidence, the rubric's years and the catalog's neighbouring foci the drafter uses."""
         catalog = self.catalog
         levels = self.seeds.manifest.levels
         if catalog is None:
-            return DraftingContext(self.evidence, {}, [])
+            return DraftingContext(self.evidence, {}, [], ladder)
         years = {level: catalog.rubric.block(level).years for level in levels}
         focus = catalog.for_role(self.seeds.role)
         neighbours = [
@@ -172,7 +174,7 @@ class RoleInputs:
             and other.family == focus.family
             and other.entry.territory
         ]
-        return DraftingContext(self.evidence, years, neighbours)
+        return DraftingContext(self.evidence, years, neighbours, ladder)
 
     @property
     def code(self) -> str:
@@ -256,6 +258,7 @@ def session(
             dimensions=[reviewer.name for reviewer in reviewers],
             withheld=inputs.withheld,
             samples=options.samples,
+            drafting="ladder" if options.ladder else "items",
             inputs_sha256=inputs_digest(project, inputs.seeds, [writer.endpoint.model, judge.endpoint.model]),
             started_at=now(),
         )
@@ -312,7 +315,11 @@ def draft(
         return previous
     if previous is not None:
         options = replace(
-            options, threshold=previous.threshold, max_rounds=previous.max_rounds, samples=previous.samples
+            options,
+            threshold=previous.threshold,
+            max_rounds=previous.max_rounds,
+            samples=previous.samples,
+            ladder=previous.drafting == "ladder",
         )
     with session(project, options, env, store, reviewers) as work:
         inputs = work.inputs
@@ -322,7 +329,7 @@ def draft(
             work.writer,
             inputs.prompts,
             inputs.seeds,
-            inputs.drafting_context(),
+            inputs.drafting_context(options.ladder),
             inputs.code,
             inputs.schema_text,
         )
@@ -511,7 +518,9 @@ def calibrate(
 
         def judge(case: Case, operator: Operator | None, names: list[str], profile: Profile) -> Judged:
             asked = [by_name[name] for name in names]
-            panel = inputs[case.spec.role].panel(judge_llm, asked, section_keys(profile.levels), settings)
+            # Items rest on the case's own quotes (evidence.json); a case without one, on none.
+            role_inputs = inputs[case.spec.role].with_evidence(case.quotes)
+            panel = role_inputs.panel(judge_llm, asked, section_keys(profile.levels), settings)
             where = f"{case.name}/{operator.name if operator else AS_LABELLED}"
             # A planted fault's trial is decided once a check fails its dimension.
             verdict = panel.judge(
@@ -568,8 +577,9 @@ def label(
 ) -> Path:
     """Record a person's verdict on one dimension of a drafted profile as a calibration case.
 
-    The case is named after the role and the profile's digest unless `case_name` says, so labels
-    of the same profile gather in one case. Returns the case's folder.
+    The case keeps the evidence.json beside the profile (the quotes its items rest on), if there
+    is one. It is named after the role and the digest of the profile and its evidence unless
+    `case_name` says, so labels of the same profile gather in one case. Returns the case's folder.
     """
     reviewers = load_panel(project.panel)
     dimensions = [reviewer.name for reviewer in reviewers]
@@ -581,14 +591,21 @@ def label(
     path = profile_path or project.out_dir(role, None) / PROFILE_JSON
     where = f"--profile {path}" if profile_path else f"{path} (draft the role first, or pass --profile)"
     profile = read_profile_file(path, where, role, manifest.levels).model_copy(update={"provenance": None})
+    evidence = RunStore(path.parent).read_evidence()
     text = profile.model_dump_json(indent=2)
-    name = case_name or f"{role}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
+    evidence_text = evidence.model_dump_json(indent=2) if evidence is not None else ""
+    digest = hashlib.sha256((text + evidence_text).encode()).hexdigest()
+    name = case_name or f"{role}-{digest[:8]}"
     folder = project.calibration / CASES_DIR
     new_label = Label(verdict=verdict, by=by, why=" ".join(note.split()))
     if (folder / name / CASE_FILE).is_file():
         case = load_case(folder / name)
         if case.profile.model_dump_json(indent=2) != text:
             raise BadInput(f"--case {name}: {folder / name} holds another profile; name a new case")
+        if (case.evidence.model_dump_json(indent=2) if case.evidence else "") != evidence_text:
+            raise BadInput(
+                f"--case {name}: {folder / name} holds the profile with other evidence; name a new case"
+            )
         spec = case.spec.model_copy(update={"labels": {**case.spec.labels, dimension: new_label}})
     else:
         shown = (
@@ -597,4 +614,4 @@ def label(
             else path
         )
         spec = CaseFile(role=role, gold=False, origin=f"jfm label: {shown}", labels={dimension: new_label})
-    return add_label(folder, name, spec, profile)
+    return add_label(folder, name, spec, profile, evidence)

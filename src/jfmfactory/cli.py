@@ -238,6 +238,14 @@ def draft(
             "--resume", help="Go on with an interrupted or failed run after its last completed round."
         ),
     ] = False,
+    ladder: Annotated[
+        bool,
+        typer.Option(
+            "--ladder",
+            help="Draft every level's responsibilities in one call from all levels' quotes "
+            "(for a model that can plan the whole ladder); revisions still go item by item.",
+        ),
+    ] = False,
     seeds: SeedsOption = None,
     *,
     flags: dict[str, Any],
@@ -249,7 +257,9 @@ def draft(
     """
     if all_roles == (role is not None):
         raise _fail(BadInput("name one --role, or --all"))
-    options = api.DraftOptions(role=role or "", out=out_dir, max_rounds=max_rounds, resume=resume, **flags)
+    options = api.DraftOptions(
+        role=role or "", out=out_dir, max_rounds=max_rounds, resume=resume, ladder=ladder, **flags
+    )
     if all_roles:
         _run_all(options, seeds)
     assert role is not None

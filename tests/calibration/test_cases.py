@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from conftest import REPO
-from jfmfactory.api import label
-from jfmfactory.calibration.cases import load_cases
+from jfmfactory.api import label, read_inputs
+from jfmfactory.calibration.cases import Case, load_case, load_cases
 from jfmfactory.errors import BadInput
+from jfmfactory.inputs.guard import screen
 from jfmfactory.inputs.project import Project
+from jfmfactory.inputs.seeds import load_role
+from jfmfactory.pipeline.checks import Finding, check_grounding_support
+from jfmfactory.pipeline.drafter import items
 
 DIMENSIONS = ["clarity", "completeness", "grounding", "level-differentiation", "role-boundaries"]
 
@@ -25,18 +29,50 @@ def test_the_shipped_set_has_published_handwritten_and_drafted_cases() -> None:
     assert {label.verdict for label in cases["handwritten"].spec.labels.values()} == {"pass"}
     assert {label.verdict for label in cases["embedded-draft"].spec.labels.values()} == {"fail"}
     assert not cases["embedded-draft"].spec.gold
+    # Only the handwritten case says what its items rest on; the others are judged by no quote.
+    assert cases["handwritten"].evidence is not None
+    for name in ("published-p5", "published-p6", "embedded-draft"):
+        assert cases[name].evidence is None and not cases[name].quotes.quotes
 
 
 def test_every_handwritten_quote_stands_word_for_word_in_its_source() -> None:
-    support = json.loads((REPO / "calibration" / "cases" / "handwritten" / "support.json").read_text())
-    manifest = {"S1": "pm-skills-by-level-qa.txt", "S2": "pm-levels-overview.txt"}
-    texts = {
-        sid: " ".join((REPO / "seeds" / "product-management" / f).read_text().split())
-        for sid, f in manifest.items()
-    }
-    assert len(support) >= 60
-    for entry in support:
-        assert " ".join(entry["quote"].split()) in texts[entry["source"]], entry["quote"]
+    case = load_case(REPO / "calibration" / "cases" / "handwritten")
+    evidence = case.evidence
+    assert evidence is not None and evidence.role == case.spec.role
+    seeds, _ = screen(load_role(REPO / "seeds", case.spec.role))
+    texts = {source.id: source.text for source in seeds.sources}
+    assert len(evidence.quotes) >= 60
+    for quote in evidence.quotes:
+        assert texts[quote.source][quote.start : quote.end] == quote.text, quote.id
+    # Every cited item rests on quotes of its own sources, and every quote holds up an item or the
+    # description (the overview's quotes).
+    cited = [item for item in items(case.profile) if item.sources is not None]
+    named = {quote_id for item in cited for quote_id in item.evidence}
+    assert all(item.evidence for item in cited if item.sources)
+    for item in cited:
+        for quote_id in item.evidence:
+            quote = evidence.quote(quote_id)
+            assert quote is not None and quote.source in item.sources, (item.text, quote_id)
+    assert named | set(evidence.sections["overview"]) == {quote.id for quote in evidence.quotes}
+
+
+def test_the_handwritten_case_passes_grounding_on_its_evidence_and_fails_without(tmp_path: Path) -> None:
+    folder = REPO / "calibration" / "cases" / "handwritten"
+    inputs = read_inputs(Project.find(REPO), "product-management")
+    bare = tmp_path / "handwritten"
+    shutil.copytree(folder, bare)
+    (bare / "evidence.json").unlink()
+
+    def grounding(case: Case) -> Finding:
+        checks = inputs.with_evidence(case.quotes).checks
+        return check_grounding_support(case.profile, checks, checks.messages["grounding-support"])
+
+    grounded = grounding(load_case(folder))
+    assert grounded.score == 5 and not grounded.issues, grounded.issues
+    # Without its quotes no cited item rests on anything: grounding fails closed, item by item.
+    ungrounded = grounding(load_case(bare))
+    cited = [item for item in items(load_case(bare).profile) if item.sources]
+    assert ungrounded.score == 1 and len(ungrounded.issues) == len(cited) >= 60
 
 
 def test_a_label_of_a_dimension_no_reviewer_judges_is_refused(project: Project) -> None:
@@ -46,12 +82,24 @@ def test_a_label_of_a_dimension_no_reviewer_judges_is_refused(project: Project) 
         load_cases(project.calibration / "cases", DIMENSIONS)
 
 
-def _drafted(project: Project) -> Path:
-    """A drafted profile in out/, as `jfm draft` leaves it (the handwritten case's, with provenance)."""
+def test_evidence_of_another_role_is_refused(project: Project) -> None:
+    path = project.calibration / "cases" / "handwritten" / "evidence.json"
+    path.write_text(path.read_text().replace('"role": "product-management"', '"role": "design"', 1))
+    with pytest.raises(BadInput, match=r"evidence.json: is evidence of 'design', not 'product-management'"):
+        load_cases(project.calibration / "cases", DIMENSIONS)
+
+
+def _drafted(project: Project, evidence: bool = True) -> Path:
+    """A drafted profile in out/, as `jfm draft` leaves it (the handwritten case's, with the
+    evidence.json its items name unless `evidence` is false)."""
     out = project.out_dir("product-management", None)
-    out.mkdir(parents=True)
-    text = (project.calibration / "cases" / "handwritten" / "profile.json").read_text()
-    (out / "profile.json").write_text(text)
+    out.mkdir(parents=True, exist_ok=True)
+    case = project.calibration / "cases" / "handwritten"
+    shutil.copy(case / "profile.json", out / "profile.json")
+    if evidence:
+        shutil.copy(case / "evidence.json", out / "evidence.json")
+    else:
+        (out / "evidence.json").unlink(missing_ok=True)
     return out / "profile.json"
 
 
@@ -67,6 +115,21 @@ def test_labels_of_one_profile_gather_in_one_case_and_feed_the_set(project: Proj
     }
     assert not case.spec.gold and case.profile.provenance is None
     assert case.spec.origin == "jfm label: out/product-management/profile.json"
+    # The case keeps the quotes the profile's items name.
+    handwritten = load_case(project.calibration / "cases" / "handwritten")
+    assert case.evidence == handwritten.evidence is not None
+
+
+def test_a_label_keeps_the_profile_with_its_evidence_or_with_none(project: Project) -> None:
+    _drafted(project, evidence=False)
+    bare = label(project, "product-management", "clarity", "pass", "clear", "ana")
+    assert not (bare / "evidence.json").exists() and load_case(bare).evidence is None
+    # The same profile resting on quotes is another case; it cannot join the one that has none.
+    _drafted(project)
+    grounded = label(project, "product-management", "clarity", "pass", "clear", "ana")
+    assert grounded != bare and (grounded / "evidence.json").is_file()
+    with pytest.raises(BadInput, match=r"holds the profile with other evidence; name a new case"):
+        label(project, "product-management", "grounding", "pass", "cited", "bo", case_name=bare.name)
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,10 @@
 
 Each case is a folder holding `case.toml` (the role whose sources it is judged against, whether
 planted faults are generated from it, and a label per dimension: pass or fail, who said so and
-why) and `profile.json`. Content ops grow the set by adding folders, or with `jfm label`.
+why), `profile.json` and, when its items rest on quotes, `evidence.json` (the quotes their
+`evidence` ids name). A case without one is judged by no quote: every item that cites a source
+fails check:grounding-support, as it should when no one can say what the item rests on. Content
+ops grow the set by adding folders, or with `jfm label`.
 """
 
 from __future__ import annotations
@@ -13,15 +16,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..errors import BadInput
+from ..errors import BadInput, first_error
 from ..inputs.datafile import load_model
+from ..records.evidence import Evidence
 from ..records.profile import Profile
 from ..records.store import read_profile_file, write_atomic
 
 CASE_FILE = "case.toml"
 PROFILE_FILE = "profile.json"
+EVIDENCE_FILE = "evidence.json"
 CASE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 Verdict = Literal["pass", "fail"]
@@ -58,12 +63,43 @@ class Case:
     name: str
     spec: CaseFile
     profile: Profile
+    #: The quotes its items rest on; None when the case has no `evidence.json`.
+    evidence: Evidence | None = None
+
+    @property
+    def quotes(self) -> Evidence:
+        """The evidence the case is judged by: its own, or none at all (never the role's sources
+        cut afresh, whose quote ids would name other quotes than the profile's items meant)."""
+        return self.evidence or no_evidence(self.spec.role)
+
+
+def no_evidence(role: str) -> Evidence:
+    """Evidence holding no quote: every item that cites a source rests on nothing."""
+    return Evidence(role=role, level_titles={}, quotes=[], sections={})
 
 
 def load_case(folder: Path) -> Case:
     spec = load_model(folder / CASE_FILE, CaseFile, "calibration case")
     profile = read_profile_file(folder / PROFILE_FILE, str(folder / PROFILE_FILE), role=spec.role)
-    return Case(folder.name, spec, profile)
+    return Case(folder.name, spec, profile, load_evidence(folder / EVIDENCE_FILE, spec.role))
+
+
+def load_evidence(path: Path, role: str) -> Evidence | None:
+    """A case's `evidence.json`, if it has one; it must be evidence of the case's role."""
+    if not path.is_file():
+        return None
+    try:
+        evidence = Evidence.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"{path}: cannot read: {exc}") from exc
+    except ValidationError as exc:
+        raise BadInput(f"{path}: {first_error(exc)}") from exc
+    if evidence.role != role:
+        raise BadInput(f"{path}: is evidence of {evidence.role!r}, not {role!r}")
+    ids = [quote.id for quote in evidence.quotes]
+    if len(set(ids)) != len(ids):
+        raise BadInput(f"{path}: quote ids repeat")
+    return evidence
 
 
 def load_cases(folder: Path, dimensions: list[str]) -> list[Case]:
@@ -82,12 +118,17 @@ def load_cases(folder: Path, dimensions: list[str]) -> list[Case]:
     return cases
 
 
-def add_label(folder: Path, name: str, case: CaseFile, profile: Profile) -> Path:
-    """Write a case (a new one, or new labels for an existing one) as people would by hand."""
+def add_label(
+    folder: Path, name: str, case: CaseFile, profile: Profile, evidence: Evidence | None = None
+) -> Path:
+    """Write a case (a new one, or new labels for an existing one) as people would by hand, with
+    the evidence its profile's items rest on, if any."""
     if not CASE_NAME.fullmatch(name):
         raise BadInput(f"--case {name!r}: use lower-case letters, digits and hyphens")
     target = folder / name
     write_atomic(target / PROFILE_FILE, profile.model_dump_json(indent=2) + "\n")
+    if evidence is not None:
+        write_atomic(target / EVIDENCE_FILE, evidence.model_dump_json(indent=2) + "\n")
     write_atomic(target / CASE_FILE, case_toml(case))
     return target
 

@@ -5,6 +5,10 @@ label for that dimension is "pass", it yields a profile that a working panel mus
 dimension. The random choices are seeded by (seed, case, operator), so the set is the same on
 every machine. What the operators put in (neighbouring functions' work, claims no source makes,
 placeholders) is data: `calibration/operators.toml`.
+
+Items keep the quotes they rest on (their `evidence`) as a drafter that goes wrong would: an item
+whose text an operator changes still rests on the quote it was written from; an item it moves or
+copies takes its quotes along; an item it writes anew rests on none.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..inputs.datafile import load_model
 from ..inputs.seeds import RoleSeeds
+from ..records.evidence import Evidence
 from ..records.profile import GUIDELINE_COLUMNS, Alias, Cited, Distinction, Profile, Skill, Tool
 
 OPERATORS_FILE = "operators.toml"
@@ -52,12 +57,19 @@ class World:
     echoes: list[str]
     #: Titles of other foci in the catalog.
     other_titles: list[str]
+    #: The quotes the case's items rest on (its evidence.json), if it has any.
+    evidence: Evidence | None = None
+
+
+#: The drafter's instructions: the system message and each item kind's instruction.
+DRAFTING_PROMPTS = ("system.j2", "item_*.j2")
 
 
 def prompt_echoes(prompts: Path) -> list[str]:
-    """The drafting prompts' own sentences, as a model that echoes its instructions writes them."""
+    """The drafting prompts' own sentences (those without a template expression), as a model that
+    echoes its instructions writes them."""
     sentences: list[str] = []
-    for path in sorted(prompts.glob("draft_*.j2")):
+    for path in sorted(path for pattern in DRAFTING_PROMPTS for path in prompts.glob(pattern)):
         text = _JINJA_BLOCK.sub("", path.read_text(encoding="utf-8"))
         text = text.replace("{{ level }}", "{level}")
         for sentence in _SENTENCE.split(text):
@@ -109,7 +121,8 @@ def _responsibilities(profile: Profile, levels: list[str]) -> list[Cited]:
 
 
 def _swap_in(profile: Profile, rng: random.Random, pool: list[str]) -> Profile:
-    """Six texts drawn from `pool` replace two responsibilities at each of three levels."""
+    """Six texts drawn from `pool` replace two responsibilities at each of three levels (each still
+    resting on the quotes it rested on)."""
     out = _copy(profile)
     picked = rng.sample(pool, 6)
     for level in _some_levels(out, rng, 3):
@@ -233,7 +246,7 @@ def same_items_everywhere(profile: Profile, rng: random.Random, world: World) ->
     """The first level's responsibilities at every level."""
     out = _copy(profile)
     first = out.responsibilities[out.levels[0]]
-    out.responsibilities = {level: [item.model_copy() for item in first] for level in out.levels}
+    out.responsibilities = {level: [item.model_copy(deep=True) for item in first] for level in out.levels}
     return out
 
 
@@ -313,18 +326,39 @@ def citations_moved(profile: Profile, rng: random.Random, world: World) -> Profi
 
 @operator("grounding")
 def source_words_shuffled(profile: Profile, rng: random.Random, world: World) -> Profile:
-    """Responsibilities of three levels are source sentences with shuffled words."""
+    """Responsibilities of three levels are source sentences with shuffled words, each resting on
+    the quote whose words it shuffles."""
     out = _copy(profile)
-    sentences = [
-        (source.id, sentence)
-        for source in world.seeds.sources
-        for sentence in _SENTENCE.split(source.text)
-        if 8 <= len(sentence.split()) <= 30
-    ]
+    # (source, sentence, quote ids): the case's quotes; without evidence, the sources' sentences.
+    sentences = (
+        [(quote.source, quote.text, [quote.id]) for quote in world.evidence.quotes]
+        if world.evidence is not None
+        else [
+            (source.id, sentence, [])
+            for source in world.seeds.sources
+            for sentence in _SENTENCE.split(source.text)
+        ]
+    )
+    sentences = [entry for entry in sentences if 8 <= len(entry[1].split()) <= 30]
     for level in _some_levels(out, rng, 3):
         for item in out.responsibilities[level]:
-            source_id, sentence = rng.choice(sentences)
-            item.text, item.sources = _shuffle_words(sentence.strip(), rng), [source_id]
+            source_id, sentence, quote_ids = rng.choice(sentences)
+            item.text, item.sources = _shuffle_words(" ".join(sentence.split()), rng), [source_id]
+            item.evidence = list(quote_ids)
+    return out
+
+
+@operator("grounding")
+def quotes_swapped(profile: Profile, rng: random.Random, world: World) -> Profile:
+    """The responsibilities of three levels pass their sources and quotes on, one to the next:
+    each rests on a real quote that says something else."""
+    out = _copy(profile)
+    chosen = _responsibilities(out, _some_levels(out, rng, 3))
+    cited = [(item.sources, item.evidence) for item in chosen]
+    shift = rng.randrange(1, len(chosen)) if len(chosen) > 1 else 0
+    for index, item in enumerate(chosen):
+        sources, evidence = cited[(index + shift) % len(cited)]
+        item.sources, item.evidence = list(sources), list(evidence)
     return out
 
 

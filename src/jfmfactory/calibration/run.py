@@ -7,6 +7,7 @@ calibration writes it byte for byte; per-call latency stays in the transcripts.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -84,8 +85,9 @@ def variants(
     case: Case, operators: list[Operator], world: World, seed: int
 ) -> list[tuple[Operator | None, Profile]]:
     """The case as it is, then (for a gold case) one planted fault per operator whose dimension the
-    case labels pass."""
+    case labels pass. The operators draw on the case's own quotes."""
     out: list[tuple[Operator | None, Profile]] = [(None, case.profile)]
+    world = replace(world, evidence=case.evidence)
     if case.spec.gold:
         for operator in operators:
             label = case.spec.labels.get(operator.dimension)

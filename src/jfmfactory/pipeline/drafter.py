@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -33,7 +33,7 @@ from ..errors import BadInput, first_error
 from ..inputs.datafile import load_model
 from ..inputs.prompts import Prompts
 from ..inputs.seeds import RoleSeeds
-from ..llm.client import LLM, Structured
+from ..llm.client import LLM, Structured, bind_choices
 from ..records.evidence import Evidence, Quote
 from ..records.profile import GUIDELINE_COLUMNS, RESPONSIBILITIES_PER_LEVEL, YEARS_COLUMN, Profile, SourceRef
 from ..records.runlog import Transcript
@@ -63,9 +63,30 @@ class OverviewDraft(Structured):
     description: str = Field(min_length=40, max_length=600)
 
 
+S = TypeVar("S", bound=str)
+
+
+class LadderItemDraft(Structured, Generic[S]):
+    text: str = Field(min_length=8, max_length=240)
+    evidence: list[S] = Field(min_length=1, max_length=3)
+
+
+class LadderLevelDraft(Structured, Generic[S]):
+    responsibilities: list[LadderItemDraft[S]] = Field(
+        min_length=RESPONSIBILITIES_PER_LEVEL, max_length=RESPONSIBILITIES_PER_LEVEL
+    )
+
+
+class LadderDraft(Structured, Generic[S]):
+    levels: list[LadderLevelDraft[S]]
+
+
 #: Every response model the drafter asks for.
-DRAFT_MODELS: list[type[BaseModel]] = [StatementDraft, SkillDraft, ToolDraft, OverviewDraft]
+DRAFT_MODELS: list[type[BaseModel]] = [StatementDraft, SkillDraft, ToolDraft, OverviewDraft, LadderDraft]
 EXAMPLES_FILE = "examples.toml"
+#: The ladder path's instruction and the quotes it shows, level by level.
+LADDER_TEMPLATE = "ladder.j2"
+LADDER_QUOTES = "ladder_quotes.j2"
 
 
 @dataclass(frozen=True)
@@ -367,11 +388,15 @@ def _faulted(text: str, faults: list[Fault]) -> bool:
 @dataclass(frozen=True)
 class DraftingContext:
     """What the drafter writes from besides the model: the evidence, the rubric's typical years
-    per level (empty without a rubric) and the catalog's neighbouring foci of the role."""
+    per level (empty without a rubric), the catalog's neighbouring foci of the role, and how
+    responsibilities are first drafted."""
 
     evidence: Evidence
     years: dict[str, tuple[int, int]]
     distinctions: list[dict[str, str]]
+    #: Draft every level's responsibilities in one call from all levels' quotes (a model that
+    #: can hold the whole ladder plans how scope rises); revisions still go item by item.
+    ladder: bool = False
 
 
 class Drafter:
@@ -394,7 +419,14 @@ class Drafter:
         self.evidence = context.evidence
         self.code = code
         self.assignment = assign_quotes(self.evidence, seeds.manifest.levels)
-        self.models = {model.__name__: schema_text.described(model) for model in DRAFT_MODELS}
+        self.models = {
+            model.__name__: schema_text.described(
+                bind_choices(model, [quote.id for quote in self.evidence.quotes] or ["E0"])
+                if model is LadderDraft
+                else model
+            )
+            for model in DRAFT_MODELS
+        }
         self.examples = load_examples(prompts.folder)
         self.system = prompts.render("system.j2")
 
@@ -410,6 +442,52 @@ class Drafter:
         section = self.sections[key]
         work = _SectionWork(self, key, round_number, list(faults))
         drafted = getattr(self, f"_draft_{section.kind.name}")(work, section.level, current)
+        return drafted, work.transcripts
+
+    def groups(self, keys: list[str], drafted: Sections) -> list[list[str]]:
+        """The keys of a round's plan as the calls that draft them: one key each, but on the
+        ladder path every level's first responsibilities together."""
+        ladder = [
+            key
+            for key in keys
+            if self.context.ladder and self.sections[key].kind is RESPONSIBILITIES and key not in drafted
+        ]
+        return ([ladder] if ladder else []) + [[key] for key in keys if key not in ladder]
+
+    def draft_ladder(self, keys: list[str], round_number: int) -> tuple[Sections, list[Transcript]]:
+        """Every level's responsibilities in one call, from each level's quotes: the model sees
+        the whole ladder, so it can plan how scope rises. Each item cites the quotes it rests on."""
+        work = _SectionWork(self, "responsibilities", round_number, [])
+        levels = [self.sections[key].level for key in keys]
+        shown = {
+            level: [self.quote(qid) for qid in self.evidence.sections.get(RESPONSIBILITIES.key(level), [])]
+            for level in levels
+            if level is not None
+        }
+        instruction = self.prompts.render(LADDER_TEMPLATE, role=self.seeds.manifest, count=len(shown))
+        user = self.prompts.render(LADDER_QUOTES, ladder=shown, titles=self.evidence.level_titles)
+        messages = [
+            {"role": "system", "content": f"{self.system.rstrip()}\n\n{instruction.strip()}"},
+            {"role": "user", "content": user},
+        ]
+        result, transcript = self.llm.ask(
+            "drafter:responsibilities", round_number, self.models[LadderDraft.__name__], messages
+        )
+        work.transcripts.append(transcript)
+        drafted: Sections = {}
+        answers: list[Any] = getattr(result, "levels", [])
+        # An answer with fewer levels than asked leaves the last ones empty (zip stops short).
+        for key, answer in zip(keys, answers, strict=False):
+            items = []
+            for item in answer.responsibilities:
+                quotes = [self.quote(qid) for qid in dict.fromkeys(item.evidence)]
+                sources = list(dict.fromkeys(quote.source for quote in quotes))
+                items.append(
+                    {"text": _sentence(item.text), "sources": sources, "evidence": [q.id for q in quotes]}
+                )
+            drafted[key] = {"responsibilities": items}
+        for key in keys:  # a level the answer left out has nothing: the completeness check says so
+            drafted.setdefault(key, {"responsibilities": []})
         return drafted, work.transcripts
 
     # -- one item ----------------------------------------------------------------------------

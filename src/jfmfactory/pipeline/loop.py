@@ -9,7 +9,7 @@ import contextlib
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from ..llm.client import CallFailed
 from ..llm.parallel import ordered_map
@@ -221,16 +221,23 @@ class Loop:
         drafted = []
         first = number == 1
 
-        def draft(item: tuple[str, list[Fault]]) -> tuple[dict[str, Any], list[Transcript]]:
-            key, faults = item
+        def draft(group: list[str]) -> tuple[Sections, list[Transcript]]:
+            if len(group) > 1:  # the ladder path: every level's responsibilities in one call
+                self.reporter.step(number, "drafter:responsibilities")
+                return self.drafter.draft_ladder(group, number)
+            key = group[0]
             self.reporter.step(number, f"drafter:{key}")
-            return self.drafter.draft_section(key, number, current=sections.get(key), faults=faults)
+            data, transcripts = self.drafter.draft_section(
+                key, number, current=sections.get(key), faults=plan[key]
+            )
+            return {key: data}, transcripts
 
         # Sections are independent of each other: they are drafted at once, kept in plan order.
-        results = ordered_map(draft, list(plan.items()), self.settings.concurrency)
-        for (key, faults), (data, transcripts) in zip(plan.items(), results, strict=True):
-            sections[key] = data
+        groups = self.drafter.groups(list(plan), sections)
+        for data, transcripts in ordered_map(draft, groups, self.settings.concurrency):
+            sections.update(data)
             calls += [self.store.summarize(transcript) for transcript in transcripts]
+        for key, faults in plan.items():
             reason = "first draft" if first else ", ".join(sorted({fault.dimension for fault in faults}))
             drafted.append(Revision(section=key, reason=reason))
         profile = self.drafter.assemble(sections)

@@ -169,6 +169,10 @@ class RunRecord(BaseModel):
         default_factory=list, description="Source passages that spoke to the model; no prompt received them."
     )
     samples: int = Field(default=1, description="Times each reviewer was asked per round.")
+    drafting: Literal["items", "ladder"] = Field(
+        default="items",
+        description="items: one call per item; ladder: every level's responsibilities in one call first.",
+    )
     inputs_sha256: str = Field(
         default="",
         description="Digest of the sources read, prompts/, panel/ and the models: what a resume must match.",
