@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from conftest import REPO, RESPONSIBILITIES, canned_profile
+from conftest import REPO, canned_profile
 from jfmfactory.inputs.seeds import load_role
 from jfmfactory.pipeline.quotes import quote_found, section_items, verify
 from jfmfactory.records.runlog import ReviewIssue
@@ -31,9 +33,13 @@ def test_items_are_keyed_by_the_sections_reviewers_name() -> None:
     profile = canned_profile(load_role(REPO / "seeds", "product-management"))
     items = section_items(profile)
     assert list(items)[:3] == ["overview", "responsibilities.P2", "responsibilities.P3"]
-    assert items["responsibilities.P3"] == RESPONSIBILITIES["P3"]
-    assert len(items["guidelines.P7"]) == 4 and items["tools"] == ["OKR", "Roadmap", "API"]
+    assert items["responsibilities.P3"] == [item.text for item in profile.responsibilities["P3"]]
+    assert len(items["guidelines.P7"]) == 4 and items["tools"] == [tool.name for tool in profile.tools]
+    assert items["skills"][0] == f"{profile.skills[0].name}: {profile.skills[0].description}"
+    assert items["aliases"] == [alias.title for alias in profile.aliases]
+    # Headings and citations are no part of an item.
     assert not any("Knowledge & Application" in text for text in items["guidelines.P2"])
+    assert not any(re.search(r"\b(S1|S2|E\d+)\b", text) for texts in items.values() for text in texts)
 
 
 def test_verify_marks_each_issue() -> None:

@@ -85,14 +85,15 @@ class _Sentence:
 
 
 def _title_matches(text: str, titles: dict[str, list[str]]) -> list[tuple[int, int, str]]:
-    """(start, end, level) of every title word in `text`; of two side by side, the second names
-    the level ("Senior Director" is a director)."""
+    """(start, end, level) of every title word in `text`, in the singular or the plural
+    ("Directors"); of two side by side, the second names the level ("Senior Director" is a
+    director)."""
     lowered = text.lower()
     found = sorted(
         (match.start(), match.end(), level)
         for level, words in titles.items()
         for word in words
-        for match in re.finditer(rf"(?<!\w){re.escape(word)}(?!\w)", lowered)
+        for match in re.finditer(rf"(?<!\w){re.escape(word)}s?(?!\w)", lowered)
     )
     return [
         here
@@ -264,12 +265,19 @@ class EvidenceStage:
                         levels=levels,
                     )
                 )
-        kept = [key for key in found if key not in own and not (key.endswith("s") and not key.endswith("ss"))]
+        kept = [key for key in found if key not in own and not _plural(key)]
         kept.sort(key=lambda key: -len(found[key]))
         return [
             found[key][0].model_copy(update={"id": f"E{len(quotes) + number}"})
             for number, key in enumerate(kept, start=1)
         ]
+
+
+def _plural(title: str) -> bool:
+    """Whether a title names several people: its head word (the last before "of", as in
+    "Directors of Product") ends in a plural s ("Senior PMs"), not "ss"."""
+    head = (title.split(" of ")[0].split() or [""])[-1]
+    return head.endswith("s") and not head.endswith("ss")
 
 
 def _prose_lines(text: str) -> Iterator[tuple[int, str]]:
