@@ -45,7 +45,7 @@ from .llm.provider import (
     model_names,
 )
 from .pipeline.checks import CheckInputs, load_check_messages
-from .pipeline.drafter import DRAFT_MODELS, Drafter, DraftingContext, section_keys
+from .pipeline.drafter import DRAFT_MODELS, Drafter, DraftingContext, example_words, section_keys
 from .pipeline.evidence import gather, load_queries
 from .pipeline.loop import (
     DEFAULT_MAX_ROUNDS,
@@ -198,7 +198,11 @@ def read_inputs(project: Project, role: str) -> RoleInputs:
         prompt_runs(project.prompts),
         [*LEVELS, *seeds.source_ids, *(quote.id for quote in evidence.quotes)],
     )
-    checks = CheckInputs(seeds, catalog, vocabulary, load_check_messages(project.panel), prose, evidence)
+    source_terms = {term for source in seeds.sources for term in vocabulary.terms(source.text)}
+    example_terms = frozenset(vocabulary.terms(example_words(project.prompts))) - source_terms
+    checks = CheckInputs(
+        seeds, catalog, vocabulary, load_check_messages(project.panel), prose, evidence, example_terms
+    )
     schema_text = load_schema_text(prompts, RESPONSE_MODELS)
     return RoleInputs(seeds, withheld, prompts, catalog, schema_text, checks)
 

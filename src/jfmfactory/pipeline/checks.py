@@ -87,6 +87,9 @@ class CheckInputs:
     prose: ProseJudge
     #: The quotes items rest on; None where a profile has none (then no item is grounded).
     evidence: Evidence | None = None
+    #: Stems of the drafter's worked examples (prompts/examples.toml) that no source uses: an
+    #: item using one its quotes lack took it from an example, not from the evidence.
+    example_terms: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -212,9 +215,9 @@ def check_duplicates(profile: Profile, inputs: CheckInputs, say: Messages) -> Fi
 def check_grounding_support(profile: Profile, inputs: CheckInputs, say: Messages) -> Finding:
     """Every item that cites sources must rest on quotes (its `evidence`) that stand, word for
     word, in the sources they name (and the item cites), and at least SUPPORT_PAIRS of the item's
-    consecutive content words must stand side by side, in order, in one of its quotes. Sharing
-    words with a quote is not enough: a sentence with its words shuffled shares every word and
-    almost no pair."""
+    consecutive content words must stand side by side, in order, in one of its quotes, and it may
+    use no word of the worked examples that its quotes lack. Sharing words with a quote is not
+    enough: a sentence with its words shuffled shares every word and almost no pair."""
     vocabulary = inputs.vocabulary
     sources = {source.id: source.text for source in inputs.seeds.sources}
     evidence = inputs.evidence
@@ -228,9 +231,13 @@ def check_grounding_support(profile: Profile, inputs: CheckInputs, say: Messages
         problem = _evidence_problem(item, sources, evidence, say)
         if problem is None:
             quotes = [evidence.quote(qid) for qid in item.evidence] if evidence else []
-            passages = [_pairs(vocabulary.terms(quote.text)) for quote in quotes if quote is not None]
-            share = support(vocabulary.terms(item.text), passages)
-            if share < SUPPORT_PAIRS:
+            quote_terms = [vocabulary.terms(quote.text) for quote in quotes if quote is not None]
+            terms = vocabulary.terms(item.text)
+            borrowed = sorted(set(terms) & inputs.example_terms - {t for q in quote_terms for t in q})
+            share = support(terms, [_pairs(q) for q in quote_terms])
+            if borrowed:
+                problem = say("borrowed", words=", ".join(borrowed))
+            elif share < SUPPORT_PAIRS:
                 problem = say("unsupported", share=share, needed=SUPPORT_PAIRS)
         if problem is not None:
             issues.append(ReviewIssue(section=item.section, quote=item.text, problem=problem))
@@ -468,6 +475,7 @@ CHECKS = (
             "unknown-quote": ("id",),
             "quote-not-in-source": ("quote", "source"),
             "unsupported": ("share", "needed"),
+            "borrowed": ("words",),
         },
     ),
     Check(

@@ -51,7 +51,7 @@ class StatementDraft(Structured):
 
 
 class SkillDraft(Structured):
-    name: str = Field(min_length=2, max_length=40)
+    name: str = Field(min_length=2, max_length=60)
     description: str = Field(min_length=8, max_length=200)
 
 
@@ -126,11 +126,19 @@ class Examples(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    occupation_words: str = Field(
+        default="", description="The examples' occupation's words, white-space separated."
+    )
     responsibility: list[Example] = Field(default_factory=list, description="Responsibilities.")
     guideline: list[Example] = Field(default_factory=list, description="Guideline cells.")
     skill: list[Example] = Field(default_factory=list, description="Skills.")
     tool: list[Example] = Field(default_factory=list, description="Tools.")
     overview: list[Example] = Field(default_factory=list, description="The overview.")
+
+
+def example_words(prompts: Path) -> str:
+    """The words of the worked examples' occupation, which no drafted item may borrow."""
+    return load_examples(prompts).occupation_words
 
 
 def load_examples(prompts: Path) -> Examples:
