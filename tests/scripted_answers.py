@@ -66,7 +66,10 @@ def quotes_of(request: dict[str, Any]) -> list[str]:
 
 
 def _sentence(quote: str) -> str:
-    text = quote.strip().rstrip(".")
+    # A quote that speaks of "the role" ("the role changes to mentoring PMs") loses those words,
+    # as a model writing an item would drop them: the prose check faults talk about the role.
+    text = re.sub(r"^(?:the|this) (?:role|person|position)\s+", "", quote.strip(), flags=re.IGNORECASE)
+    text = text.rstrip(".")
     return f"{text[:1].upper()}{text[1:]}."
 
 

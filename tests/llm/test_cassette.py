@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Script
+from conftest import Script, canned_profile
 from jfmfactory.api import DraftOptions, draft
 from jfmfactory.errors import BadInput
+from jfmfactory.inputs.seeds import load_role
 from jfmfactory.inputs.project import Project
 from jfmfactory.llm.cassette import ReplayMismatch
 from jfmfactory.llm.client import CallFailed
@@ -18,7 +19,8 @@ PLANTED_KEY = "sk-planted-7f3a9c1e5b"
 def test_record_then_replay_reproduces_profile_json_byte_for_byte_without_the_endpoint(
     project: Project, script: Script, tmp_path: Path
 ) -> None:
-    script.verdicts["Clarity"] = [(3, [{"section": "tools", "quote": "OKR", "problem": "vague"}]), (5, [])]
+    tool = canned_profile(load_role(project.seeds, "product-management")).tools[0].name
+    script.verdicts["Clarity"] = [(3, [{"section": "tools", "quote": tool, "problem": "vague"}]), (5, [])]
     cassette = tmp_path / "run.yaml"
     recorded = tmp_path / "recorded"
     with ScriptedServer(script).running() as server:
@@ -68,8 +70,9 @@ def test_a_changed_prompt_fails_the_replay_loudly(project: Project, script: Scri
             DraftOptions(role="product-management", model="m", out=tmp_path / "a", record=cassette),
             env,
         )
-    template = project.prompts / "draft_skills.j2"
-    template.write_text(template.read_text().replace("List 5 to 8 skills", "List 5 to 8 core skills"))
+    template = project.prompts / "item_skill.j2"
+    assert "one skill" in template.read_text()
+    template.write_text(template.read_text().replace("one skill", "one core skill"))
 
     with pytest.raises(ReplayMismatch, match="holds no answer") as failure:
         draft(
@@ -79,7 +82,7 @@ def test_a_changed_prompt_fails_the_replay_loudly(project: Project, script: Scri
         )
     assert failure.value.exit_code == 2
     run_json = (tmp_path / "b" / "run.json").read_text()
-    assert '"status": "failed"' in run_json and "drafter:skills" in run_json
+    assert '"status": "failed"' in run_json and "drafter:skills.1" in run_json
 
 
 def test_a_failed_recording_keeps_the_good_cassette_and_its_own_partial(
@@ -87,7 +90,7 @@ def test_a_failed_recording_keeps_the_good_cassette_and_its_own_partial(
 ) -> None:
     cassette = tmp_path / "run.yaml"
     cassette.write_text("the good cassette")
-    script.overrides["SkillsDraft"] = lambda request: Reply(status=400, body={"error": {"message": "bad"}})
+    script.overrides["SkillDraft"] = lambda request: Reply(status=400, body={"error": {"message": "bad"}})
     with ScriptedServer(script).running() as server, pytest.raises(CallFailed, match="HTTP 400"):
         env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k"}
         draft(
@@ -96,7 +99,7 @@ def test_a_failed_recording_keeps_the_good_cassette_and_its_own_partial(
             env,
         )
     assert cassette.read_text() == "the good cassette"
-    assert "SkillsDraft" in (tmp_path / "run.partial.yaml").read_text()
+    assert "SkillDraft" in (tmp_path / "run.partial.yaml").read_text()
     assert not list(tmp_path.glob(".cassette.*"))
 
 

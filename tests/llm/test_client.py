@@ -8,19 +8,22 @@ import openai
 import pytest
 
 from jfmfactory.llm.client import LLM, CallFailed, TranscriptRecorder, bind_choices
-from jfmfactory.pipeline.drafter import ResponsibilitiesDraft
+from jfmfactory.pipeline.drafter import StatementDraft
+from jfmfactory.pipeline.panel import ReviewDraft
 from jfmfactory.records.runlog import Transcript, Usage
 from scripted_server import Reply, ScriptedServer
 
 
 def test_bound_choices_become_an_enum_under_the_plain_class_name() -> None:
-    model = bind_choices(ResponsibilitiesDraft, ["S1", "S2"])
+    model = bind_choices(ReviewDraft, ["skills", "tools"])
     schema = model.model_json_schema()
-    assert model.__name__ == "ResponsibilitiesDraft"
-    cited = next(iter(schema["$defs"].values()))
-    assert cited["properties"]["sources"]["items"]["enum"] == ["S1", "S2"]
-    with pytest.raises(ValueError, match="S3"):
-        model.model_validate({"responsibilities": [{"text": "Does the work well.", "sources": ["S3"]}] * 5})
+    assert model.__name__ == "ReviewDraft"
+    issue = next(iter(schema["$defs"].values()))
+    assert issue["properties"]["section"]["enum"] == ["skills", "tools"]
+    with pytest.raises(ValueError, match="overview"):
+        model.model_validate(
+            {"issues": [{"section": "overview", "quote": "q", "problem": "p"}], "rationale": "r", "score": 3}
+        )
 
 
 def _answers(*answers: dict[str, Any] | Reply):
@@ -28,8 +31,8 @@ def _answers(*answers: dict[str, Any] | Reply):
     return lambda request: queue.pop(0) if len(queue) > 1 else queue[0]
 
 
-GOOD = {"responsibilities": [{"text": f"Does duty {n} well.", "sources": ["S1"]} for n in range(5)]}
-FOUR = {"responsibilities": GOOD["responsibilities"][:4]}
+GOOD = {"text": "Checks patients' vital signs."}
+SHORT = {"text": "Checks."}
 
 
 def _llm(server: ScriptedServer) -> LLM:
@@ -38,54 +41,51 @@ def _llm(server: ScriptedServer) -> LLM:
 
 
 def _messages() -> list[dict[str, str]]:
-    return [{"role": "system", "content": "sys"}, {"role": "user", "content": "five duties"}]
+    return [{"role": "system", "content": "sys"}, {"role": "user", "content": "<quote>vital signs</quote>"}]
 
 
 def test_invalid_output_is_reasked_and_every_attempt_is_transcribed() -> None:
-    model = bind_choices(ResponsibilitiesDraft, ["S1"])
-    with ScriptedServer(_answers(FOUR, GOOD)).running() as server:
-        result, transcript = _llm(server).ask("drafter:responsibilities.P2", 1, model, _messages())
+    model = StatementDraft
+    with ScriptedServer(_answers(SHORT, GOOD)).running() as server:
+        result, transcript = _llm(server).ask("drafter:responsibilities.P2.1", 1, model, _messages())
 
-    assert len(result.responsibilities) == 5  # type: ignore[attr-defined]
+    assert result.text == GOOD["text"]
     first, second = transcript.attempts
-    assert "at least 5 items" in (first.error or "")
+    assert "at least 8 characters" in (first.error or "")
     assert second.error is None and transcript.result == GOOD
     assert len(server.requests) == 2
     # The re-ask tells the model what was wrong with its last answer.
-    assert "at least 5" in str(server.requests[1]["messages"])
+    assert "at least 8 characters" in str(server.requests[1]["messages"])
     assert first.usage.completion_tokens > 0 and second.usage.total_tokens > 0
 
 
 def test_output_still_invalid_after_the_reasks_fails_with_one_line_and_its_transcript() -> None:
-    model = bind_choices(ResponsibilitiesDraft, ["S1"])
-    with ScriptedServer(_answers(FOUR)).running() as server, pytest.raises(CallFailed) as failure:
-        _llm(server).ask("drafter:responsibilities.P2", 1, model, _messages())
+    model = StatementDraft
+    with ScriptedServer(_answers(SHORT)).running() as server, pytest.raises(CallFailed) as failure:
+        _llm(server).ask("drafter:responsibilities.P2.1", 1, model, _messages())
     message = str(failure.value)
-    assert "\n" not in message and "drafter:responsibilities.P2" in message and server.base_url in message
-    assert (
-        "no valid answer after 2 attempt(s): responsibilities: List should have at least 5 items" in message
-    )
+    assert "\n" not in message and "drafter:responsibilities.P2.1" in message and server.base_url in message
+    assert "no valid answer after 2 attempt(s): text: String should have at least 8 characters" in message
     assert len(failure.value.transcript.attempts) == 2
 
 
 def test_an_http_error_names_its_status() -> None:
-    model = bind_choices(ResponsibilitiesDraft, ["S1"])
+    model = bind_choices(ReviewDraft, ["skills"])
     fault = Reply(status=503, body={"error": {"message": "overloaded"}})
     with ScriptedServer(_answers(fault)).running() as server, pytest.raises(CallFailed, match="HTTP 503"):
         _llm(server).ask("reviewer:clarity", 2, model, _messages())
 
 
 def test_a_raw_newline_inside_a_json_string_is_accepted_without_a_reask() -> None:
-    model = bind_choices(ResponsibilitiesDraft, ["S1"])
-    raw = '{"responsibilities": [' + ",".join(['{"text": "Does\nduty well.", "sources": ["S1"]}'] * 5) + "]}"
-    parsed = model.model_validate_json(raw)
-    assert parsed.responsibilities[0].text == "Does\nduty well."  # type: ignore[attr-defined]
+    model = StatementDraft
+    parsed = model.model_validate_json('{"text": "Checks\npatients\tdaily."}')
+    assert parsed.text == "Checks\npatients\tdaily."
     with pytest.raises(ValueError, match="Invalid JSON"):
-        model.model_validate_json('{"responsibilities": [')
+        model.model_validate_json('{"text": ')
 
 
 def test_concurrent_calls_on_one_client_each_keep_their_own_attempts() -> None:
-    model = bind_choices(ResponsibilitiesDraft, ["S1"])
+    model = StatementDraft
 
     def slowly(request: dict[str, Any]) -> dict[str, Any]:
         time.sleep(0.05)  # so that the calls overlap
@@ -94,7 +94,7 @@ def test_concurrent_calls_on_one_client_each_keep_their_own_attempts() -> None:
     with ScriptedServer(slowly).running() as server:
         llm = _llm(server)
         asks = [
-            [{"role": "system", "content": "sys"}, {"role": "user", "content": f"five duties, call {n}"}]
+            [{"role": "system", "content": "sys"}, {"role": "user", "content": f"one duty, call {n}"}]
             for n in range(8)
         ]
         with ThreadPoolExecutor(max_workers=8) as pool:
@@ -104,7 +104,7 @@ def test_concurrent_calls_on_one_client_each_keep_their_own_attempts() -> None:
 
     for n, transcript in enumerate(transcripts):
         (attempt,) = transcript.attempts
-        assert attempt.request["messages"][1]["content"] == f"five duties, call {n}"
+        assert attempt.request["messages"][1]["content"] == f"one duty, call {n}"
         assert attempt.response is not None and attempt.usage.total_tokens > 0
 
 

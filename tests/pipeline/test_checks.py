@@ -12,12 +12,18 @@ from jfmfactory.inputs.seeds import LEVELS, RoleSeeds, load_role
 from jfmfactory.inputs.text import normalise
 from jfmfactory.pipeline.checks import (
     CheckInputs,
+    _pairs,
     load_check_messages,
     run_checks,
     score_for,
+    support,
 )
+from jfmfactory.pipeline.drafter import items
+from jfmfactory.pipeline.evidence import gather, load_queries
 from jfmfactory.pipeline.panel import check_dimensions, load_panel
+from jfmfactory.records.evidence import Evidence
 from jfmfactory.records.profile import Cited, Profile
+from jfmfactory.records.store import RunStore
 
 
 @pytest.fixture
@@ -29,11 +35,21 @@ CATALOG = load_catalog(REPO / "catalog")
 #: The dimension each check caps, as the shipped reviewer files declare it.
 CAPS = check_dimensions(load_panel(REPO / "panel"))
 MESSAGES = load_check_messages(REPO / "panel")
-PROSE = ProseJudge(load_prose_rules(REPO / "panel"), prompt_runs(REPO / "prompts"), [*LEVELS, "S1", "S2"])
+TITLES = {level: CATALOG.rubric.block(level).titles for level in LEVELS}
+#: The shipped role's evidence, as a run gathers it: what the canned profile's items rest on.
+EVIDENCE = gather(load_role(REPO / "seeds", "product-management"), TITLES, load_queries(REPO / "prompts"), VOCABULARY)
+PROSE = ProseJudge(
+    load_prose_rules(REPO / "panel"),
+    prompt_runs(REPO / "prompts"),
+    [*LEVELS, "S1", "S2", *(quote.id for quote in EVIDENCE.quotes)],
+)
 
 
-def findings(profile: Profile, seeds: RoleSeeds) -> dict[str, tuple[float, list[str]]]:
-    reviews = run_checks(profile, CheckInputs(seeds, CATALOG, VOCABULARY, MESSAGES, PROSE), CAPS)
+def findings(
+    profile: Profile, seeds: RoleSeeds, evidence: Evidence | None = EVIDENCE
+) -> dict[str, tuple[float, list[str]]]:
+    inputs = CheckInputs(seeds, CATALOG, VOCABULARY, MESSAGES, PROSE, evidence)
+    reviews = run_checks(profile, inputs, CAPS)
     return {r.member: (r.score, [i.problem for i in r.issues]) for r in reviews}
 
 
@@ -83,16 +99,114 @@ def test_completeness_counts_missing_items(seeds: RoleSeeds) -> None:
     assert score == 3
 
 
-def test_grounding_support_flags_unknown_ids_and_unsupported_wording(seeds: RoleSeeds) -> None:
+def _grounding(profile: Profile, seeds: RoleSeeds, evidence: Evidence | None = EVIDENCE) -> tuple[float, list[str]]:
+    return findings(profile, seeds, evidence)["check:grounding-support"]
+
+
+def test_a_canned_profile_rests_every_cited_item_on_a_quote_that_supports_it(seeds: RoleSeeds) -> None:
     profile = canned_profile(seeds)
-    profile.responsibilities["P3"][0] = Cited(
-        text="Negotiates quantum blockchain procurement", sources=["S1"]
+    inputs = CheckInputs(seeds, CATALOG, VOCABULARY, MESSAGES, PROSE, EVIDENCE)
+    (review,) = [r for r in run_checks(profile, inputs, CAPS) if r.member == "check:grounding-support"]
+    cited = sum(1 for item in items(profile) if item.sources is not None)
+    assert review.score == 5 and review.issues == []
+    assert review.rationale == f"{cited} of {cited} cited items rest on a verified quote that supports them"
+    assert cited == 6 * 5 + 6 * 3 + len(profile.skills) + len(profile.tools) + len(profile.aliases)
+
+
+def test_an_item_that_rests_on_no_quote_is_an_issue(seeds: RoleSeeds) -> None:
+    profile = canned_profile(seeds)
+    first = profile.responsibilities["P3"][0]
+    profile.responsibilities["P3"][0] = first.model_copy(update={"evidence": []})
+    score, problems = _grounding(profile, seeds)
+    assert problems == ["rests on no quote from its sources"] and score == 4
+
+
+def test_an_item_resting_on_a_quote_the_evidence_does_not_hold_is_an_issue(seeds: RoleSeeds) -> None:
+    profile = canned_profile(seeds)
+    profile.tools[0] = profile.tools[0].model_copy(update={"evidence": ["E9999"]})
+    score, problems = _grounding(profile, seeds)
+    assert problems == ["rests on quote E9999, which the evidence does not hold"] and score == 4
+
+
+def test_a_profile_judged_without_its_evidence_is_grounded_nowhere(seeds: RoleSeeds) -> None:
+    profile = canned_profile(seeds)
+    score, problems = _grounding(profile, seeds, evidence=None)
+    assert score == 1 and problems and all(p.startswith("rests on quote E") for p in problems)
+
+
+def test_a_forged_quote_that_is_not_in_its_source_is_an_issue(seeds: RoleSeeds, tmp_path: Path) -> None:
+    """evidence.json is a file beside the profile: a quote edited there no longer stands in its
+    source, and an item resting on it is not grounded, however well the quote supports it."""
+    profile = canned_profile(seeds)
+    skill = profile.skills[0]
+    (qid,) = skill.evidence
+    forged_text = f"{skill.name}: {skill.description}"
+    forged = EVIDENCE.model_copy(
+        update={
+            "quotes": [
+                q.model_copy(update={"text": forged_text}) if q.id == qid else q for q in EVIDENCE.quotes
+            ]
+        }
     )
-    profile.responsibilities["P3"][1] = Cited(text=profile.responsibilities["P3"][1].text, sources=["S9"])
-    score, problems = findings(profile, seeds)["check:grounding-support"]
-    assert problems[0].startswith("no passage of S1 says this: only 0% of its word pairs")
-    assert problems[1] == "cites unknown source id(s) S9"
+    store = RunStore(tmp_path / "out")
+    store.write_evidence(forged)
+    read_back = store.read_evidence()
+    assert read_back is not None and read_back.quote(qid).text == forged_text  # type: ignore[union-attr]
+
+    score, problems = _grounding(profile, seeds, read_back)
+    quote = EVIDENCE.quote(qid)
+    assert quote is not None
+    resting = [item for item in items(profile) if qid in item.evidence]  # the skill, and any other
+    assert skill.name in [item.text.split(":")[0] for item in resting]
+    problem = f'rests on a quote that is not in {quote.source} word for word: "{forged_text}"'
+    assert problems == [problem] * len(resting)
+    assert score == score_for(len(resting))
+
+
+def test_an_item_resting_on_a_quote_of_a_source_it_does_not_cite_is_an_issue(seeds: RoleSeeds) -> None:
+    profile = canned_profile(seeds)
+    item = profile.responsibilities["P2"][0]
+    other = "S2" if item.sources == ["S1"] else "S1"
+    profile.responsibilities["P2"][0] = item.model_copy(update={"sources": [other]})
+    _, problems = _grounding(profile, seeds)
+    assert len(problems) == 1 and problems[0].startswith("rests on a quote that is not in")
+
+
+def test_an_item_its_quote_does_not_say_is_an_issue(seeds: RoleSeeds) -> None:
+    profile = canned_profile(seeds)
+    item = profile.responsibilities["P3"][0]
+    profile.responsibilities["P3"][0] = item.model_copy(
+        update={"text": "Negotiates quantum blockchain procurement."}
+    )
+    # The quote's own words, shuffled: every word is there, almost no pair.
+    quote = EVIDENCE.quote(profile.responsibilities["P4"][0].evidence[0])
+    assert quote is not None
+    shuffled = " ".join(reversed(quote.text.split())).capitalize() + "."
+    profile.responsibilities["P4"][0] = profile.responsibilities["P4"][0].model_copy(update={"text": shuffled})
+    score, problems = _grounding(profile, seeds)
+    assert problems == [
+        "its quotes do not say this: only 0% of its word pairs stand in one (needs 20%)",
+        "its quotes do not say this: only 0% of its word pairs stand in one (needs 20%)",
+    ]
+    assert score == 3
+
+
+def test_an_item_citing_an_unknown_source_is_an_issue(seeds: RoleSeeds) -> None:
+    profile = canned_profile(seeds)
+    profile.responsibilities["P3"][1] = profile.responsibilities["P3"][1].model_copy(update={"sources": ["S9"]})
+    profile.responsibilities["P3"][2] = profile.responsibilities["P3"][2].model_copy(update={"sources": []})
+    score, problems = _grounding(profile, seeds)
+    assert problems == ["cites unknown source id(s) S9", "cites no source"]
     assert score == 3  # two items rest on nothing: one is tolerated, two fail
+
+
+def test_support_is_the_share_of_word_pairs_standing_in_one_quote() -> None:
+    quote = _pairs(VOCABULARY.terms("Defines the product strategy and owns the roadmap"))
+    assert support(VOCABULARY.terms("Defines the product strategy."), [quote]) == 1.0
+    assert support(VOCABULARY.terms("Owns the roadmap and the product strategy."), [quote]) == pytest.approx(2 / 3)
+    assert support(VOCABULARY.terms("Roadmap owns strategy product defines."), [quote]) == 0.0
+    assert support(VOCABULARY.terms("Roadmap."), [quote]) == 1.0  # one word: whether it is there
+    assert support(VOCABULARY.terms("Defines the product strategy."), []) == 0.0
 
 
 def test_level_order_wants_years_to_rise(seeds: RoleSeeds) -> None:
@@ -185,11 +299,24 @@ def test_a_stated_range_must_lie_within_the_rubric_band(seeds: RoleSeeds, text: 
         ("duplicates", "same-level", {}, "the same level"),
         ("grounding-support", "unknown-sources", {"ids": "S8, S9"}, "cites unknown source id(s) S8, S9"),
         ("grounding-support", "no-sources", {}, "cites no source"),
+        ("grounding-support", "no-evidence", {}, "rests on no quote from its sources"),
+        (
+            "grounding-support",
+            "unknown-quote",
+            {"id": "E7"},
+            "rests on quote E7, which the evidence does not hold",
+        ),
+        (
+            "grounding-support",
+            "quote-not-in-source",
+            {"quote": "Owns it", "source": "S2"},
+            'rests on a quote that is not in S2 word for word: "Owns it"',
+        ),
         (
             "grounding-support",
             "unsupported",
-            {"share": 0.125, "cited": "S1, S2", "needed": 0.2},
-            "no passage of S1, S2 says this: only 12% of its word pairs stand in one (needs 20%)",
+            {"share": 0.125, "needed": 0.2},
+            "its quotes do not say this: only 12% of its word pairs stand in one (needs 20%)",
         ),
         ("level-order", "no-years", {}, "states no typical years"),
         (

@@ -3,6 +3,7 @@ revisions that redraft only the items a fault quotes."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ INPUTS: RoleInputs = read_inputs(Project.find(REPO), ROLE)
 EVIDENCE: Evidence = INPUTS.evidence
 LEVELS = INPUTS.seeds.manifest.levels
 PROFILE = canned_profile(load_role(REPO / "seeds", ROLE))
+EXAMPLES = load_examples(REPO / "prompts").responsibility
 
 
 class CountingLLM(ScriptedLLM):
@@ -167,7 +169,8 @@ def test_each_responsibility_is_one_call_shown_only_its_quote() -> None:
         last = messages[-1]["content"]
         assert not re.search(r"\b(P[1-7]|S[12]|E\d+)\b", last), last
         assert messages[0]["role"] == "system" and "one responsibility" in messages[0]["content"]
-        assert [m["role"] for m in messages[1:-1]] == ["user", "assistant"] * 2  # the worked examples
+        assert [m["role"] for m in messages[1:-1]] == ["user", "assistant"] * len(EXAMPLES)  # worked examples
+        assert [m["content"] for m in messages[2:-1:2]] == [json.dumps(e.answer, ensure_ascii=False) for e in EXAMPLES]
 
 
 def test_guidelines_cost_three_calls_and_typical_years_come_from_the_rubric() -> None:

@@ -23,7 +23,7 @@ def test_an_example_whose_answer_its_kind_refuses_is_named_at_load(project: Proj
 def test_an_unknown_key_in_the_examples_is_refused(project: Project) -> None:
     path = project.prompts / "examples.toml"
     path.write_text("colour = 1\n" + path.read_text())
-    with pytest.raises(BadInput, match="examples.toml"):
+    with pytest.raises(BadInput, match=r"examples\.toml"):
         load_examples(project.prompts)
 
 

@@ -5,20 +5,31 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Script
-from jfmfactory.api import DraftOptions, draft
+from conftest import REPO, Script, canned_profile, quotes_of
+from jfmfactory.api import DraftOptions, draft, read_inputs
 from jfmfactory.errors import BadInput
 from jfmfactory.inputs.project import Project
+from jfmfactory.inputs.seeds import load_role
 from jfmfactory.llm.client import CallFailed
 from jfmfactory.pipeline.loop import Fault, revision_plan
 from jfmfactory.records.runlog import DimensionReview, ReviewIssue
-from scripted_server import ScriptedServer
+from scripted_server import ScriptedServer, tool_name
 
+#: What the scripted drafter writes for the shipped role (a run's first draft).
+PROFILE = canned_profile(load_role(REPO / "seeds", "product-management"))
+#: The faulted P3 responsibility: the fourth.
+P3_ITEM = PROFILE.responsibilities["P3"][3]
 P3_ISSUE = {
     "section": "responsibilities.P3",
-    "quote": "Collaborates with cross-functional partners",
+    "quote": " ".join(P3_ITEM.text.split()[:4]),
     "problem": "No source says this.",
 }
+#: An issue that stands in every round: the typical years come from the rubric, never redrafted.
+YEARS_ISSUE = {"section": "guidelines.P4", "quote": "years of experience", "problem": "vague"}
+#: The first draft's calls: per level five responsibilities and three guideline cells (the years
+#: cell is the rubric's), six skills, five tools and the overview (aliases are quoted, no call).
+DRAFT_CALLS = 6 * (5 + 3) + 6 + 5 + 1
+REVIEWERS = 5
 
 
 def test_round_one_fails_round_two_redrafts_only_the_faulted_section_and_passes(
@@ -33,11 +44,23 @@ def test_round_one_fails_round_two_redrafts_only_the_faulted_section_and_passes(
     assert run.rounds[0].min_score == 2 and run.rounds[1].min_score == 4
     assert [d.section for d in run.rounds[1].drafted] == ["responsibilities.P3"]
     assert run.rounds[1].drafted[0].reason == "grounding"
-    # The redraft was asked with the current text and the reviewer's issue.
-    redraft = [
-        r for r in scripted.calls("ResponsibilitiesDraft") if "Faults to fix" in r["messages"][-1]["content"]
+    # One call in round 2: the faulted item, redrafted from another quote; the rest kept.
+    drafting = [r for r in scripted.requests if tool_name(r) != "ReviewDraft"]
+    assert len(drafting) == DRAFT_CALLS + 1
+    (redraft,) = drafting[DRAFT_CALLS:]
+    out = project.out_dir("product-management", None)
+    profile = json.loads((out / "profile.json").read_text())
+    p3 = profile["responsibilities"]["P3"]
+    assert [item["text"] for n, item in enumerate(p3) if n != 3] == [
+        item.text for n, item in enumerate(PROFILE.responsibilities["P3"]) if n != 3
     ]
-    assert len(redraft) == 1 and "No source says this." in redraft[0]["messages"][-1]["content"]
+    assert p3[3]["evidence"] != P3_ITEM.evidence and p3[3]["text"] != P3_ITEM.text
+    evidence = json.loads((out / "evidence.json").read_text())
+    (quote,) = [q["text"] for q in evidence["quotes"] if q["id"] == p3[3]["evidence"][0]]
+    assert quotes_of(redraft) == [quote]
+    assert sorted(p.name for p in (out / "transcripts" / "round-2").glob("drafter-*")) == [
+        "drafter-responsibilities.P3.4.json"
+    ]
     assert run.best_round == 2
 
 
@@ -57,7 +80,9 @@ def test_outputs_hold_profile_markdown_run_and_every_transcript(
     recorded = json.loads((out / "run.json").read_text())
     assert recorded["status"] == "passed" and recorded["best_round"] == 1
     transcripts = sorted(p.name for p in (out / "transcripts" / "round-1").iterdir())
-    assert len(transcripts) == 16 + 5 == len(run.rounds[0].calls)
+    assert len(transcripts) == DRAFT_CALLS + REVIEWERS == len(run.rounds[0].calls)
+    assert "drafter-responsibilities.P2.1.json" in transcripts and "drafter-overview.json" in transcripts
+    assert (out / "evidence.json").is_file() and profile["schema_version"] == 3
     one = json.loads((out / "transcripts" / "round-1" / "reviewer-clarity.json").read_text())
     assert one["attempts"][0]["request"]["messages"][0]["role"] == "system"
     assert one["attempts"][0]["response"]["choices"][0]["message"]["tool_calls"]
@@ -67,8 +92,7 @@ def test_outputs_hold_profile_markdown_run_and_every_transcript(
 def test_round_limit_keeps_the_best_round_and_does_not_pass(
     project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
 ) -> None:
-    issue = {**P3_ISSUE, "section": "skills", "quote": "Makes trade-offs in product prioritization"}
-    script.verdicts["Clarity"] = [(2, [issue]), (3, [issue]), (1, [issue])]
+    script.verdicts["Clarity"] = [(2, [YEARS_ISSUE]), (3, [YEARS_ISSUE]), (1, [YEARS_ISSUE])]
 
     run = draft(
         project, DraftOptions(role="product-management", model="scripted", max_rounds=3), endpoint_env
@@ -89,9 +113,8 @@ def test_a_new_reviewer_file_adds_a_dimension(
     (project.panel / "tone.toml").write_text(
         text.replace('name = "clarity"', 'name = "tone"').replace('title = "Clarity"', 'title = "Tone"')
     )
-    script.verdicts["Tone"] = [
-        (3, [{"section": "overview", "quote": "decides which problem", "problem": "curt"}])
-    ]
+    quote = " ".join(PROFILE.description.split()[:4])
+    script.verdicts["Tone"] = [(3, [{"section": "overview", "quote": quote, "problem": "curt"}])]
 
     run = draft(
         project, DraftOptions(role="product-management", model="scripted", max_rounds=1), endpoint_env
@@ -119,8 +142,8 @@ def test_revision_plan_follows_only_verified_issues_of_failing_dimensions() -> N
     ]
     plan = revision_plan(reviews, {"a": 2, "b": 5}, 4, keys)
     assert plan == {
-        "overview": [Fault("a", 'check:x: "o" — dup')],
-        "skills": [Fault("a", 'a: "q" — p')],
+        "overview": [Fault("a", "o", "check:x: dup")],
+        "skills": [Fault("a", "q", "a: p")],
     }
     assert revision_plan(reviews, {"a": 4, "b": 5}, 4, keys) == {}
 
@@ -157,26 +180,37 @@ def test_an_out_folder_jfm_did_not_write_is_not_cleared(
 def test_a_check_that_fails_redrafts_what_it_points_to_and_says_which_dimension(
     project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
 ) -> None:
-    from conftest import RESPONSIBILITIES, draft_answer, level_of
+    from conftest import draft_answer
 
-    calls = {"P6": 0}
+    # The first two P6 responsibilities are drafted, once, as word-for-word copies of P5 ones.
+    evidence = read_inputs(Project.find(REPO), "product-management").evidence
+    p6_quotes = [evidence.quote(item.evidence[0]) for item in PROFILE.responsibilities["P6"][:2]]
+    copies = {quote.text: p5.text for quote, p5 in zip(p6_quotes, PROFILE.responsibilities["P5"][1:3], strict=True)}  # type: ignore[union-attr]
 
-    def repeat_p5_at_p6_once(request):
-        level = level_of(request)
-        if level == "P6" and calls["P6"] == 0:
-            calls["P6"] += 1
-            return {"responsibilities": [{"text": t, "sources": ["S1"]} for t in RESPONSIBILITIES["P5"]]}
-        return draft_answer("ResponsibilitiesDraft", level)
+    def copy_p5_at_p6_once(request):
+        quotes = quotes_of(request)
+        if quotes and quotes[0] in copies:
+            return {"text": copies.pop(quotes[0])}
+        return draft_answer("StatementDraft", quotes)
 
-    script.overrides["ResponsibilitiesDraft"] = repeat_p5_at_p6_once
+    script.overrides["StatementDraft"] = copy_p5_at_p6_once
     run = draft(project, DraftOptions(role="product-management", model="m"), endpoint_env)
 
     first = run.rounds[0]
-    assert first.scores["level-differentiation"] <= 2
+    assert copies == {}
     duplicates = next(r for r in first.reviews if r.member == "check:duplicates")
-    assert {i.section for i in duplicates.issues} == {"responsibilities.P6"}
+    assert [(i.section, i.quote) for i in duplicates.issues] == [
+        ("responsibilities.P6", p5.text) for p5 in PROFILE.responsibilities["P5"][1:3]
+    ]
+    # The copies are no more grounded in their quotes than they are distinct: both dimensions fail.
+    assert first.scores["level-differentiation"] == 3 and first.scores["grounding"] == 3
     assert [(d.section, d.reason) for d in run.rounds[1].drafted] == [
-        ("responsibilities.P6", "level-differentiation")
+        ("responsibilities.P6", "grounding, level-differentiation")
+    ]
+    out = project.out_dir("product-management", None) / "transcripts" / "round-2"
+    assert sorted(p.name for p in out.glob("drafter-*")) == [
+        "drafter-responsibilities.P6.1.json",
+        "drafter-responsibilities.P6.2.json",
     ]
     assert run.status == "passed"
 
@@ -194,13 +228,13 @@ def test_round_two_redrafts_one_section_for_under_half_the_completion_tokens(
     assert second.drafted[0].reason == "level-differentiation"
     assert second.usage.completion_tokens < 0.5 * first.usage.completion_tokens
     out = project.out_dir("product-management", None) / "transcripts" / "round-2"
-    assert sorted(p.name for p in out.glob("drafter-*.json")) == ["drafter-responsibilities.P3.json"]
+    assert sorted(p.name for p in out.glob("drafter-*.json")) == ["drafter-responsibilities.P3.4.json"]
 
 
 def test_two_rounds_without_a_higher_min_score_stop_on_a_plateau(
     project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
 ) -> None:
-    script.verdicts["Clarity"] = [(3, [P3_ISSUE])]
+    script.verdicts["Clarity"] = [(3, [YEARS_ISSUE])]
 
     run = draft(
         project, DraftOptions(role="product-management", model="scripted", max_rounds=5), endpoint_env
@@ -215,11 +249,16 @@ def test_resume_goes_on_after_the_last_completed_round_without_redoing_it(
 ) -> None:
     from scripted_server import Reply
 
-    script.verdicts["Clarity"] = [(3, [P3_ISSUE]), (3, [P3_ISSUE]), (5, [])]
+    script.verdicts["Clarity"] = [(3, [YEARS_ISSUE]), (3, [YEARS_ISSUE]), (5, [])]
+    script.verdicts["Grounding in the sources"] = [(3, [P3_ISSUE]), (5, [])]
     broken = {"on": True}
+    reviewed = {"yet": False}
 
     def fail_in_round_two(request):
-        if broken["on"] and "Faults to fix" in request["messages"][-1]["content"]:
+        # Round 1 drafts every section before the panel; a drafter call after a review is round 2's.
+        if tool_name(request) == "ReviewDraft":
+            reviewed["yet"] = True
+        elif broken["on"] and reviewed["yet"]:
             return Reply(status=400, body={"error": {"message": "gone"}})
         return script(request)
 
@@ -249,13 +288,13 @@ def test_resume_refuses_changed_inputs_and_returns_a_finished_run(
 ) -> None:
     finished = draft(project, DraftOptions(role="product-management", model="m"), endpoint_env)
     again = draft(project, DraftOptions(role="product-management", model="m", resume=True), endpoint_env)
-    assert again == finished and len(scripted.requests) == 21
+    assert again == finished and len(scripted.requests) == DRAFT_CALLS + REVIEWERS
 
     run_json = project.out_dir("product-management", None) / "run.json"
     data = json.loads(run_json.read_text())
     data["status"] = "interrupted"
     run_json.write_text(json.dumps(data))
-    template = project.prompts / "draft_tools.j2"
+    template = project.prompts / "item_tool.j2"
     template.write_text(template.read_text() + "\nBe brief.")
     with pytest.raises(BadInput, match="--resume: the sources, prompts, panel or models changed"):
         draft(project, DraftOptions(role="product-management", model="m", resume=True), endpoint_env)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -111,11 +112,13 @@ def test_a_check_declared_by_no_file_by_two_or_unknown_is_refused(
 
 # The panel against a scripted endpoint: evidence, samples and what reviewers are shown.
 
-from conftest import RESPONSIBILITIES, Script, reviewer_title  # noqa: E402
+from conftest import REPO, Script, canned_profile, reviewer_title  # noqa: E402
 from jfmfactory.api import DraftOptions, draft  # noqa: E402
+from jfmfactory.inputs.seeds import load_role  # noqa: E402
 from scripted_server import ScriptedServer  # noqa: E402
 
-P4_QUOTE = RESPONSIBILITIES["P4"][1]
+#: The scripted drafter's second P4 responsibility: what a run drafts there.
+P4_QUOTE = canned_profile(load_role(REPO / "seeds", "product-management")).responsibilities["P4"][1].text
 
 
 def _run(project: Project, env: dict[str, str], **options: object):
@@ -174,17 +177,24 @@ def test_samples_record_mean_and_spread_and_the_pass_rule_uses_the_mean(
 def test_reviewers_see_neither_the_round_nor_earlier_scores(
     project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
 ) -> None:
-    # The scripted drafter writes the same section again, so round 2 shows the panel the same draft.
+    # Round 2 redrafts one P4 responsibility; everything else the panel is shown stays the same.
     issue = {"section": "responsibilities.P4", "quote": P4_QUOTE, "problem": "generic"}
     script.verdicts["Grounding in the sources"] = [(3, [issue]), (5, [])]
 
     run = _run(project, endpoint_env)
 
     assert len(run.rounds) == 2
+
+    def outside_p4(prompt: str) -> str:
+        start = prompt.index("[responsibilities.P4]")
+        return prompt[:start] + prompt[prompt.index("\n[", start) :]
+
     for title in ("Clarity", "Completeness"):
         first, second = (r["messages"] for r in scripted.requests if reviewer_title(r) == title)
-        assert first == second
-        assert "round" not in first[-1]["content"].lower()
+        assert first[0] == second[0] and first[-1] != second[-1]
+        assert outside_p4(first[-1]["content"]) == outside_p4(second[-1]["content"])
+        for words in ("round", ": scored"):  # the rationales given in round 1 read "TITLE: scored N."
+            assert words not in second[-1]["content"].lower(), words
 
 
 def test_the_panel_can_run_on_another_model_and_endpoint(
@@ -232,3 +242,28 @@ def test_a_renamed_reviewer_file_carries_its_checks_along(
     check = next(r for r in run.rounds[0].reviews if r.member == "check:grounding-support")
     assert check.dimension == "evidence" and "evidence" in run.rounds[0].scores
     assert "grounding" not in run.dimensions
+
+
+def test_reviewers_read_each_item_with_its_quotes_and_never_the_whole_sources(
+    project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    run = _run(project, endpoint_env, max_rounds=1)
+
+    profile = json.loads((project.out_dir("product-management", None) / "profile.json").read_text())
+    evidence = json.loads((project.out_dir("product-management", None) / "evidence.json").read_text())
+    quotes = {quote["id"]: quote["text"] for quote in evidence["quotes"]}
+    asks = [r for r in scripted.requests if reviewer_title(r)]
+    assert len(asks) == 5 and run.status == "passed"
+    prompt = asks[0]["messages"][-1]["content"]
+    item = profile["responsibilities"]["P4"][1]
+    shown = f"- {item['text']}\n    rests on: <quote>{quotes[item['evidence'][0]]}</quote>"
+    assert shown in prompt
+    system = asks[0]["messages"][0]["content"]
+    sources = [p.read_text() for p in (project.seeds / "product-management").glob("*.txt")]
+    for text in sources:
+        # No source line longer than a quote reaches a reviewer whole.
+        longest = max(text.splitlines(), key=len)
+        assert longest not in prompt and longest not in system
+    assert "<source" not in prompt and "<source" not in system
+    # Every reviewer of a round shares one system message.
+    assert len({r["messages"][0]["content"] for r in asks}) == 1

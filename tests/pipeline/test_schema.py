@@ -17,9 +17,11 @@ def test_every_tool_describes_each_model_and_field_as_the_file_words_it(
     project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
 ) -> None:
     draft(project, DraftOptions(role="product-management", model="m", max_rounds=1), endpoint_env)
+    ladder = DraftOptions(role="product-management", model="m", max_rounds=1, ladder=True, out=project.root / "l")
+    draft(project, ladder, endpoint_env)
 
     tools = {r["tools"][0]["function"]["name"]: r["tools"][0]["function"] for r in scripted.requests}
-    assert len(tools) == len(RESPONSE_MODELS)
+    assert sorted(tools) == sorted(model.__name__ for model in RESPONSE_MODELS)
     texts = tomllib.loads((project.prompts / "schema.toml").read_text())
     for name, tool in tools.items():
         assert tool["description"] == texts[name]["description"]
@@ -27,8 +29,12 @@ def test_every_tool_describes_each_model_and_field_as_the_file_words_it(
         for model in [parameters, *parameters.get("$defs", {}).values()]:
             assert all(field["description"] for field in model["properties"].values())
         assert {f: p["description"] for f, p in parameters["properties"].items()} == texts[name]["fields"]
-    cited = tools["ResponsibilitiesDraft"]["parameters"]["$defs"]
-    assert [d["description"] for d in cited.values()] == [texts["CitedDraft"]["description"]]
+    # The drafter asks for one item per call: flat answers, no sources or quote ids to choose.
+    for name in ("StatementDraft", "SkillDraft", "ToolDraft", "OverviewDraft"):
+        parameters = tools[name]["parameters"]
+        assert "$defs" not in parameters and not {"sources", "evidence"} & set(parameters["properties"])
+    issue = tools["ReviewDraft"]["parameters"]["$defs"]
+    assert [d["description"] for d in issue.values()] == [texts["IssueDraft"]["description"]]
 
 
 @pytest.mark.parametrize(
@@ -52,7 +58,7 @@ def test_every_tool_describes_each_model_and_field_as_the_file_words_it(
             "[IssueDraft]: summary: Extra inputs",
         ),
         (
-            lambda t: t.replace('[ToolDraft]\ndescription = "One tool or technology."', "[ToolDraft]"),
+            lambda t: t.replace('[ToolDraft]\ndescription = "One tool, method or platform the quote mentions."', "[ToolDraft]"),
             "[ToolDraft]: description: Field required",
         ),
     ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,8 @@ from .datafile import read_toml
 
 
 def untrusted(text: str) -> str:
-    """Source text as data: it cannot close the tag that delimits it."""
-    return str(text).replace("</source", "</ source")
+    """Source text as data: it cannot close the tag that delimits it (a quote's or a source's)."""
+    return re.sub(r"</(?=quote|source)", "</ ", str(text), flags=re.IGNORECASE)
 
 
 class Prompts:

@@ -274,10 +274,10 @@ class EvidenceStage:
 
 
 def _plural(title: str) -> bool:
-    """Whether a title names several people: its head word (the last before "of", as in
-    "Directors of Product") ends in a plural s ("Senior PMs"), not "ss"."""
+    """Whether a title is in the plural or names people in the plural: its last word or its head
+    word (the last before "of", as in "Directors of Product") ends in a plural s, not "ss"."""
     head = (title.split(" of ")[0].split() or [""])[-1]
-    return head.endswith("s") and not head.endswith("ss")
+    return any(word.endswith("s") and not word.endswith("ss") for word in (head, title.split()[-1]))
 
 
 def _prose_lines(text: str) -> Iterator[tuple[int, str]]:

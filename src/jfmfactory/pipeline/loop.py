@@ -208,7 +208,7 @@ class Loop:
                 self._account(record)
                 stop = self._settle(record, sections)
                 if self.best is not None:  # the best draft so far, should the run be killed
-                    self.store.write_profile(self.best_profile(self.best))
+                    self.store.write_profile(self.best_profile(self.best), self.drafter.evidence)
                 self.store.write_run(self.run)
                 self.reporter.round_done(record, self.settings.threshold)
                 plan = revision_plan(
@@ -253,7 +253,7 @@ class Loop:
 
     def _finish(self, reason: StopReason) -> RunRecord:
         if self.best is not None:
-            self.store.write_profile(self.best_profile(self.best))
+            self.store.write_profile(self.best_profile(self.best), self.drafter.evidence)
             self.run.best_round = self.best.round
         self.run.close(reason, passed=self.best is not None and self.best.key[0] >= self.settings.threshold)
         self.store.write_run(self.run)

@@ -138,10 +138,17 @@ class RunStore:
     def write_run(self, run: RunRecord) -> None:
         write_atomic(self.folder / RUN_JSON, to_json(run))
 
-    def write_profile(self, profile: Profile) -> None:
-        """profile.json, and profile.md rendered from it."""
+    def write_profile(self, profile: Profile, evidence: Evidence | None = None) -> None:
+        """profile.json, and profile.md rendered from it, each item with the quotes it rests on:
+        those of `evidence`, or when none is given of the evidence.json in this folder (a file
+        that cannot be read leaves the quotes out rather than the profile unwritten)."""
+        if evidence is None:
+            try:
+                evidence = self.read_evidence()
+            except BadInput:
+                evidence = None
         write_atomic(self.folder / PROFILE_JSON, to_json(profile))
-        write_atomic(self.folder / PROFILE_MD, render_markdown(profile))
+        write_atomic(self.folder / PROFILE_MD, render_markdown(profile, evidence))
 
     def read_profile(self) -> Profile | None:
         """The run's profile.json, None when there is none; an unusable one is an error."""

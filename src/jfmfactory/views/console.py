@@ -11,6 +11,9 @@ from rich.text import Text
 
 from ..api import CatalogRun
 from ..calibration.run import CalibrationRecord
+from ..pipeline.drafter import profile_sections
+from ..records.evidence import Evidence
+from ..records.profile import Profile
 from ..records.runlog import RoundRecord, RunRecord
 from .entry import Comparison, RoleState
 from .outputs import Outputs
@@ -151,6 +154,31 @@ def show(console: Console, outputs: Outputs, number: int | None) -> None:
             highlight=False,
             markup=False,
         )
+    evidence = outputs.evidence
+    if evidence is not None:
+        console.print(f"\n[bold]What each section rests on[/] (kept round {run.best_round})", highlight=False)
+        for line in rests_on_lines(outputs.profile, evidence):
+            console.print(f"  {line}", highlight=False, markup=False)
+
+
+def rests_on_lines(profile: Profile, evidence: Evidence) -> list[str]:
+    """Per section that cites sources, how many of its items rest on how many quotes, of which
+    sources; and how many rest on none (an item that cites nothing by design is not counted)."""
+    lines = []
+    for section in profile_sections(profile.levels):
+        if not section.kind.cites:
+            continue
+        cited = [item for item in section.items(profile) if item.sources is not None]
+        quotes = [
+            quote
+            for qid in dict.fromkeys(qid for item in cited for qid in item.evidence)
+            if (quote := evidence.quote(qid)) is not None
+        ]
+        sources = sorted({quote.source for quote in quotes})
+        line = f"{section.key}: {len(quotes)} quote(s)" + (f" of {', '.join(sources)}" if sources else "")
+        bare = sum(1 for item in cited if not any(evidence.quote(qid) for qid in item.evidence))
+        lines.append(line + (f"; {bare} of {len(cited)} item(s) on no quote" if bare else ""))
+    return lines
 
 
 class CatalogProgress:

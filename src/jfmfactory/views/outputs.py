@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from ..errors import BadInput
+from ..records.evidence import Evidence
 from ..records.profile import Profile
 from ..records.runlog import RoundRecord, RunRecord
 from ..records.store import RunStore
@@ -27,6 +29,11 @@ class Outputs:
                 return record
         rounds = ", ".join(str(r.round) for r in self.run.rounds) or "none"
         raise BadInput(f"--round {wanted}: no such round in {self.folder} (rounds: {rounds})")
+
+    @cached_property
+    def evidence(self) -> Evidence | None:
+        """The quotes the run drafted from (evidence.json), None when the folder has none."""
+        return RunStore(self.folder).read_evidence()
 
     def sections(self, number: int) -> dict[str, object] | None:
         """Every section as round `number` left it; None when the folder lacks the round's drafts."""

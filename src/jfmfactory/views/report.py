@@ -1,5 +1,6 @@
 """report.html: one self-contained file with the scores, the kept profile with its reviewers'
-verified quotes marked, every verdict, the diffs between rounds, the sources and every call."""
+verified quotes marked and each item's own quotes of the sources, every verdict, the diffs
+between rounds, the sources and every call."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from collections import defaultdict
 from markupsafe import Markup, escape
 
 from ..pipeline.drafter import items
+from ..records.evidence import Quote
+from ..records.markdown import rests_on
 from ..records.profile import GUIDELINE_COLUMNS, Profile
 from ..records.runlog import RoundRecord
 from .outputs import Outputs
@@ -83,9 +86,15 @@ def citing_items(profile: Profile) -> dict[str, list[tuple[str, str]]]:
 
 
 def report_html(outputs: Outputs) -> str:
-    """The one-file report: profile with quotes marked, grid, verdicts, diffs, sources, calls."""
+    """The one-file report: profile with quotes marked and each item's evidence, grid, verdicts,
+    diffs, sources, calls."""
     kept = outputs.round(None)
     quotes = quotes_by_section(kept)
+    evidence = outputs.evidence
+
+    def evidence_of(item: object) -> list[Quote]:
+        return rests_on(item, evidence)
+
     return render_template(
         "report.html.j2",
         run=outputs.run,
@@ -93,6 +102,8 @@ def report_html(outputs: Outputs) -> str:
         kept=kept,
         columns=GUIDELINE_COLUMNS,
         mark=lambda section, text: highlight(text, quotes.get(section, [])),
+        rests_on=evidence_of,
+        has_evidence=evidence is not None,
         diffs=section_diffs(outputs),
         citing=citing_items(outputs.profile),
     )
