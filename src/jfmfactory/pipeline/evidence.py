@@ -35,6 +35,8 @@ from ..records.evidence import Evidence, Quote
 from ..records.profile import GUIDELINE_COLUMNS, YEARS_COLUMN
 
 QUERIES_FILE = "evidence.toml"
+#: Most words of a lead label ("Manager of IC PMs (e.g. Group Product Manager or Director):").
+LABEL_WORDS = 10
 #: Words of a sentence's opening in which a title names the level it speaks of.
 LEAD_WORDS = 7
 #: A quote shorter or longer than this (in words) is no evidence for an item.
@@ -218,11 +220,20 @@ class EvidenceStage:
             if MIN_QUOTE_WORDS <= len(quote.text.split()) <= MAX_QUOTE_WORDS
         ]
         sections: dict[str, list[str]] = {"overview": ranked(self.queries.overview, usable)}
+        general = [i for i in usable if not quotes[i].levels]
         for level in self.levels:
             at_level = [i for i in usable if level in quotes[i].levels]
-            sections[f"responsibilities.{level}"] = ranked(self.queries.responsibilities, at_level)
+            # Quotes that name no level come after a level's own: sources that never say who
+            # does what at which level (a task list) still give every level something to rest on.
+            sections[f"responsibilities.{level}"] = [
+                *ranked(self.queries.responsibilities, at_level),
+                *ranked(self.queries.responsibilities, general, positive=True),
+            ]
             for column, query in self.queries.guidelines.items():
-                sections[f"guidelines.{level}.{column}"] = ranked(query, at_level)
+                sections[f"guidelines.{level}.{column}"] = [
+                    *ranked(query, at_level),
+                    *ranked(query, general, positive=True),
+                ]
         short = [i for i in usable if len(quotes[i].text.split()) <= 15]
         sections["skills"] = ranked(self.queries.skills, short, positive=True)
         sections["tools"] = ranked(self.queries.tools, usable, positive=True)
@@ -296,7 +307,7 @@ def _parts(sentence: str) -> list[tuple[int, int]]:
     """(start, end) of the quote(s) of a sentence: its body after a lead label ("Senior PM --"),
     cut at its top-level commas and semicolons when it lists three things or more."""
     label = _LABEL.match(sentence)
-    body_start = label.start("body") if label and len(label.group("label").split()) <= 8 else 0
+    body_start = label.start("body") if label and len(label.group("label").split()) <= LABEL_WORDS else 0
     cuts = [body_start]
     depth = 0
     for index in range(body_start, len(sentence)):
