@@ -17,17 +17,23 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from conftest import Script, draft_answer, level_of
+from conftest import REPO, Script, canned_profile, draft_answer, quotes_of
 from jfmfactory.cli import app
 from jfmfactory.inputs.project import Project
-from scripted_server import Reply, ScriptedServer
+from jfmfactory.inputs.seeds import load_role
+from scripted_server import Reply, ScriptedServer, tool_name
 
 runner = CliRunner()
+#: The fourth P3 responsibility of the first draft, which a reviewer faults.
+P3_ITEM = canned_profile(load_role(REPO / "seeds", "product-management")).responsibilities["P3"][3]
 P3_ISSUE = {
     "section": "responsibilities.P3",
-    "quote": "Collaborates with cross-functional partners",
+    "quote": " ".join(P3_ITEM.text.split()[:4]),
     "problem": "No source says this.",
 }
+#: Requests of a first round: per level five responsibilities and three guideline cells (the
+#: years cell is the rubric's), six skills, five tools and the overview; then five reviewers.
+ROUND_ONE_REQUESTS = 6 * (5 + 3) + 6 + 5 + 1 + 5
 
 
 def fail_first(
@@ -64,7 +70,7 @@ def test_a_transient_status_is_retried_and_the_run_goes_on(
     with ScriptedServer(fail_first(2, reply, script)).running() as server:
         result = draft_cli(project, monkeypatch, server, "--max-rounds", "1")
     assert result.exit_code == 0, result.stderr
-    assert len(server.requests) == 2 + 21  # 16 sections and 5 reviewers
+    assert len(server.requests) == 2 + ROUND_ONE_REQUESTS
 
 
 def test_retry_after_is_honoured(project: Project, monkeypatch: pytest.MonkeyPatch, script: Script) -> None:
@@ -90,9 +96,13 @@ def test_a_failure_that_persists_ends_the_run_with_exit_1_and_keeps_the_complete
     project: Project, monkeypatch: pytest.MonkeyPatch, script: Script, reply: Reply, cause: str
 ) -> None:
     script.verdicts["Clarity"] = [(3, [P3_ISSUE]), (5, [])]
+    reviewed = {"yet": False}
 
     def round_two_fails(request: dict[str, Any]) -> Any:
-        if "Faults to fix" in request["messages"][-1]["content"]:
+        # Round 1 drafts every section before the panel; a drafter call after a review is round 2's.
+        if tool_name(request) == "ReviewDraft":
+            reviewed["yet"] = True
+        elif reviewed["yet"]:
             return reply
         return script(request)
 
@@ -101,13 +111,13 @@ def test_a_failure_that_persists_ends_the_run_with_exit_1_and_keeps_the_complete
     assert result.exit_code == 1
     line = error_line(result)
     assert line.startswith(
-        f"jfm: error: {server.base_url}: drafter:responsibilities.P3 (model m) failed: {cause}"
+        f"jfm: error: {server.base_url}: drafter:responsibilities.P3.4 (model m) failed: {cause}"
     )
     out = project.root / "out" / "product-management"
     run = json.loads((out / "run.json").read_text())
     assert run["status"] == "failed" and len(run["rounds"]) == 1 and cause in run["error"]
     assert json.loads((out / "profile.json").read_text())["provenance"]["round"] == 1
-    assert (out / "transcripts" / "round-2" / "drafter-responsibilities.P3.json").is_file()
+    assert (out / "transcripts" / "round-2" / "drafter-responsibilities.P3.4.json").is_file()
 
 
 def test_a_read_timeout_is_retried_then_named(
@@ -125,7 +135,7 @@ def test_an_answer_cut_off_by_the_token_limit_is_named(
     project: Project, monkeypatch: pytest.MonkeyPatch, script: Script
 ) -> None:
     def cut_off(request: dict[str, Any]) -> Reply:
-        arguments = json.dumps(draft_answer("ResponsibilitiesDraft", level_of(request)))[:40]
+        arguments = json.dumps(draft_answer("StatementDraft", quotes_of(request)))[:10]
         message = {
             "role": "assistant",
             "content": None,
@@ -133,7 +143,7 @@ def test_an_answer_cut_off_by_the_token_limit_is_named(
                 {
                     "id": "c",
                     "type": "function",
-                    "function": {"name": "ResponsibilitiesDraft", "arguments": arguments},
+                    "function": {"name": "StatementDraft", "arguments": arguments},
                 }
             ],
         }
@@ -142,12 +152,12 @@ def test_an_answer_cut_off_by_the_token_limit_is_named(
         body["choices"] = [{"index": 0, "finish_reason": "length", "message": message}]
         return Reply(body=body)
 
-    script.overrides["ResponsibilitiesDraft"] = cut_off
+    script.overrides["StatementDraft"] = cut_off
     with ScriptedServer(script).running() as server:
         result = draft_cli(project, monkeypatch, server)
     assert result.exit_code == 1
     assert error_line(result).endswith(
-        "drafter:responsibilities.P2 (model m) failed: "
+        "drafter:responsibilities.P2.1 (model m) failed: "
         "the answer was cut off by the token limit (finish_reason length)"
     )
 
@@ -155,15 +165,15 @@ def test_an_answer_cut_off_by_the_token_limit_is_named(
 def test_a_structured_answer_that_stays_invalid_is_named_with_its_field(
     project: Project, monkeypatch: pytest.MonkeyPatch, script: Script
 ) -> None:
-    script.overrides["SkillsDraft"] = lambda request: {"skills": []}
+    script.overrides["SkillDraft"] = lambda request: {"name": "SQL", "description": ""}
     with ScriptedServer(script).running() as server:
         result = draft_cli(project, monkeypatch, server)
     assert result.exit_code == 1
     assert error_line(result).endswith(
-        "drafter:skills (model m) failed: no valid answer after 3 attempt(s): "
-        "skills: List should have at least 5 items after validation, not 0"
+        "drafter:skills.1 (model m) failed: no valid answer after 3 attempt(s): "
+        "description: String should have at least 8 characters"
     )
-    assert len(server.calls("SkillsDraft")) == 3
+    assert len(server.calls("SkillDraft")) == 3
 
 
 def test_a_bad_timeout_is_refused(project: Project, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

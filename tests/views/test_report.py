@@ -1,46 +1,50 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 from typer.testing import CliRunner
 
-from conftest import REPO, Script, canned_profile, draft_answer, level_of
+from conftest import REPO, Script, canned_profile
 from jfmfactory.api import DraftOptions, draft
 from jfmfactory.errors import BadInput
 from jfmfactory.inputs.project import Project
 from jfmfactory.inputs.seeds import load_role
+from jfmfactory.records.evidence import Evidence
+from jfmfactory.records.markdown import render_markdown
 from jfmfactory.views.level import level_view
 from jfmfactory.views.outputs import load_outputs
 from jfmfactory.views.report import citing_items, highlight, report_html
 from scripted_server import ScriptedServer
 
 runner = CliRunner()
+#: What the scripted drafter writes for the shipped role (a run's first draft).
+PROFILE = canned_profile(load_role(REPO / "seeds", "product-management"))
+#: The P3 responsibility a reviewer faults in round 1; round 2 redrafts it from another quote.
+P3_ITEM = PROFILE.responsibilities["P3"][3]
 ISSUE = {
     "section": "responsibilities.P3",
-    "quote": "Collaborates with cross-functional partners",
+    "quote": " ".join(P3_ITEM.text.split()[:4]),
     "problem": "Which partners?",
 }
+#: The first draft's calls: per level five responsibilities and three guideline cells, six
+#: skills, five tools and the overview; then the five reviewers.
+ROUND_ONE_CALLS = 6 * (5 + 3) + 6 + 5 + 1 + 5
 
 
 @pytest.fixture
 def drafted(project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]) -> Path:
-    from conftest import RESPONSIBILITIES, cited
-
     script.verdicts["Clarity"] = [(3, [ISSUE]), (5, [])]
-    revised = [*RESPONSIBILITIES["P3"]]
-    revised[1] = "Collaborates with engineers and designers to deliver the product"
-
-    def drafter(request):
-        if "Faults to fix" in request["messages"][-1]["content"]:
-            return {"responsibilities": [cited(text) for text in revised]}
-        return draft_answer("ResponsibilitiesDraft", level_of(request))
-
-    script.overrides["ResponsibilitiesDraft"] = drafter
     draft(project, DraftOptions(role="product-management", model="m"), endpoint_env)
     return project.out_dir("product-management", None)
+
+
+def _evidence(folder: Path) -> Evidence:
+    return Evidence.model_validate_json((folder / "evidence.json").read_text())
 
 
 def test_highlight_marks_each_quote_once_and_escapes_the_rest() -> None:
@@ -52,22 +56,103 @@ def test_highlight_marks_each_quote_once_and_escapes_the_rest() -> None:
 def test_the_report_holds_grid_quotes_diffs_sources_and_calls(drafted: Path) -> None:
     html = report_html(load_outputs(drafted))
     assert html.count('<tr class="here"><th>2 (kept)</th>') == 1
-    assert (
-        '<mark class="quote">Collaborates with cross-functional partners</mark>' not in html
-    )  # round 2 is kept
-    assert "“Collaborates with cross-functional partners” — Which partners?" in html
+    assert f'<mark class="quote">{escape(ISSUE["quote"])}</mark>' not in html  # round 2 is kept
+    assert f"“{escape(ISSUE['quote'])}” — Which partners?" in html
     assert "Round 1 → 2: responsibilities.P3" in html
-    added = '<span class="add">+   &#34;text&#34;: &#34;Collaborates with engineers and designers'
-    assert added in html and '<span class="del">-   &#34;text&#34;: &#34;Collaborates with cross' in html
+    removed = f'<span class="del">-   &#34;text&#34;: &#34;{escape(P3_ITEM.text)}&#34;,</span>'
+    assert removed in html and '<span class="add">+   &#34;text&#34;: &#34;' in html
     assert "[S1] How do the skills you need differ" in html and "item(s) cite it" in html
-    assert html.count("<td>drafter:") + html.count("<td>reviewer:") == 21 + 6
+    assert html.count("<td>drafter:") + html.count("<td>reviewer:") == ROUND_ONE_CALLS + 1 + 5
+
+
+def test_the_report_shows_beside_each_item_the_quotes_it_rests_on(drafted: Path) -> None:
+    html = report_html(load_outputs(drafted))
+    evidence = _evidence(drafted)
+    profile = load_outputs(drafted).profile
+    assert "Under each item, the words of the sources it rests on." in html
+    first = profile.responsibilities["P2"][0]
+    quote = evidence.quote(first.evidence[0])
+    assert quote is not None
+    words = escape(" ".join(quote.text.split()))
+    shown = f'<blockquote class="evidence">“{words}” <span class="muted">({quote.source})</span></blockquote>'
+    assert f'{escape(first.text)} <span class="muted">[{quote.source}]</span>{shown}</li>' in html
+    cell = profile.guidelines["P4"].knowledge
+    cell_quote = evidence.quote(cell.evidence[0])
+    assert (
+        cell_quote is not None
+        and f"“{escape(cell_quote.text)}”" in html.split('id="section-guidelines-P4"')[1]
+    )
+    # Every item that cites a quote shows it: 30 responsibilities, 18 guideline cells (not the
+    # years), 6 skills, 5 tools; an alias is its quote word for word, so it shows nothing more.
+    assert html.count('<blockquote class="evidence">') == 30 + 18 + 6 + 5
+
+
+def test_a_quote_that_looks_like_markup_is_shown_as_text(drafted: Path) -> None:
+    item = load_outputs(drafted).profile.responsibilities["P2"][0]
+    data = json.loads((drafted / "evidence.json").read_text())
+    hostile = '<script>alert("x")</script> **bold** [link](http://x) & <b>_it_</b> `code`'
+    for quote in data["quotes"]:
+        if quote["id"] == item.evidence[0]:
+            quote["text"] = hostile
+    (drafted / "evidence.json").write_text(json.dumps(data))
+
+    html = report_html(load_outputs(drafted))
+    assert "<script>" not in html and "<b>" not in html
+    assert f"“{escape(hostile)}”" in html
+
+    markdown = render_markdown(load_outputs(drafted).profile, _evidence(drafted))
+    escaped = r'\<script>alert("x")\</script> \*\*bold\*\* \[link\](http://x) & \<b>\_it\_\</b> \`code\`'
+    assert f"- {item.text} [{', '.join(item.sources)}]\n  > “{escaped}” (" in markdown
+
+
+def test_profile_md_carries_the_quote_of_every_item(drafted: Path) -> None:
+    text = (drafted / "profile.md").read_text()
+    evidence = _evidence(drafted)
+    profile = load_outputs(drafted).profile
+    for level in profile.levels:
+        for item in profile.responsibilities[level]:
+            (qid,) = item.evidence
+            quote = evidence.quote(qid)
+            assert quote is not None
+            cited = f"- {item.text} [{quote.source}]\n  > “{' '.join(quote.text.split())}” ({quote.source})\n"
+            assert cited in text
+    notes = text.split("What the cells rest on, word for word:")[1].split("## Skills")[0]
+    cell = profile.guidelines["P5"].complexity
+    cell_quote = evidence.quote(cell.evidence[0])
+    assert cell_quote is not None
+    assert f"- P5, Complexity & Problem Solving\n  > “{cell_quote.text}” ({cell_quote.source})\n" in notes
+    assert notes.count("\n- P") == 6 * 3  # every cell but the typical years, which is the rubric's
+    skill = profile.skills[0]
+    skill_quote = evidence.quote(skill.evidence[0])
+    assert skill_quote is not None and f"[{skill_quote.source}]\n  > “{skill_quote.text}”" in text
+    assert not re.search(r"\bE\d+\b", text)  # quote ids stay in profile.json
+
+
+def test_a_profile_written_without_evidence_takes_the_evidence_json_beside_it(drafted: Path) -> None:
+    from jfmfactory.records.store import RunStore
+
+    store = RunStore(drafted)
+    profile = store.read_profile()
+    assert profile is not None
+    before = (drafted / "profile.md").read_text()
+    store.write_profile(profile)
+    assert (drafted / "profile.md").read_text() == before and "\n  > “" in before
+    (drafted / "evidence.json").unlink()
+    store.write_profile(profile)
+    bare = (drafted / "profile.md").read_text()
+    assert "\n  > “" not in bare and "What the cells rest on" not in bare
+    assert bare == render_markdown(profile)
 
 
 def test_every_item_citing_a_source_is_counted_aliases_included() -> None:
-    citing = citing_items(canned_profile(load_role(REPO / "seeds", "product-management")))
-    assert {source: len(cited) for source, cited in citing.items()} == {"S1": 57, "S2": 53}
-    assert ("aliases", "Senior Product Manager") in citing["S1"]
-    assert ("skills", "Prioritization: Makes trade-offs in product prioritization") in citing["S2"]
+    citing = citing_items(PROFILE)
+    # 30 responsibilities, 18 guideline cells (typical years are the rubric's), 6 skills, 5 tools,
+    # 5 aliases.
+    assert sum(len(cited) for cited in citing.values()) == 30 + 18 + 6 + 5 + 5
+    for alias in PROFILE.aliases:
+        assert [("aliases", alias.title)] == [c for c in citing[alias.sources[0]] if c[1] == alias.title]
+    skill = PROFILE.skills[0]
+    assert ("skills", f"{skill.name}: {skill.description}") in citing[skill.sources[0]]
 
 
 def test_the_kept_rounds_verified_quotes_are_marked_in_the_profile(
@@ -76,7 +161,7 @@ def test_the_kept_rounds_verified_quotes_are_marked_in_the_profile(
     script.verdicts["Clarity"] = [(3, [ISSUE])]
     draft(project, DraftOptions(role="product-management", model="m", max_rounds=1), endpoint_env)
     html = report_html(load_outputs(project.out_dir("product-management", None)))
-    assert '<mark class="quote">Collaborates with cross-functional partners</mark>' in html
+    assert f'<mark class="quote">{escape(ISSUE["quote"])}</mark>' in html
 
 
 def test_a_level_page_highlights_its_level_in_every_format(drafted: Path) -> None:
@@ -86,6 +171,7 @@ def test_a_level_page_highlights_its_level_in_every_format(drafted: Path) -> Non
     assert "| **▶ P6** |" in md and "`PRODUC0.PRODUCTM716F.P6`" in md
     html = level_view(outputs, "P6", "html")
     assert html.count('class="level here"') == 1 and '<tr class="here" id="section-guidelines-P6"' in html
+    assert 'class="evidence"' not in html  # the published page leaves the quotes to the report
     data = json.loads(level_view(outputs, "P6", "json"))
     assert data["level"] == "P6" and data["profile"]["levels"][-2] == "P6" and "catalog" not in data
     with pytest.raises(BadInput, match="--level P9: the profile has levels P2, P3"):
@@ -94,7 +180,7 @@ def test_a_level_page_highlights_its_level_in_every_format(drafted: Path) -> Non
         level_view(outputs, "P6", "pdf")
 
 
-def test_show_prints_status_grid_verdicts_and_sources(
+def test_show_prints_status_grid_verdicts_sources_and_what_each_section_rests_on(
     drafted: Path, project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from jfmfactory.cli import app
@@ -106,14 +192,17 @@ def test_show_prints_status_grid_verdicts_and_sources(
     assert result.exit_code == 0, result.output
     assert "passed (stopped: passed); kept round 2" in result.stdout
     assert "Round 1" in result.stdout and "check:duplicates" in result.stdout
-    assert (
-        '[✓] responsibilities.P3: "Collaborates with cross-functional partners" — Which partners?'
-        in result.stdout
-    )
-    # Every item that cites S1: 30 responsibilities, 18 guideline cells (typical years are judged
-    # against the rubric, not the sources), 5 skills, 3 tools, 1 alias.
+    assert f'[✓] responsibilities.P3: "{ISSUE["quote"]}" — Which partners?' in result.stdout
+    profile = load_outputs(drafted).profile
+    citing = citing_items(profile)
+    first = sorted({section for section, _ in citing["S1"]})[:2]
     assert "[S1] How do the skills you need differ" in result.stdout
-    assert "cited by 57 item(s): aliases, guidelines.P2," in result.stdout
+    assert f"cited by {len(citing['S1'])} item(s): {', '.join(first)}," in result.stdout
+    assert "What each section rests on (kept round 2)" in result.stdout
+    p3 = sorted({item.sources[0] for item in profile.responsibilities["P3"]})
+    assert f"  responsibilities.P3: 5 quote(s) of {', '.join(p3)}\n" in result.stdout
+    assert "  guidelines.P7: 3 quote(s) of " in result.stdout and "overview:" not in result.stdout
+    assert "on no quote" not in result.stdout
     missing = runner.invoke(app, ["show", "--role", "product-management", "--round", "7"])
     assert missing.exit_code == 2 and "--round 7: no such round" in missing.stderr
 
@@ -139,14 +228,18 @@ def test_report_and_render_write_beside_the_run(
     assert result.exit_code == 0 and "### ▶ P6 (your level)" in result.stdout
     assert (drafted / "product-management-P6.md").is_file()
     shutil.rmtree(drafted / "drafts")
-    assert "The rounds' drafts are not in this folder" in report_html(load_outputs(drafted))
+    (drafted / "evidence.json").unlink()
+    html = report_html(load_outputs(drafted))
+    assert "The rounds' drafts are not in this folder" in html
+    assert "The quotes the items rest on are not in this folder" in html
+    assert 'class="evidence"' not in html
+    shown = runner.invoke(app, ["show", "--role", "product-management"], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0 and "What each section rests on" not in shown.stdout
 
 
 def test_a_level_page_carries_the_catalog_layer(
     drafted: Path, project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import re
-
     from jfmfactory.cli import app
 
     monkeypatch.chdir(project.root)
@@ -163,7 +256,8 @@ def test_a_level_page_carries_the_catalog_layer(
     assert (
         "- Product Management — P5 (`PRODUC0.PRODUCTM716F.P5`): distance 0.05, strong" in md
     )  # both drafted: 0.3 · 1/6, skills identical
-    assert "- Senior Product Manager [S1]" in md
+    alias = PROFILE.aliases[0]
+    assert f"- {alias.title} [{', '.join(alias.sources)}]" in md
 
 
 def test_compare_two_levels_side_by_side_in_the_terminal_and_html(
@@ -181,9 +275,10 @@ def test_compare_two_levels_side_by_side_in_the_terminal_and_html(
         "Expert Professional (12–15 yrs)" in result.stdout
         and "Principal Professional (15–20 yrs)" in result.stdout
     )
-    assert "Leads the product strategy for a portfolio of products" in result.stdout
+    shortest = min((item.text for item in PROFILE.responsibilities["P5"]), key=len)
+    assert shortest in result.stdout
     page = html.read_text()
-    assert page.count("<tr><th>") >= 10 and "Oversees a group of products or an entire product line" in page
+    assert page.count("<tr><th>") >= 10 and str(escape(PROFILE.guidelines["P6"].knowledge.text)) in page
     unknown = runner.invoke(app, ["compare", "product-management@P5", "data-science"])
     assert unknown.exit_code == 2 and "data-science" in unknown.stderr
 
