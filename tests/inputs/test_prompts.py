@@ -46,7 +46,9 @@ def test_the_shared_system_prompt_carries_no_source(project: Project) -> None:
     system = Prompts(project.prompts).render("system.j2")
     seeds = load_role(project.seeds, "product-management")
     assert "<quote>" in system and "DATA" in system
-    assert not any(line in system for source in seeds.sources for line in source.text.splitlines() if line.strip())
+    assert not any(
+        line in system for source in seeds.sources for line in source.text.splitlines() if line.strip()
+    )
 
 
 def test_a_template_naming_an_unknown_variable_is_an_error_not_a_blank(project: Project) -> None:

@@ -7,8 +7,8 @@ import pytest
 from conftest import Script, canned_profile
 from jfmfactory.api import DraftOptions, draft
 from jfmfactory.errors import BadInput
-from jfmfactory.inputs.seeds import load_role
 from jfmfactory.inputs.project import Project
+from jfmfactory.inputs.seeds import load_role
 from jfmfactory.llm.cassette import ReplayMismatch
 from jfmfactory.llm.client import CallFailed
 from scripted_server import Reply, ScriptedServer
@@ -71,8 +71,8 @@ def test_a_changed_prompt_fails_the_replay_loudly(project: Project, script: Scri
             env,
         )
     template = project.prompts / "item_skill.j2"
-    assert "one skill" in template.read_text()
-    template.write_text(template.read_text().replace("one skill", "one core skill"))
+    assert "Answer with the skill" in template.read_text()
+    template.write_text(template.read_text().replace("Answer with the skill", "Answer with the core skill"))
 
     with pytest.raises(ReplayMismatch, match="holds no answer") as failure:
         draft(

@@ -79,8 +79,11 @@ def test_a_real_embedded_run_records_and_replays_byte_for_byte(live_project: Pat
     assert {r["dimension"] for r in round_1["reviews"]} == set(run["dimensions"])
     assert len(run["dimensions"]) == 5
     assert all(1 <= r["score"] <= 5 and r["rationale"] for r in round_1["reviews"])
-    # overview, skills, tools and aliases; responsibilities and guidelines per level; 5 reviewers
-    assert len(list((out / "transcripts" / "round-1").glob("*.json"))) == 4 + 2 * len(LIVE_LEVELS) + 5
+    # One call per item: the overview, six skills, five tools; per level five responsibilities and
+    # three guideline cells (typical years and aliases take none); then the five reviewers.
+    transcripts = list((out / "transcripts" / "round-1").glob("*.json"))
+    assert len(transcripts) == 1 + 6 + 5 + (5 + 3) * len(LIVE_LEVELS) + 5 == len(round_1["calls"])
+    assert (out / "transcripts" / "round-1" / f"drafter-responsibilities.{LIVE_LEVELS[0]}.1.json").is_file()
     assert run["usage"]["completion_tokens"] > 0
 
     replay = _jfm(*args, "--replay", str(cassette), "--out", str(tmp_path / "replayed"), cwd=live_project)

@@ -37,7 +37,9 @@ CAPS = check_dimensions(load_panel(REPO / "panel"))
 MESSAGES = load_check_messages(REPO / "panel")
 TITLES = {level: CATALOG.rubric.block(level).titles for level in LEVELS}
 #: The shipped role's evidence, as a run gathers it: what the canned profile's items rest on.
-EVIDENCE = gather(load_role(REPO / "seeds", "product-management"), TITLES, load_queries(REPO / "prompts"), VOCABULARY)
+EVIDENCE = gather(
+    load_role(REPO / "seeds", "product-management"), TITLES, load_queries(REPO / "prompts"), VOCABULARY
+)
 PROSE = ProseJudge(
     load_prose_rules(REPO / "panel"),
     prompt_runs(REPO / "prompts"),
@@ -99,7 +101,9 @@ def test_completeness_counts_missing_items(seeds: RoleSeeds) -> None:
     assert score == 3
 
 
-def _grounding(profile: Profile, seeds: RoleSeeds, evidence: Evidence | None = EVIDENCE) -> tuple[float, list[str]]:
+def _grounding(
+    profile: Profile, seeds: RoleSeeds, evidence: Evidence | None = EVIDENCE
+) -> tuple[float, list[str]]:
     return findings(profile, seeds, evidence)["check:grounding-support"]
 
 
@@ -182,7 +186,9 @@ def test_an_item_its_quote_does_not_say_is_an_issue(seeds: RoleSeeds) -> None:
     quote = EVIDENCE.quote(profile.responsibilities["P4"][0].evidence[0])
     assert quote is not None
     shuffled = " ".join(reversed(quote.text.split())).capitalize() + "."
-    profile.responsibilities["P4"][0] = profile.responsibilities["P4"][0].model_copy(update={"text": shuffled})
+    profile.responsibilities["P4"][0] = profile.responsibilities["P4"][0].model_copy(
+        update={"text": shuffled}
+    )
     score, problems = _grounding(profile, seeds)
     assert problems == [
         "its quotes do not say this: only 0% of its word pairs stand in one (needs 20%)",
@@ -193,7 +199,9 @@ def test_an_item_its_quote_does_not_say_is_an_issue(seeds: RoleSeeds) -> None:
 
 def test_an_item_citing_an_unknown_source_is_an_issue(seeds: RoleSeeds) -> None:
     profile = canned_profile(seeds)
-    profile.responsibilities["P3"][1] = profile.responsibilities["P3"][1].model_copy(update={"sources": ["S9"]})
+    profile.responsibilities["P3"][1] = profile.responsibilities["P3"][1].model_copy(
+        update={"sources": ["S9"]}
+    )
     profile.responsibilities["P3"][2] = profile.responsibilities["P3"][2].model_copy(update={"sources": []})
     score, problems = _grounding(profile, seeds)
     assert problems == ["cites unknown source id(s) S9", "cites no source"]
@@ -203,7 +211,9 @@ def test_an_item_citing_an_unknown_source_is_an_issue(seeds: RoleSeeds) -> None:
 def test_support_is_the_share_of_word_pairs_standing_in_one_quote() -> None:
     quote = _pairs(VOCABULARY.terms("Defines the product strategy and owns the roadmap"))
     assert support(VOCABULARY.terms("Defines the product strategy."), [quote]) == 1.0
-    assert support(VOCABULARY.terms("Owns the roadmap and the product strategy."), [quote]) == pytest.approx(2 / 3)
+    assert support(VOCABULARY.terms("Owns the roadmap and the product strategy."), [quote]) == pytest.approx(
+        2 / 3
+    )
     assert support(VOCABULARY.terms("Roadmap owns strategy product defines."), [quote]) == 0.0
     assert support(VOCABULARY.terms("Roadmap."), [quote]) == 1.0  # one word: whether it is there
     assert support(VOCABULARY.terms("Defines the product strategy."), []) == 0.0

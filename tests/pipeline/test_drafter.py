@@ -15,8 +15,16 @@ from jfmfactory.api import RoleInputs, read_inputs
 from jfmfactory.errors import BadInput
 from jfmfactory.inputs.project import Project
 from jfmfactory.inputs.seeds import load_role
-from jfmfactory.pipeline.drafter import ITEM_KINDS, RESPONSIBILITIES, Drafter, Fault, assign_quotes, items
-from jfmfactory.pipeline.drafter import load_examples, section_keys
+from jfmfactory.pipeline.drafter import (
+    ITEM_KINDS,
+    RESPONSIBILITIES,
+    Drafter,
+    Fault,
+    assign_quotes,
+    items,
+    load_examples,
+    section_keys,
+)
 from jfmfactory.records.evidence import Evidence
 from jfmfactory.records.profile import GUIDELINE_COLUMNS, RESPONSIBILITIES_PER_LEVEL, YEARS_COLUMN
 from scripted_answers import ScriptedLLM
@@ -78,7 +86,9 @@ def test_every_item_is_walked_with_its_section_text_sources_and_quote() -> None:
     walked = items(PROFILE)
     overview = [item for item in walked if item.section == "overview"]
     assert overview[0].text == PROFILE.description
-    assert [item.text for item in overview[1:]] == [f"{d.function}: {d.boundary}" for d in PROFILE.distinct_from]
+    assert [item.text for item in overview[1:]] == [
+        f"{d.function}: {d.boundary}" for d in PROFILE.distinct_from
+    ]
     assert all(item.sources is None and item.evidence == [] for item in overview)
     cited = [item for item in walked if item.sources]
     for item in cited:
@@ -170,7 +180,9 @@ def test_each_responsibility_is_one_call_shown_only_its_quote() -> None:
         assert not re.search(r"\b(P[1-7]|S[12]|E\d+)\b", last), last
         assert messages[0]["role"] == "system" and "one responsibility" in messages[0]["content"]
         assert [m["role"] for m in messages[1:-1]] == ["user", "assistant"] * len(EXAMPLES)  # worked examples
-        assert [m["content"] for m in messages[2:-1:2]] == [json.dumps(e.answer, ensure_ascii=False) for e in EXAMPLES]
+        assert [m["content"] for m in messages[2:-1:2]] == [
+            json.dumps(e.answer, ensure_ascii=False) for e in EXAMPLES
+        ]
 
 
 def test_guidelines_cost_three_calls_and_typical_years_come_from_the_rubric() -> None:
@@ -188,9 +200,7 @@ def test_guidelines_cost_three_calls_and_typical_years_come_from_the_rubric() ->
 
 
 def test_a_cell_the_sources_say_nothing_about_says_so_without_a_call() -> None:
-    evidence = EVIDENCE.model_copy(
-        update={"sections": {**EVIDENCE.sections, "guidelines.P4.complexity": []}}
-    )
+    evidence = EVIDENCE.model_copy(update={"sections": {**EVIDENCE.sections, "guidelines.P4.complexity": []}})
     llm = CountingLLM()
     drafted, _ = _drafter(llm, INPUTS.with_evidence(evidence)).draft_section("guidelines.P4", 1)
     assert drafted["complexity"] == {
@@ -295,7 +305,10 @@ def test_a_missing_item_is_added_from_an_unused_quote() -> None:
     short = {"responsibilities": current["responsibilities"][:4]}
     llm = CountingLLM()
     drafted, _ = _drafter(llm).draft_section(
-        "responsibilities.P4", 2, current=short, faults=[Fault("completeness", "", "4 responsibilities, not 5")]
+        "responsibilities.P4",
+        2,
+        current=short,
+        faults=[Fault("completeness", "", "4 responsibilities, not 5")],
     )
     assert [call for call, _ in llm.asked] == ["drafter:responsibilities.P4.5"]
     assert drafted["responsibilities"][:4] == short["responsibilities"]
@@ -323,8 +336,8 @@ def test_an_item_with_no_quote_left_to_rest_on_is_kept_as_it_is() -> None:
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda t: t.replace('answer = { text = "Checks', 'answer = { txt = "Checks'), "responsibility example 1: answer"),
-        (lambda t: t.replace("vital signs\"\n", "vital signs\"\nquotes = [\"x\"]\n", 1), "give quote or quotes"),
+        (lambda t: t.replace("{ text = ", "{ txt = ", 1), "responsibility example 1: answer"),
+        (lambda t: t.replace('vital signs"\n', 'vital signs"\nquotes = ["x"]\n', 1), "give quote or quotes"),
         (lambda t: t + "\n[[memo]]\nquote = 'x'\nanswer = {}\n", "memo: Extra inputs"),
     ],
 )
