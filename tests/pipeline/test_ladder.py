@@ -38,4 +38,3 @@ def test_the_ladder_drafts_every_level_in_one_call_from_each_levels_quotes(
     # The deterministic grounding check verified every cited quote.
     grounding = next(r for r in run.rounds[0].reviews if r.member == "check:grounding-support")
     assert grounding.score == 5, grounding.issues
-

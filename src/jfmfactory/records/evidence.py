@@ -4,6 +4,8 @@ may draw on. Written by the evidence stage to `out/<role>/evidence.json` before 
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 EVIDENCE_VERSION = 1
@@ -37,10 +39,12 @@ class Evidence(BaseModel):
         description="Per section key (guideline cells as guidelines.LEVEL.COLUMN), quote ids best first."
     )
 
-    _index: dict[str, Quote] | None = PrivateAttr(default=None)
+    _index: dict[str, Quote] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context: Any) -> None:
+        # Built once, with the model, so that two equal evidences compare equal.
+        self._index = {quote.id: quote for quote in self.quotes}
 
     def quote(self, quote_id: str) -> Quote | None:
         """The quote with this id, if there is one."""
-        if self._index is None:
-            self._index = {quote.id: quote for quote in self.quotes}
         return self._index.get(quote_id)
