@@ -253,11 +253,12 @@ def test_a_fault_quoting_one_responsibility_redrafts_only_it_from_another_quote(
     assert [a for n, a in enumerate(after) if n != 1] == [b for n, b in enumerate(before) if n != 1]
     redrafted = after[1]
     assert redrafted["evidence"] != faulted["evidence"] and redrafted["text"] != faulted["text"]
-    # From the next quote of the ranking that no item (nor a lower level) rests on.
+    # From the next quote of the ranking that no item (nor another level) rests on.
     ranked = EVIDENCE.sections[key]
-    in_use = {qid for item in before for qid in item["evidence"]} | set(
-        assign_quotes(EVIDENCE, LEVELS)["responsibilities.P2"]
-    )
+    assigned = assign_quotes(EVIDENCE, LEVELS)
+    in_use = {qid for item in before for qid in item["evidence"]} | {
+        qid for level in LEVELS if level != "P3" for qid in assigned[f"responsibilities.{level}"]
+    }
     after_faulted = ranked[ranked.index(faulted["evidence"][0]) + 1 :]
     assert redrafted["evidence"] == [next(qid for qid in after_faulted if qid not in in_use)]
     assert llm.quotes() == [[_text(EVIDENCE, redrafted["evidence"][0])]]
@@ -349,3 +350,19 @@ def test_a_malformed_examples_file_is_named(tmp_path: Path, edit, message: str) 
     with pytest.raises(BadInput) as failure:
         load_examples(tmp_path)
     assert str(failure.value).startswith(f"{path}: ") and message in str(failure.value)
+
+
+def test_a_redrafted_item_takes_no_quote_a_higher_level_rests_on() -> None:
+    # P6 and P7 share quotes (a list the sources give "a Director or executive"); P7 took some.
+    assigned = assign_quotes(EVIDENCE, LEVELS)
+    key = "responsibilities.P6"
+    current = _first_draft(key)
+    faults = [Fault("clarity", item["text"], "check:prose: unclear") for item in current["responsibilities"]]
+
+    drafted, _ = _drafter(CountingLLM()).draft_section(key, 2, current=current, faults=faults)
+
+    higher = set(assigned["responsibilities.P7"])
+    assert higher & set(EVIDENCE.sections[key])  # the ranking offers P7's quotes ...
+    assert not higher & {
+        qid for item in drafted["responsibilities"] for qid in item["evidence"]
+    }  # ... none taken

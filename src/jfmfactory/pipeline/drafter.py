@@ -543,10 +543,12 @@ class Drafter:
     def _draft_responsibilities(
         self, work: _SectionWork, level: str, current: dict[str, Any] | None
     ) -> dict[str, Any]:
-        below = {
+        # A redraft takes no quote another level's first draft rests on, above or below.
+        elsewhere = {
             qid
-            for lower in self.seeds.manifest.levels[: self.seeds.manifest.levels.index(level)]
-            for qid in self.assignment[RESPONSIBILITIES.key(lower)]
+            for other in self.seeds.manifest.levels
+            if other != level
+            for qid in self.assignment[RESPONSIBILITIES.key(other)]
         }
 
         def one(quote: Quote, slot: int) -> dict[str, Any]:
@@ -558,7 +560,7 @@ class Drafter:
             RESPONSIBILITIES_PER_LEVEL,
             self.assignment[work.key],
             self.evidence.sections.get(work.key, []),
-            below,
+            elsewhere,
             lambda item: item["text"],
             one,
         )
@@ -693,7 +695,7 @@ class _SectionWork:
     ) -> list[dict[str, Any]]:
         """A list section's items: the first draft from the assigned quotes; a redraft keeps the
         items no fault quotes and redrafts each one a fault quotes from the next quote of the
-        ranking that no item (nor a lower level, `taken`) rests on; a quote-less fault (too few
+        ranking that no item (nor another level, `taken`) rests on; a quote-less fault (too few
         items) adds items from unused quotes up to `count`."""
         quote = self.drafter.quote
         if current is None:
