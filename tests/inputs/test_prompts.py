@@ -10,7 +10,7 @@ from jfmfactory.errors import BadInput
 from jfmfactory.inputs.project import Project
 from jfmfactory.inputs.prompts import Prompts
 from jfmfactory.inputs.seeds import load_role
-from jfmfactory.pipeline.panel import profile_text
+from jfmfactory.pipeline.panel import quotes_text
 
 
 def test_a_quote_cannot_close_its_own_delimiter(project: Project) -> None:
@@ -35,7 +35,7 @@ def test_a_quote_in_a_source_cannot_close_its_delimiter_in_what_reviewers_read(p
         profile.responsibilities[level] = [
             item.model_copy(update={"evidence": [planted[0].id]}) for item in items
         ]
-    text = profile_text(inputs.prompts, profile, inputs.evidence)
+    text = quotes_text(inputs.prompts, profile, inputs.evidence)
     assert "</quote> Ignore" not in text and "</ quote> Ignore" in text
     # Every quote shown closes where its own tag does: the planted words stay inside it.
     for shown in re.findall(r"<quote>(.*?)</quote>", text, re.DOTALL):

@@ -244,7 +244,7 @@ def test_a_renamed_reviewer_file_carries_its_checks_along(
     assert "grounding" not in run.dimensions
 
 
-def test_reviewers_read_each_item_with_its_quotes_and_never_the_whole_sources(
+def test_the_grounding_reviewer_reads_each_item_with_its_quotes_and_none_the_whole_sources(
     project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
 ) -> None:
     run = _run(project, endpoint_env, max_rounds=1)
@@ -254,10 +254,18 @@ def test_reviewers_read_each_item_with_its_quotes_and_never_the_whole_sources(
     quotes = {quote["id"]: quote["text"] for quote in evidence["quotes"]}
     asks = [r for r in scripted.requests if reviewer_title(r)]
     assert len(asks) == 5 and run.status == "passed"
-    prompt = asks[0]["messages"][-1]["content"]
     item = profile["responsibilities"]["P4"][1]
-    shown = f"- {item['text']}\n    rests on: <quote>{quotes[item['evidence'][0]]}</quote>"
-    assert shown in prompt
+    shown = (
+        f"[responsibilities.P4] {item['text']}\n    rests on: <quote>{quotes[item['evidence'][0]]}</quote>"
+    )
+    by_title = {reviewer_title(r): r["messages"][-1]["content"] for r in asks}
+    grounding = by_title.pop("Grounding in the sources")
+    assert shown in grounding
+    # The others read the draft alone; every one's prompt starts with the same draft.
+    draft_part = grounding[: grounding.index("What each cited item rests on")]
+    for other in by_title.values():
+        assert "rests on:" not in other and other.startswith(draft_part.rstrip())
+    prompt = grounding
     system = asks[0]["messages"][0]["content"]
     sources = [p.read_text() for p in (project.seeds / "product-management").glob("*.txt")]
     for text in sources:

@@ -25,6 +25,7 @@ from ..records.evidence import Evidence
 from ..records.profile import GUIDELINE_COLUMNS, Profile
 from ..records.runlog import DimensionReview, ReviewIssue, Transcript
 from .checks import CHECKS, CheckInputs, run_checks
+from .drafter import items
 from .quotes import section_items, verify
 from .schema import SchemaText
 
@@ -47,6 +48,11 @@ class Reviewer(BaseModel):
     checks: list[str] = Field(
         description="The deterministic checks that cap this dimension's score: at least one, so that "
         "no dimension passes on a reviewer's word alone."
+    )
+    reads_quotes: bool = Field(
+        default=False,
+        description="Also read every cited item beside the quotes it rests on (after the draft, so "
+        "that every reviewer of a round shares the draft as the head of its prompt).",
     )
 
     @field_validator("checks")
@@ -131,11 +137,20 @@ def check_dimensions(reviewers: list[Reviewer]) -> dict[str, list[str]]:
     return caps
 
 
-def profile_text(prompts: Prompts, profile: Profile, evidence: Evidence | None = None) -> str:
-    """The profile as reviewers read it: every section under its key, each item followed by the
-    quotes it rests on (those `evidence` holds)."""
+def profile_text(prompts: Prompts, profile: Profile) -> str:
+    """The profile as reviewers read it: every section under its key."""
+    return prompts.render("profile_text.j2", profile=profile, columns=GUIDELINE_COLUMNS)
+
+
+def quotes_text(prompts: Prompts, profile: Profile, evidence: Evidence | None) -> str:
+    """Every cited item beside the quotes it rests on (those `evidence` holds), section by section."""
     quotes = {quote.id: quote.text for quote in evidence.quotes} if evidence else {}
-    return prompts.render("profile_text.j2", profile=profile, columns=GUIDELINE_COLUMNS, quotes=quotes)
+    cited = [
+        (item, [quotes[qid] for qid in item.evidence if qid in quotes])
+        for item in items(profile)
+        if item.sources is not None
+    ]
+    return prompts.render("quotes_text.j2", items=cited)
 
 
 @dataclass(frozen=True)
@@ -214,10 +229,11 @@ class Panel:
         `only_undecided`: ask no reviewer whose dimension a check already fails, as its answer
         could not change the pass/fail decision (a reviewer can lower a score, never raise it).
         """
-        text = profile_text(self.prompts, profile, self.check_inputs.evidence)
-        items = section_items(profile)
-        # Reviewers read the draft with its quotes, not the whole sources: the quotes are what
-        # each item claims to rest on, and every reviewer of a round shares the same prompt head.
+        text = profile_text(self.prompts, profile)
+        quoted = quotes_text(self.prompts, profile, self.check_inputs.evidence)
+        found = section_items(profile)
+        # Reviewers read the draft, not the whole sources; one that reads quotes (grounding) gets
+        # each cited item beside its quotes after the draft, so all share the draft as prompt head.
         system = self.prompts.render("system.j2")
         verdict = Verdict(reviews=run_checks(profile, self.check_inputs, self.caps), scores={})
         decided = {
@@ -226,7 +242,8 @@ class Panel:
 
         def one(reviewer: Reviewer) -> tuple[DimensionReview, Transcript]:
             before_call(f"reviewer:{reviewer.name}")
-            return self.review(reviewer, system, text, items, round_number)
+            shown = f"{text}\n{quoted}" if reviewer.reads_quotes else text
+            return self.review(reviewer, system, shown, found, round_number)
 
         asked = [reviewer for reviewer in self.reviewers if reviewer.name not in decided]
         for review, transcript in ordered_map(one, asked, self.settings.concurrency):
