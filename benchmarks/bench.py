@@ -195,13 +195,17 @@ def rows_for(
         ),
     ]  # fmt: skip
     if embedded is not None:
-        wall, code, _ = embedded
-        rows.append(
-            ("jfm draft --max-rounds 1 on the embedded model (wall)", f"{wall:.0f} s", "≤ 120 s",
-             wall <= 120 and code in (0, 3),
-             "16 drafted sections and 5 reviewers at about 45 tokens/s: at the target when the machine is "
-             "otherwise idle, over it under any other load")
-        )  # fmt: skip
+        wall, code, run = embedded
+        model_s = run["rounds"][0]["latency_s"] if run.get("rounds") else float("inf")
+        rows += [
+            (
+                "one embedded round: model time (jfm draft --max-rounds 1)", f"{model_s:.0f} s", "≤ 60 s",
+                model_s <= 60 and code in (0, 3),
+                "60 one-quote drafter calls and 5 reviewers; the reviewers' prompt evaluation (about 170 "
+                "tokens/s on this CPU) and re-asks take most of it",
+            ),
+            ("one embedded round: wall, server start included", f"{wall:.0f} s", "reported", True, ""),
+        ]  # fmt: skip
     return rows
 
 
