@@ -126,9 +126,10 @@ class ScriptedServer:
                 data = body.encode()
                 try:
                     self.send_response(reply.status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    for name, value in reply.headers.items():
+                    # A reply's own Content-Type (an HTML page, say) takes the place of JSON's.
+                    headers = {"Content-Type": "application/json", **reply.headers}
+                    headers["Content-Length"] = str(len(data))
+                    for name, value in headers.items():
                         self.send_header(name, value)
                     self.end_headers()
                     self.wfile.write(data)

@@ -361,3 +361,128 @@ def test_every_model_command_takes_the_same_endpoint_flags_with_their_defaults_s
         assert flag in result.stdout
     # Bracketed defaults in help texts are text, not markup that vanishes.
     assert "[default: the embedded model]" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        (["draft", "--role", "product-management", "--threshold", "abc"], "Invalid value for '--threshold'"),
+        (["draft", "--role", "product-management", "--bogus"], "No such option: --bogus"),
+        (["bogus"], "No such command 'bogus'"),
+        (["label", "--role", "product-management"], "Missing option '--dimension'"),
+        (["compare", "product-management"], "Missing argument 'right'"),
+    ],
+)
+def test_a_usage_error_is_one_line_naming_the_flag(
+    project: Project, monkeypatch: pytest.MonkeyPatch, args: list[str], names: str
+) -> None:
+    result = jfm(project, monkeypatch, *args)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("jfm: error: ") and names in lines[0], result.stderr
+    assert "Usage:" not in result.output and "╭" not in result.output
+
+
+def test_jfm_alone_still_prints_its_help(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    result = jfm(project, monkeypatch)
+    assert "Usage: " in result.output and "Commands:" in result.output and "jfm: error" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("hello: world\n", "no list of interactions"),
+        ("- 1\n", "no list of interactions"),
+        ("interactions: [{}]\n", "interaction 1 lacks a request or a response"),
+        ("interactions: [1]\n", "interaction 1 is not a request and its response"),
+        (
+            "interactions:\n- request: {method: POST, uri: x, body: '', headers: {}}\n  response: {}\n",
+            "interaction 1 has no response status, response headers, response body",
+        ),
+        ("", "no list of interactions"),
+        ("interactions: [unclosed\n", "while parsing a flow sequence"),
+    ],
+)
+def test_a_replay_file_that_is_not_a_cassette_exits_2_with_one_line(
+    project: Project,
+    monkeypatch: pytest.MonkeyPatch,
+    scripted: ScriptedServer,
+    endpoint_env: dict[str, str],
+    content: str,
+    problem: str,
+) -> None:
+    path = project.root / "bogus.yaml"
+    path.write_text(content)
+    result = jfm(
+        project, monkeypatch, "draft", "--role", "product-management", "--model", "m",
+        "--replay", str(path), env=endpoint_env,
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"jfm: error: --replay {path}: not a cassette ({problem})"
+
+
+@pytest.mark.parametrize("flag", ["--model", "--panel-model", "--base-url", "--panel-base-url"])
+def test_an_empty_model_or_endpoint_is_refused(
+    project: Project,
+    monkeypatch: pytest.MonkeyPatch,
+    scripted: ScriptedServer,
+    endpoint_env: dict[str, str],
+    flag: str,
+) -> None:
+    model = [] if flag == "--model" else ["--model", "m"]
+    result = jfm(
+        project, monkeypatch, "draft", "--role", "product-management", *model, flag, "", env=endpoint_env
+    )
+    assert result.exit_code == 2 and scripted.requests == []
+    assert result.stderr.strip() == f"jfm: error: {flag}: is empty; name one, or leave the flag out"
+
+
+BROKEN_TEMPLATES = {
+    "prompts/review.j2": "{{ nobody }}",
+    "prompts/review_reask.j2": "{{ nobody }}",
+    "prompts/quotes_text.j2": "{% for item, quotes in items %}{{ nobody }}{% endfor %}",
+    "prompts/profile_text.j2": "{{ nobody }}",
+    "prompts/item_tool.j2": "{{ nobody }}",
+    "prompts/item_guideline.j2": "{{ nobody }}",
+    "prompts/degree_years.j2": "{% if not years %}{{ nobody }}{% endif %}",
+    "prompts/no_evidence.j2": "{{ nobody }}",
+    "prompts/ladder_quotes.j2": "{{ nobody }}",
+    "panel/clarity.toml": "{{ nobody }}",
+    "panel/grounding.toml": "{{ nobody }}",
+}
+
+
+@pytest.mark.parametrize("file", list(BROKEN_TEMPLATES))
+def test_a_template_naming_an_undefined_variable_fails_before_any_call_naming_the_file(
+    project: Project,
+    monkeypatch: pytest.MonkeyPatch,
+    scripted: ScriptedServer,
+    endpoint_env: dict[str, str],
+    file: str,
+) -> None:
+    path = project.root / file
+    broken = BROKEN_TEMPLATES[file]
+    if path.suffix == ".toml":  # a reviewer's prompt
+        path.write_text(path.read_text().replace('prompt = """', f'prompt = """{broken} ', 1))
+        named = f"jfm: error: {file}: 'nobody' is undefined"
+    else:
+        path.write_text(path.read_text() + broken)
+        named = f"jfm: error: {path}: 'nobody' is undefined"
+    result = jfm(
+        project, monkeypatch, "draft", "--role", "product-management", "--model", "m", env=endpoint_env
+    )
+    assert result.exit_code == 2 and scripted.requests == []
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(named), result.stderr
+
+
+def test_a_template_reading_an_attribute_its_value_lacks_fails_before_any_call(
+    project: Project, monkeypatch: pytest.MonkeyPatch, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    path = project.prompts / "review.j2"
+    path.write_text(path.read_text().replace("{{ reviewer.title }}", "{{ reviewer.titel }}"))
+    result = jfm(
+        project, monkeypatch, "draft", "--role", "product-management", "--model", "m", env=endpoint_env
+    )
+    assert result.exit_code == 2 and scripted.requests == []
+    assert result.stderr.strip().startswith(f"jfm: error: {path}: ") and "titel" in result.stderr

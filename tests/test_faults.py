@@ -176,7 +176,84 @@ def test_a_structured_answer_that_stays_invalid_is_named_with_its_field(
     assert len(server.calls("SkillDraft")) == 3
 
 
-def test_a_bad_timeout_is_refused(project: Project, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(project.root)
-    result = runner.invoke(app, ["draft", "--role", "product-management", "--timeout", "0"])
-    assert result.exit_code == 2 and "--timeout 0: must be more than 0 seconds" in result.stderr
+@pytest.mark.parametrize("timeout", ["0", "nan", "inf", "-inf"])
+def test_a_bad_timeout_is_refused(
+    project: Project, monkeypatch: pytest.MonkeyPatch, script: Script, timeout: str
+) -> None:
+    with ScriptedServer(script).running() as server:
+        result = draft_cli(project, monkeypatch, server, "--timeout", timeout)
+    assert result.exit_code == 2 and server.requests == []
+    assert error_line(result) == (
+        f"jfm: error: --timeout {float(timeout):g}: must be more than 0 seconds, and finite"
+    )
+
+
+MAINTENANCE = "<html><body>Down for maintenance</body></html>"
+
+
+@pytest.mark.parametrize(
+    ("reply", "said"),
+    [
+        (
+            Reply(body=MAINTENANCE, headers={"Content-Type": "text/html"}),
+            f"the endpoint answered HTTP 200 with text/html, not JSON: {MAINTENANCE}",
+        ),
+        (
+            Reply(body={"id": "x", "object": "chat.completion", "created": 0, "model": "m", "choices": []}),
+            "the endpoint answered HTTP 200 with no choices (an empty choices list)",
+        ),
+    ],
+    ids=["text/html", "no choices"],
+)
+def test_an_answer_that_is_no_chat_completion_says_what_the_endpoint_did(
+    project: Project, monkeypatch: pytest.MonkeyPatch, reply: Reply, said: str
+) -> None:
+    with ScriptedServer(lambda request: reply).running() as server:
+        result = draft_cli(project, monkeypatch, server, "--concurrency", "1")
+    assert result.exit_code == 1
+    assert error_line(result) == f"jfm: error: {server.base_url}: drafter:overview (model m) failed: {said}"
+    assert len(server.requests) == 1  # named at once: neither retried nor re-asked
+    out = project.root / "out" / "product-management"
+    assert said in json.loads((out / "run.json").read_text())["error"]
+    transcript = json.loads((out / "transcripts" / "round-1" / "drafter-overview.json").read_text())
+    assert [attempt["error"] for attempt in transcript["attempts"]] == [said]
+
+
+#: Keys long enough to be told apart from words (a configured key under 8 characters is not sought).
+DRAFTER_KEY = "sk-drafter-4f1c9a7e2b"
+PANEL_KEY = "sk-panel-8d2e6b0c3a"
+
+
+@pytest.mark.parametrize("echoed_by", ["drafter", "panel"])
+def test_a_key_an_endpoint_echoes_in_an_error_is_never_printed_or_written(
+    project: Project, monkeypatch: pytest.MonkeyPatch, script: Script, tmp_path: Path, echoed_by: str
+) -> None:
+    def echo(request: dict[str, Any]) -> Reply:
+        key = DRAFTER_KEY if echoed_by == "drafter" else PANEL_KEY
+        message = f"Incorrect API key provided: {key}. Keys: {DRAFTER_KEY}, {PANEL_KEY}"
+        return Reply(status=401, body={"error": {"message": message, "key": key}})
+
+    name = "OverviewDraft" if echoed_by == "drafter" else "ReviewDraft"
+    script.overrides[name] = echo
+    cassette = tmp_path / "cassettes" / "run.yaml"
+    with ScriptedServer(script).running() as server:
+        monkeypatch.chdir(project.root)
+        env = {
+            "OPENAI_BASE_URL": server.base_url,
+            "OPENAI_API_KEY": DRAFTER_KEY,
+            "JFM_PANEL_BASE_URL": server.base_url,
+            "JFM_PANEL_API_KEY": PANEL_KEY,
+        }
+        argv = ["draft", "--role", "product-management", "--model", "m", "--record", str(cassette)]
+        result = runner.invoke(app, argv, env=env, catch_exceptions=False)
+    assert result.exit_code == 1
+    line = error_line(result)
+    assert "HTTP 401" in line and "Incorrect API key provided: [redacted]" in line
+    assert DRAFTER_KEY not in result.output and PANEL_KEY not in result.output
+    out = project.root / "out" / "product-management"
+    written = [p for p in [*out.rglob("*"), *tmp_path.rglob("*")] if p.is_file()]
+    assert out / "run.json" in written and cassette.with_name("run.partial.yaml") in written
+    leaking = [p for p in written if DRAFTER_KEY in p.read_text(errors="replace")]
+    leaking += [p for p in written if PANEL_KEY in p.read_text(errors="replace")]
+    assert leaking == []
+    assert "[redacted]" in json.loads((out / "run.json").read_text())["error"]

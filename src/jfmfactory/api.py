@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -116,14 +117,23 @@ def check_options(options: DraftOptions) -> None:
         check_replay(options.replay)
     if options.concurrency is not None and not 1 <= options.concurrency <= MAX_CONCURRENCY:
         raise BadInput(f"--concurrency {options.concurrency}: must be 1 to {MAX_CONCURRENCY}")
-    if options.timeout_s <= 0:
-        raise BadInput(f"--timeout {options.timeout_s:g}: must be more than 0 seconds")
+    if not math.isfinite(options.timeout_s) or options.timeout_s <= 0:
+        raise BadInput(f"--timeout {options.timeout_s:g}: must be more than 0 seconds, and finite")
+    for flag, value in (
+        ("--model", options.model),
+        ("--base-url", options.base_url),
+        ("--panel-model", options.panel_model),
+        ("--panel-base-url", options.panel_base_url),
+    ):
+        if value is not None and not value.strip():
+            # An empty name would fall back to a default (the embedded model's) without a word.
+            raise BadInput(f"{flag}: is empty; name one, or leave the flag out")
 
 
 @contextlib.contextmanager
-def _cassette(options: DraftOptions) -> Iterator[None]:
+def _cassette(options: DraftOptions, secrets: tuple[str, ...]) -> Iterator[None]:
     if options.record:
-        with recording(options.record):
+        with recording(options.record, secrets):
             yield
     elif options.replay:
         with replaying(options.replay):
@@ -232,12 +242,16 @@ def endpoints(
     settings = EndpointSettings.resolve(options.base_url, options.model, env, options.timeout_s)
     panel_endpoint = PanelEndpointSettings.resolve(options.panel_base_url, options.panel_model, env)
     store.prepare()
-    # The cassette opens after the embedded server answers, so it holds model calls only.
-    pair = connect_pair(
-        settings, panel_endpoint, replaying=options.replay is not None, server_log=store.folder / SERVER_LOG
-    )
-    with pair as (writer, judge), _cassette(options):
-        yield settings, writer, judge
+    with store.locked():  # one run per folder
+        # The cassette opens after the embedded server answers, so it holds model calls only.
+        pair = connect_pair(
+            settings,
+            panel_endpoint,
+            replaying=options.replay is not None,
+            server_log=store.folder / SERVER_LOG,
+        )
+        with pair as (writer, judge), _cassette(options, writer.secrets):
+            yield settings, writer, judge
 
 
 @contextlib.contextmanager
@@ -277,7 +291,11 @@ def session(
 
 def llm_for(connection: Connection, max_tokens: int) -> LLM:
     return LLM(
-        connection.client, connection.endpoint.model, connection.endpoint.base_url, max_tokens=max_tokens
+        connection.client,
+        connection.endpoint.model,
+        connection.endpoint.base_url,
+        max_tokens=max_tokens,
+        secrets=connection.secrets,
     )
 
 
@@ -338,6 +356,9 @@ def draft(
             inputs.schema_text,
         )
         panel = work.panel(reviewers, drafter.section_keys, options)
+        # Every prompt template rendered once before the first call: a broken one fails now.
+        drafter.rehearse()
+        panel.rehearse(drafter.specimen())
         run = work.run
         if previous is not None:
             if previous.inputs_sha256 != run.inputs_sha256:
@@ -356,7 +377,7 @@ def draft(
                     "resumed_at": [*previous.resumed_at, now()],
                 }
             )
-        store.begin(kept_rounds=len(run.rounds))
+        store.begin(run, kept_rounds=len(run.rounds))
         store.write_evidence(inputs.evidence)
         limits = LoopSettings(
             threshold=options.threshold,
@@ -458,7 +479,8 @@ def review(
         if beside is not None:
             work.inputs = work.inputs.with_evidence(beside)
         panel = work.panel(reviewers, section_keys(profile.levels), options)
-        store.begin()
+        panel.rehearse(profile)  # every reviewer's templates rendered once before the first call
+        store.begin(run)
 
         def finish(reason: StopReason, passed: bool = False) -> None:
             run.close(reason, passed)

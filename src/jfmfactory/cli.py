@@ -14,10 +14,13 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from . import api
 from .errors import EXIT_FAILED, EXIT_NOT_PASSED, EXIT_PASSED, BadInput, JfmError
 from .inputs.project import Project
+from .llm.client import Redactor
+from .llm.provider import KEY_VARIABLES
 from .records.runlog import RunRecord
 from .records.store import write_atomic
 from .views import console, entry
@@ -32,7 +35,44 @@ from .views.console import (
     summary,
 )
 
+#: The base of the usage errors of typer's own copy of click (of which only BadParameter is public).
+_USAGE_ERROR = next(cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "ClickException")
+
+
+def _one_line(error: Exception) -> None:
+    """Have a usage error (a flag's value, an unknown option or command) show as one line."""
+    if not isinstance(error, _USAGE_ERROR) or type(error).__name__ == "NoArgsIsHelpError":
+        return  # `jfm` alone prints the help, as asked
+
+    def show(file: Any = None) -> None:
+        ctx = getattr(error, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        message = " ".join(error.format_message().split()).rstrip(".")  # type: ignore[attr-defined]
+        typer.echo(f"jfm: error: {message}{hint}", file=file, err=True)
+
+    error.show = show  # type: ignore[attr-defined]
+
+
+class OneLineGroup(TyperGroup):
+    """Typer's group, with every usage error reported on one line like every other error."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except Exception as error:
+            _one_line(error)
+            raise
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as error:
+            _one_line(error)
+            raise
+
+
 app = typer.Typer(
+    cls=OneLineGroup,
     help="Draft job-family profiles with an LLM; publish none until the review panel passes it.",
     no_args_is_help=True,
     add_completion=False,
@@ -86,7 +126,9 @@ def _os_error(error: OSError) -> JfmError:
 
 
 def _fail(error: JfmError) -> typer.Exit:
-    err.print(f"jfm: error: {error}", highlight=False, markup=False, soft_wrap=True)
+    # No configured key is printed, whatever an endpoint echoed (the client redacts it already).
+    redact = Redactor(os.environ.get(name) for name in KEY_VARIABLES)
+    err.print(redact(f"jfm: error: {error}"), highlight=False, markup=False, soft_wrap=True)
     return typer.Exit(error.exit_code)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2 import meta
 
 from ..errors import BadInput
 from .datafile import read_toml
@@ -32,14 +33,24 @@ class Prompts:
             autoescape=False,
         )
         self.env.filters["untrusted"] = untrusted
+        self._variables: dict[tuple[str, str | None], set[str]] = {}
 
     def render(self, name: str, **context: Any) -> str:
         return self.render_string(None, name, **context)
 
     def render_string(self, source: str | None, name: str, **context: Any) -> str:
-        """Render the template file `name`, or `source` (named `name` in errors) when given."""
+        """Render the template file `name`, or `source` (named `name` in errors) when given.
+
+        Every variable the template names must be given, even one only a branch or a loop not
+        taken this time would use: a broken template fails the first time it is rendered.
+        """
+        label = str(self.folder / name) if source is None else name
         try:
             template = self.env.get_template(name) if source is None else self.env.from_string(source)
+            missing = sorted(self._names(source, name) - context.keys() - self.env.globals.keys())
+            if missing:
+                given = f"given: {', '.join(sorted(context))}" if context else "it is given none"
+                raise BadInput(f"{label}: {missing[0]!r} is undefined ({given})")
             return template.render(**context).strip()
         except jinja2.TemplateNotFound as exc:
             raise BadInput(f"{self.folder / name}: template not found") from exc
@@ -48,7 +59,17 @@ class Prompts:
         except jinja2.TemplateError as exc:
             where = getattr(exc, "lineno", None)
             line = f" line {where}" if where else ""
-            raise BadInput(f"{name}{line}: {exc.message or exc}") from exc
+            raise BadInput(f"{label}{line}: {exc.message or exc}") from exc
+
+    def _names(self, source: str | None, name: str) -> set[str]:
+        """The variables a template reads from its context (read once per template)."""
+        key = (name, source)
+        if key not in self._variables:
+            if source is None:
+                assert self.env.loader is not None
+                source, _, _ = self.env.loader.get_source(self.env, name)
+            self._variables[key] = meta.find_undeclared_variables(self.env.parse(source))
+        return self._variables[key]
 
     def table(self, name: str) -> dict[str, Any]:
         """A TOML data file that sits beside the templates."""

@@ -9,15 +9,18 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import vcr
 import yaml
 from vcr.errors import CannotOverwriteExistingCassetteException
+from vcr.serialize import deserialize
+from vcr.serializers import yamlserializer
 
 from ..errors import BadInput
+from .client import Redactor
 from .provider import public_url
 
 MATCH_ON = ("method", "path", "body")
@@ -37,21 +40,35 @@ def _scrub_request(request: Any) -> Any:
     return request
 
 
-def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
-    headers = response.get("headers", {})
-    for name in list(headers):
-        if name.lower() in SECRET_HEADERS:
-            del headers[name]
-    return response
+def _response_scrubber(redact: Redactor) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """No secret header, and no configured key an endpoint echoed in a body, reaches the file."""
+
+    def scrub(response: dict[str, Any]) -> dict[str, Any]:
+        headers = response.get("headers", {})
+        for name in list(headers):
+            if name.lower() in SECRET_HEADERS:
+                del headers[name]
+        body = response.get("body", {})
+        text = body.get("string") if isinstance(body, dict) else None
+        if isinstance(text, bytes) and redact.secrets:
+            scrubbed = redact(text.decode("utf-8", errors="replace")).encode()
+            if scrubbed != text:
+                body["string"] = scrubbed
+                for name in list(headers):
+                    if name.lower() == "content-length":
+                        headers[name] = [str(len(scrubbed))]
+        return response
+
+    return scrub
 
 
-def _recorder(mode: str) -> vcr.VCR:
+def _recorder(mode: str, redact: Redactor | None = None) -> vcr.VCR:
     return vcr.VCR(
         record_mode=mode,
         match_on=list(MATCH_ON),
         filter_headers=list(SECRET_HEADERS),
         before_record_request=_scrub_request,
-        before_record_response=_scrub_response,
+        before_record_response=_response_scrubber(redact or Redactor()),
         decode_compressed_response=True,
     )
 
@@ -62,8 +79,10 @@ def partial_path(path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def recording(path: Path) -> Iterator[None]:
+def recording(path: Path, secrets: Iterable[str | None] = ()) -> Iterator[None]:
     """Record every exchange into `path`; the file is replaced only when the run completes.
+
+    No configured key (`secrets`) an endpoint echoes in a body is written.
 
     A run that fails keeps what it recorded in `<name>.partial<suffix>`: the evidence of the
     failure, without overwriting a good cassette.
@@ -76,7 +95,7 @@ def recording(path: Path) -> Iterator[None]:
     with scratch as folder:
         partial = Path(folder) / path.name
         try:
-            with _recorder("all").use_cassette(str(partial)):
+            with _recorder("all", Redactor(secrets)).use_cassette(str(partial)):
                 yield
         except BaseException:
             if partial.exists():
@@ -105,8 +124,47 @@ def replaying(path: Path) -> Iterator[None]:
 
 
 def check_replay(path: Path) -> None:
+    """A cassette to replay: a file that vcrpy can load, each exchange a request and its answer."""
     if not path.is_file():
         raise BadInput(f"--replay {path}: no such cassette")
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = yamlserializer.deserialize(text)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"--replay {path}: cannot read it ({_first_line(exc)})") from exc
+    except yaml.YAMLError as exc:
+        raise BadInput(f"--replay {path}: not a cassette ({_first_line(exc)})") from exc
+    problem = _cassette_problem(data)
+    if problem is None:
+        try:  # what vcrpy itself makes of it
+            deserialize(text, yamlserializer)
+        except Exception as exc:
+            problem = _first_line(exc)
+    if problem is not None:
+        raise BadInput(f"--replay {path}: not a cassette ({problem})")
+
+
+def _cassette_problem(data: Any) -> str | None:
+    """What keeps `data` (a loaded YAML file) from being a vcrpy cassette, if anything."""
+    if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
+        return "no list of interactions"
+    for number, interaction in enumerate(data["interactions"], start=1):
+        where = f"interaction {number}"
+        if not isinstance(interaction, dict):
+            return f"{where} is not a request and its response"
+        request, response = interaction.get("request"), interaction.get("response")
+        if not isinstance(request, dict) or not isinstance(response, dict):
+            return f"{where} lacks a request or a response"
+        missing = [key for key in ("method", "uri", "body", "headers") if key not in request]
+        missing += [f"response {key}" for key in ("status", "headers", "body") if key not in response]
+        if missing:
+            return f"{where} has no {', '.join(missing)}"
+        status, body = response["status"], response["body"]
+        if not isinstance(status, dict) or not isinstance(status.get("code"), int):
+            return f"{where} has no response status code"
+        if not isinstance(body, dict) or "string" not in body:
+            return f"{where} has no response body string"
+    return None
 
 
 def _first_line(exc: BaseException) -> str:

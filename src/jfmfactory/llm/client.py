@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable
 from typing import Any, Literal, Self, TypeVar
 
+import httpx
 import instructor
 import openai
 from instructor.core import Hooks, IncompleteOutputException, InstructorRetryException
@@ -54,6 +56,80 @@ class Structured(BaseModel):
         except json.JSONDecodeError:
             return super().model_validate_json(json_data, strict=strict, context=context, **kwargs)
         return cls.model_validate(data, strict=strict, context=context)
+
+
+#: A configured key shorter than this is not looked for in text: it would match ordinary words.
+MIN_SECRET_LENGTH = 8
+REDACTED = "[redacted]"
+
+
+class Redactor:
+    """Takes the configured API keys out of text an endpoint sent back (an error body can echo the
+    key it was given), before any of it is printed or written."""
+
+    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
+        found = {secret for secret in secrets if secret and len(secret) >= MIN_SECRET_LENGTH}
+        self.secrets = sorted(found, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+    def data(self, value: Any) -> Any:
+        """`value` (JSON-like data) with every string redacted."""
+        if not self.secrets:
+            return value
+        if isinstance(value, str):
+            return self(value)
+        if isinstance(value, dict):
+            return {self.data(key): self.data(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.data(item) for item in value]
+        return value
+
+    def transcript(self, transcript: Transcript) -> None:
+        """Redact a transcript in place: every attempt's request, response and error, and the result."""
+        if not self.secrets:
+            return
+        for attempt in transcript.attempts:
+            attempt.request = self.data(attempt.request)
+            attempt.response = self.data(attempt.response)
+            attempt.error = None if attempt.error is None else self(attempt.error)
+        transcript.result = self.data(transcript.result)
+
+
+class UnusableAnswer(openai.APIResponseValidationError):
+    """A successful HTTP status whose body is no chat completion: raised by `check_answer`, and as an
+    openai error neither retried nor re-asked."""
+
+
+#: Requests whose answers `check_answer` looks at.
+CHAT_PATH = "/chat/completions"
+
+
+def check_answer(response: httpx.Response) -> None:
+    """An httpx response hook: say what the endpoint did when it answered a chat completion request
+    with success but with something else: a body that is not JSON (an HTML page, say), or no choices.
+
+    A body that is JSON whatever its Content-Type is left to the openai client, which reads it.
+    """
+    if not response.is_success or not response.request.url.path.endswith(CHAT_PATH):
+        return
+    content_type = response.headers.get("content-type", "").split(";")[0].strip()
+    body = response.read()
+    try:
+        data = json.loads(body)
+    except ValueError:
+        if content_type.endswith("json"):
+            return  # the openai client says that JSON it was promised is not JSON
+        shown = _one_line(body.decode("utf-8", errors="replace"), 120) or "(empty)"
+        what = content_type or "no Content-Type"
+        message = f"the endpoint answered HTTP {response.status_code} with {what}, not JSON: {shown}"
+        raise UnusableAnswer(message=message, response=response, body=None) from None
+    if isinstance(data, dict) and data.get("choices") == []:
+        message = f"the endpoint answered HTTP {response.status_code} with no choices (an empty choices list)"
+        raise UnusableAnswer(message=message, response=response, body=data)
 
 
 class CallFailed(EndpointError):
@@ -122,6 +198,7 @@ class LLM:
         temperature: float = 0.0,
         max_tokens: int,
         reasks: int = 2,
+        secrets: Iterable[str | None] = (),
     ) -> None:
         self.client = client
         self.model = model
@@ -129,6 +206,8 @@ class LLM:
         self.temperature = temperature
         self.max_tokens = max_tokens
         self.reasks = reasks
+        #: The configured keys, kept out of every transcript and error message.
+        self.redact = Redactor(secrets)
         # Patched once; each call passes hooks of its own, so concurrent calls share no state.
         self.patched = instructor.from_openai(client, mode=instructor.Mode.TOOLS)
 
@@ -160,11 +239,13 @@ class LLM:
                 hooks=TranscriptRecorder(transcript).hooks(),
             )
         except Exception as exc:  # every failure becomes one line naming endpoint and call
+            self.redact.transcript(transcript)
             raise CallFailed(
-                f"{self.endpoint}: {call} (model {self.model}) failed: {describe_failure(exc)}",
+                self.redact(f"{self.endpoint}: {call} (model {self.model}) failed: {describe_failure(exc)}"),
                 transcript,
             ) from exc
         transcript.result = result.model_dump(mode="json")
+        self.redact.transcript(transcript)
         return result, transcript
 
 
@@ -174,6 +255,8 @@ def describe_failure(exc: BaseException) -> str:
     if isinstance(exc, InstructorRetryException):
         reasks = exc.n_attempts
         exc = exc.__cause__ or exc
+    if isinstance(exc, UnusableAnswer):
+        return exc.message
     if isinstance(exc, openai.APIStatusError):
         return f"HTTP {exc.status_code}: {_one_line(exc.message)}"
     if isinstance(exc, openai.APITimeoutError):

@@ -13,11 +13,14 @@ import openai
 from ..errors import BadInput
 from ..records.runlog import Endpoint
 from . import embedded
+from .client import check_answer
 
 OPENAI_DEFAULT_URL = "https://api.openai.com/v1"
 #: Where a replay without a configured endpoint points: never contacted, the cassette answers.
 REPLAY_URL = "http://127.0.0.1:9/v1"
 REQUEST_TIMEOUT_S = 300.0
+#: The variables that hold API keys: never written, and taken out of whatever an endpoint echoes.
+KEY_VARIABLES = ("OPENAI_API_KEY", "JFM_PANEL_API_KEY")
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,8 @@ class Connection:
 
     client: openai.OpenAI
     endpoint: Endpoint
+    #: Every configured key (the drafter's and the panel's): what its transcripts must not hold.
+    secrets: tuple[str, ...] = ()
 
 
 def public_url(url: str) -> str:
@@ -96,7 +101,11 @@ def public_url(url: str) -> str:
 def _client(base_url: str, api_key: str | None, retries: int, timeout_s: float) -> openai.OpenAI:
     # Transient HTTP failures are retried here (with backoff, honouring Retry-After) and only
     # here; instructor's own retries are kept for re-asking after invalid output.
-    return openai.OpenAI(base_url=base_url, api_key=api_key or "none", max_retries=retries, timeout=timeout_s)
+    # An answer that is no chat completion (an HTML page, no choices) is named at once, not re-asked.
+    http = openai.DefaultHttpxClient(event_hooks={"response": [check_answer]})
+    return openai.OpenAI(
+        base_url=base_url, api_key=api_key or "none", max_retries=retries, timeout=timeout_s, http_client=http
+    )
 
 
 @contextlib.contextmanager
@@ -145,4 +154,5 @@ def connect_pair(
                 timeout_s=drafter.timeout_s,
             )
             judge = stack.enter_context(connect(settings, replaying=replaying, server_log=server_log))
+        writer.secrets = judge.secrets = tuple(key for key in (drafter.api_key, panel.api_key) if key)
         yield writer, judge

@@ -472,12 +472,7 @@ class Drafter:
             for level in levels
             if level is not None
         }
-        instruction = self.prompts.render(LADDER_TEMPLATE, role=self.seeds.manifest, count=len(shown))
-        user = self.prompts.render(LADDER_QUOTES, ladder=shown, titles=self.evidence.level_titles)
-        messages = [
-            {"role": "system", "content": f"{self.system.rstrip()}\n\n{instruction.strip()}"},
-            {"role": "user", "content": user},
-        ]
+        messages = self.ladder_messages(shown)
         result, transcript = self.llm.ask(
             "drafter:responsibilities", round_number, self.models[LadderDraft.__name__], messages
         )
@@ -498,11 +493,27 @@ class Drafter:
             drafted.setdefault(key, {"responsibilities": []})
         return drafted, work.transcripts
 
+    def ladder_messages(self, shown: dict[str, list[Quote]]) -> list[dict[str, str]]:
+        """What the ladder call is asked: the framing and its instruction, then each level's quotes."""
+        instruction = self.prompts.render(LADDER_TEMPLATE, role=self.seeds.manifest, count=len(shown))
+        user = self.prompts.render(LADDER_QUOTES, ladder=shown, titles=self.evidence.level_titles)
+        return [
+            {"role": "system", "content": f"{self.system.rstrip()}\n\n{instruction.strip()}"},
+            {"role": "user", "content": user},
+        ]
+
     # -- one item ----------------------------------------------------------------------------
 
     def ask(self, work: _SectionWork, call: str, kind: ItemKind, quotes: list[str], **context: Any) -> Any:
-        """One item: the framing and the kind's instruction, its worked examples as earlier turns,
-        then the quote(s) it is written from."""
+        """One item, asked with `item_messages`."""
+        messages = self.item_messages(kind, quotes, **context)
+        result, transcript = self.llm.ask(call, work.round, self.models[kind.model.__name__], messages)
+        work.transcripts.append(transcript)
+        return result
+
+    def item_messages(self, kind: ItemKind, quotes: list[str], **context: Any) -> list[dict[str, str]]:
+        """What one item's call is asked: the framing and the kind's instruction, its worked
+        examples as earlier turns, then the quote(s) it is written from."""
         instruction = self.prompts.render(kind.template, role=self.seeds.manifest, **context)
         messages = [{"role": "system", "content": f"{self.system.rstrip()}\n\n{instruction.strip()}"}]
         for example in getattr(self.examples, kind.name):
@@ -512,9 +523,51 @@ class Drafter:
                 {"role": "assistant", "content": json.dumps(example.answer, ensure_ascii=False)},
             ]
         messages.append({"role": "user", "content": self.prompts.render("quote.j2", quotes=quotes)})
-        result, transcript = self.llm.ask(call, work.round, self.models[kind.model.__name__], messages)
-        work.transcripts.append(transcript)
-        return result
+        return messages
+
+    def rehearse(self) -> None:
+        """Render every template a drafter call or a drafted cell uses once, with stand-ins for
+        the quotes: a template that names a variable it is not given fails before any call."""
+        stand_in = [self.evidence.quotes[0].text if self.evidence.quotes else "Stands in for a quote."]
+        for kind in ITEM_KINDS:
+            asides = [{"aspect": heading} for heading in self._headings()] if kind is GUIDELINE_ITEM else [{}]
+            for context in asides:
+                self.item_messages(kind, stand_in, **context)
+        levels = self.seeds.manifest.levels
+        text = stand_in[0]
+        quotes = self.evidence.quotes[:1] or [
+            Quote(id="E0", source="S0", start=0, end=len(text), text=text, levels=[])
+        ]
+        self.ladder_messages({level: quotes for level in levels})
+        for heading in self._headings():
+            self.prompts.render("no_evidence.j2", aspect=heading)
+        for years in [*(self.context.years.get(level) for level in levels), (1, 3), None]:
+            self.prompts.render("degree_years.j2", years=years)
+
+    @staticmethod
+    def _headings() -> list[str]:
+        """The headings of the guideline columns the model writes (not the rubric's years)."""
+        return [heading for column, heading in GUIDELINE_COLUMNS.items() if column != YEARS_COLUMN]
+
+    def specimen(self) -> Profile:
+        """A profile of this role with a stand-in in every place an item goes, each citing the
+        first quote: what the panel's templates are rehearsed on before any call."""
+        quote = self.evidence.quotes[0] if self.evidence.quotes else None
+        cites = {"sources": [quote.source] if quote else [], "evidence": [quote.id] if quote else []}
+        item = {"text": "Stands in for an item.", **cites}
+        drafted: Sections = {
+            OVERVIEW.name: {
+                "description": "Stands in for the overview.",
+                "distinct_from": [{"function": "Another function", "boundary": "its own work"}],
+            },
+            RESPONSIBILITIES.name: {"responsibilities": [item]},
+            GUIDELINES.name: {column: item for column in GUIDELINE_COLUMNS},
+            SKILLS.name: {"skills": [{"name": "A skill", "description": "Stands in for a skill.", **cites}]},
+            TOOLS.name: {"tools": [{"name": "A tool", **cites}]},
+            ALIASES.name: {"aliases": [{"title": "Another title", **cites}]},
+        }
+        sections = {section.key: drafted[section.kind.name] for section in self.sections.values()}
+        return self.assemble(sections)
 
     def quote(self, quote_id: str) -> Quote:
         found = self.evidence.quote(quote_id)

@@ -199,6 +199,8 @@ class Loop:
         """
         with failures_recorded(self.run, self.store, self._finish):
             sections, plan, stop = self._resume()
+            # A resumed run's profile.json is its best completed round's, whatever a kill left.
+            self._keep_best()
             number = len(self.run.rounds)
             while stop is None:
                 number += 1
@@ -207,8 +209,7 @@ class Loop:
                 self.run.rounds.append(record)
                 self._account(record)
                 stop = self._settle(record, sections)
-                if self.best is not None:  # the best draft so far, should the run be killed
-                    self.store.write_profile(self.best_profile(self.best), self.drafter.evidence)
+                self._keep_best()  # the best draft so far, should the run be killed
                 self.store.write_run(self.run)
                 self.reporter.round_done(record, self.settings.threshold)
                 plan = revision_plan(
@@ -251,10 +252,14 @@ class Loop:
             calls = [call for done in self.run.rounds for call in done.calls]
             self.run.estimated_cost_usd = self.settings.prices.cost(calls)
 
-    def _finish(self, reason: StopReason) -> RunRecord:
+    def _keep_best(self) -> None:
+        """Write the best round so far as profile.json, and say which it is."""
         if self.best is not None:
             self.store.write_profile(self.best_profile(self.best), self.drafter.evidence)
             self.run.best_round = self.best.round
+
+    def _finish(self, reason: StopReason) -> RunRecord:
+        self._keep_best()
         self.run.close(reason, passed=self.best is not None and self.best.key[0] >= self.settings.threshold)
         self.store.write_run(self.run)
         return self.run

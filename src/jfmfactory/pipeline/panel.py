@@ -279,15 +279,30 @@ class Panel:
         )
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
+    def reask_text(self, unverified: list[ReviewIssue]) -> str:
+        """What a reviewer is told whose issues quote words not found in the sections they name."""
+        threshold = self.settings.threshold
+        return self.prompts.render("review_reask.j2", unverified=unverified, threshold=threshold)
+
+    def rehearse(self, profile: Profile) -> None:
+        """Render every template a reviewer's call uses once, on `profile` (a stand-in will do),
+        for every reviewer: a template or reviewer prompt naming a variable it is not given fails
+        before any call, not after the drafter's calls are paid for."""
+        text = profile_text(self.prompts, profile)
+        quoted = quotes_text(self.prompts, profile, self.check_inputs.evidence)
+        system = self.prompts.render("system.j2")
+        for reviewer in self.reviewers:
+            self.review_messages(reviewer, system, f"{text}\n{quoted}" if reviewer.reads_quotes else text)
+        quote = "stands in for a quote"
+        self.reask_text([ReviewIssue(section=self.sections[0], quote=quote, problem="", verified=False)])
+
     def sample(self, call: ReviewCall) -> Sample:
         """One answer. Issues whose quote is not in the named section are put back to the reviewer
         once; what still fails is kept as unverified."""
         draft, found = self._ask(call, call.messages)
         unverified = [issue for issue in found if not issue.verified]
         if unverified:
-            reask = self.prompts.render(
-                "review_reask.j2", unverified=unverified, threshold=self.settings.threshold
-            )
+            reask = self.reask_text(unverified)
             draft, found = self._ask(
                 call,
                 [

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
 from pydantic import BaseModel, ValidationError
 
 from ..errors import BadInput, first_error
 from .evidence import Evidence
 from .markdown import render_markdown
 from .profile import Profile, shape_problem
-from .runlog import CallSummary, RunRecord, Transcript
+from .runlog import CallSummary, RunRecord, Transcript, now
 
 PROFILE_JSON = "profile.json"
 PROFILE_MD = "profile.md"
@@ -23,6 +26,10 @@ RUN_JSON = "run.json"
 EVIDENCE_JSON = "evidence.json"
 TRANSCRIPTS = "transcripts"
 DRAFTS = "drafts"
+#: Held by the run writing to the folder (an OS lock: it dies with the process, even on kill -9).
+LOCK = ".jfm.lock"
+#: Beside the lock: which process holds it, for the run refused.
+LOCK_HOLDER = ".jfm.lock.holder"
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -72,17 +79,52 @@ class RunStore:
         except OSError as exc:
             raise BadInput(f"--out {self.folder}: not writable ({exc.strerror})") from exc
 
-    def begin(self, kept_rounds: int = 0) -> None:
-        """Clear what an earlier run left, so that none of it is taken for this run's.
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the folder for one run: another run into it is refused, naming the process that
+        holds it. Released on every way out; the OS releases it when the process dies."""
+        lock = FileLock(self.folder / LOCK, blocking=False)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise BadInput(
+                f"{self.folder}: another jfm run ({self._holder()}) is writing to this folder; "
+                "wait for it to end or choose another --out"
+            ) from None
+        try:
+            write_atomic(self.folder / LOCK_HOLDER, json.dumps({"pid": os.getpid(), "since": now()}) + "\n")
+            yield
+        finally:
+            (self.folder / LOCK_HOLDER).unlink(missing_ok=True)
+            lock.release()
+
+    def _holder(self) -> str:
+        try:
+            holder = json.loads((self.folder / LOCK_HOLDER).read_text(encoding="utf-8"))
+            return f"pid {int(holder['pid'])}, since {holder['since']}"
+        except (OSError, ValueError, KeyError, TypeError):
+            return "its pid not yet written"
+
+    def begin(self, run: RunRecord, kept_rounds: int = 0) -> None:
+        """Start `run` in the folder: write its record before any model call, then clear what an
+        earlier run left, so that none of it is taken for this run's.
 
         A resumed run keeps its first `kept_rounds` rounds. Only a folder jfm wrote (one with a
-        run.json) is cleared; anything else is refused.
+        run.json) is cleared; anything else is refused. A run killed at any point leaves a
+        folder that a new run or `--resume` takes up: the record is written first, and a round
+        counts only once the record lists it.
         """
         for name in (TRANSCRIPTS, DRAFTS):
             if (self.folder / name).exists() and not (self.folder / RUN_JSON).is_file():
                 raise BadInput(
                     f"{self.folder}: holds a {name}/ folder that jfm did not write; choose another --out"
                 )
+        self.write_run(run)
+        # Temporaries of atomic writes that a killed run left behind (in its own files only: a
+        # folder below, such as review/, may be another run's).
+        for pattern in (".*.tmp", f"{DRAFTS}/.*.tmp", f"{TRANSCRIPTS}/round-*/.*.tmp"):
+            for leftover in self.folder.glob(pattern):
+                leftover.unlink(missing_ok=True)
         for pattern in (f"{TRANSCRIPTS}/round-*", f"{DRAFTS}/round-*.json"):
             for path in self.folder.glob(pattern):
                 if int(path.name.removeprefix("round-").removesuffix(".json")) > kept_rounds:
