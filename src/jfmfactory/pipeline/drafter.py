@@ -611,8 +611,6 @@ class Drafter:
         items = work.list_items(
             current["responsibilities"] if current else None,
             RESPONSIBILITIES_PER_LEVEL,
-            self.assignment[work.key],
-            self.evidence.sections.get(work.key, []),
             elsewhere,
             lambda item: item["text"],
             one,
@@ -671,8 +669,6 @@ class Drafter:
         items = work.list_items(
             current["skills"] if current else None,
             SKILLS_DRAFTED,
-            self.assignment[work.key],
-            self.evidence.sections.get(work.key, []),
             set(),
             lambda item: f"{item['name']}: {item['description']}",
             one,
@@ -687,8 +683,6 @@ class Drafter:
         items = work.list_items(
             current["tools"] if current else None,
             TOOLS_DRAFTED,
-            self.assignment[work.key],
-            self.evidence.sections.get(work.key, []),
             set(),
             lambda item: item["name"],
             one,
@@ -702,8 +696,6 @@ class Drafter:
         items = work.list_items(
             current["aliases"] if current else None,
             ALIASES_DRAFTED,
-            self.assignment[work.key],
-            self.evidence.sections.get(work.key, []),
             set(),
             lambda item: item["title"],
             lambda quote, slot: self.cited(quote, title=quote.text),
@@ -740,8 +732,6 @@ class _SectionWork:
         self,
         current: list[dict[str, Any]] | None,
         count: int,
-        assigned: list[str],
-        ranked: list[str],
         taken: set[str],
         text_of: Callable[[dict[str, Any]], str],
         draft_one: Callable[[Quote, int], dict[str, Any]],
@@ -751,6 +741,8 @@ class _SectionWork:
         ranking that no item (nor another level, `taken`) rests on; a quote-less fault (too few
         items) adds items from unused quotes up to `count`."""
         quote = self.drafter.quote
+        assigned = self.drafter.assignment[self.key]
+        ranked = self.drafter.evidence.sections.get(self.key, [])
         if current is None:
             return [draft_one(quote(qid), slot) for slot, qid in enumerate(assigned, start=1)]
         in_use = set(taken) | {qid for item in current for qid in item.get("evidence", [])}
