@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -74,15 +75,44 @@ class Holding:
         return self.script(request)
 
 
+class HangingAll:
+    """A responder that answers from a script until `hung` requests hang at once, then holds every
+    request unanswered until released: calls in flight that a stop must not wait for."""
+
+    def __init__(self, hung: int) -> None:
+        self.hung = hung
+        self.script = two_round_script()
+        self.holding = 0
+        self.lock = threading.Lock()
+        self.reached = threading.Event()
+        self.released = threading.Event()
+
+    def __call__(self, request: dict[str, Any]) -> dict[str, Any] | Reply:
+        if tool_name(request) != "StatementDraft" or self.released.is_set():
+            return self.script(request)
+        with self.lock:
+            self.holding += 1
+            if self.holding == self.hung:
+                self.reached.set()
+        self.released.wait(60)
+        return Reply(status=503, body={"error": {"message": "held"}})
+
+
 @contextmanager
 def held_run(
-    project: Project, server: ScriptedServer, holding: Holding, out: Path, *args: str
+    project: Project,
+    server: ScriptedServer,
+    holding: Holding | HangingAll,
+    out: Path,
+    *args: str,
+    concurrency: int = 1,
 ) -> Iterator[subprocess.Popen[str]]:
-    """`jfm draft` in a subprocess, running until it waits on the held request."""
+    """`jfm draft` in a subprocess, running until it waits on the held request(s)."""
     env = {**os.environ, "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k"}
     for name in ("JFM_PANEL_BASE_URL", "JFM_PANEL_API_KEY", "JFM_PANEL_MODEL"):
         env.pop(name, None)
-    argv = [JFM, "draft", "--role", ROLE, "--model", "m", "--out", str(out), "--concurrency", "1", *args]
+    argv = [JFM, "draft", "--role", ROLE, "--model", "m", "--out", str(out),
+            "--concurrency", str(concurrency), *args]  # fmt: skip
     process = subprocess.Popen(
         argv, cwd=project.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -189,6 +219,38 @@ def test_the_folder_is_released_on_every_way_out_of_a_run(
         with pytest.raises(CallFailed):
             draft(project, options, env)
         assert free()
+
+
+# -- stopping with calls in flight ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_with_four_calls_hanging_exits_at_once_and_sends_nothing_after_it(
+    project: Project, tmp_path: Path, signum: signal.Signals
+) -> None:
+    out = tmp_path / "out"
+    hanging = HangingAll(4)
+    with (
+        ScriptedServer(hanging).running() as server,
+        held_run(project, server, hanging, out, concurrency=4) as process,
+    ):
+        assert server.in_flight == 4
+        sent = len(server.requests)
+        stopped = time.monotonic()
+        process.send_signal(signum)
+        _, stderr = process.communicate(timeout=30)
+        elapsed = time.monotonic() - stopped
+        # The held calls are answered only now, with a retryable 503: a process still running
+        # would retry them, and one that had not dropped the queue would start the next items.
+        hanging.released.set()
+        time.sleep(0.5)
+    assert process.returncode == 128 + signum
+    print(f"{signum.name}: exit {elapsed:.2f} s after the signal")
+    assert elapsed <= 2, f"{elapsed:.1f} s from the signal to the exit"
+    assert len(server.requests) == sent
+    assert stderr.splitlines()[-1] == f"jfm: error: stopped by {signum.name}; completed rounds are kept"
+    run = json.loads((out / "run.json").read_text())
+    assert run["status"] == "interrupted" and run["stop_reason"] == "interrupted"
 
 
 # -- kill -9 -----------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from .errors import EXIT_FAILED, EXIT_NOT_PASSED, EXIT_PASSED, BadInput, JfmErro
 from .inputs.project import Project
 from .llm.client import Redactor
 from .llm.provider import KEY_VARIABLES
+from .llm.stopping import stop_requests
 from .records.runlog import RunRecord
 from .records.store import write_atomic
 from .views import console, entry
@@ -107,17 +108,22 @@ class Terminated(KeyboardInterrupt):
 
 
 @contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Turn SIGTERM into an exception so that every cleanup runs, as it does for Ctrl-C."""
+def _stops_handled() -> Iterator[None]:
+    """On Ctrl-C or SIGTERM, send no further request from any thread, then raise in this one so
+    that every cleanup runs: the run records what it completed, the folder is released."""
 
     def handler(signum: int, frame: object) -> None:
-        raise Terminated("SIGTERM")
+        stop_requests()
+        if signum == signal.SIGTERM:
+            raise Terminated("SIGTERM")
+        raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, action in previous.items():
+            signal.signal(signum, action)
 
 
 def _os_error(error: OSError) -> JfmError:
@@ -136,7 +142,7 @@ def _fail(error: JfmError) -> typer.Exit:
 def _reported() -> Iterator[None]:
     """Every expected failure as one line and its exit status; Ctrl-C and SIGTERM included."""
     try:
-        with _sigterm_as_interrupt():
+        with _stops_handled():
             yield
     except KeyboardInterrupt as interrupt:
         signum = signal.SIGTERM if isinstance(interrupt, Terminated) else signal.SIGINT

@@ -25,6 +25,26 @@ def test_ordered_map_keeps_order_and_raises_the_first_failure() -> None:
         ordered_map(fail_on_two, [1, 2, 3], workers=2)
 
 
+def test_after_a_failure_no_item_starts_and_the_calls_in_flight_end_first() -> None:
+    started: list[int] = []
+    ended: list[int] = []
+
+    def call(n: int) -> int:
+        started.append(n)
+        if n == 1:
+            raise ValueError("fast failure")
+        time.sleep(0.2)
+        ended.append(n)
+        if n == 0:
+            raise ValueError("slow failure")
+        return n
+
+    # Item 1 fails first; item 0, in flight, is waited for, and its failure is the one raised.
+    with pytest.raises(ValueError, match="slow failure"):
+        ordered_map(call, range(10), workers=2)
+    assert sorted(started) == [0, 1] and ended == [0]
+
+
 def test_one_worker_runs_in_the_calling_thread() -> None:
     threads: list[str] = []
     ordered_map(lambda n: threads.append(threading.current_thread().name), [1, 2], workers=1)

@@ -14,6 +14,7 @@ from ..errors import BadInput
 from ..records.runlog import Endpoint
 from . import embedded
 from .client import check_answer
+from .stopping import refuse_when_stopping
 
 OPENAI_DEFAULT_URL = "https://api.openai.com/v1"
 #: Where a replay without a configured endpoint points: never contacted, the cassette answers.
@@ -102,7 +103,10 @@ def _client(base_url: str, api_key: str | None, retries: int, timeout_s: float) 
     # Transient HTTP failures are retried here (with backoff, honouring Retry-After) and only
     # here; instructor's own retries are kept for re-asking after invalid output.
     # An answer that is no chat completion (an HTML page, no choices) is named at once, not re-asked.
-    http = openai.DefaultHttpxClient(event_hooks={"response": [check_answer]})
+    # Once the process is stopping, nothing more is sent, retries and re-asks included.
+    http = openai.DefaultHttpxClient(
+        event_hooks={"request": [refuse_when_stopping], "response": [check_answer]}
+    )
     return openai.OpenAI(
         base_url=base_url, api_key=api_key or "none", max_retries=retries, timeout=timeout_s, http_client=http
     )
