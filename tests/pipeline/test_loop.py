@@ -209,11 +209,18 @@ def test_a_check_that_fails_redrafts_what_it_points_to_and_says_which_dimension(
     assert [(d.section, d.reason) for d in run.rounds[1].drafted] == [
         ("responsibilities.P6", "grounding, level-differentiation")
     ]
-    out = project.out_dir("product-management", None) / "transcripts" / "round-2"
-    assert sorted(p.name for p in out.glob("drafter-*")) == [
+    out = project.out_dir("product-management", None) / "transcripts"
+    assert sorted(p.name for p in (out / "round-2").glob("drafter-*")) == [
         "drafter-responsibilities.P6.1.json",
         "drafter-responsibilities.P6.2.json",
     ]
+    # The two reviewers of the dimensions the checks failed were not asked in round 1; every
+    # reviewer was in round 2, whose checks all passed.
+    assert [r.member for r in first.reviews if r.kind == "reviewer"] == [
+        "clarity", "completeness", "role-boundaries",
+    ]  # fmt: skip
+    assert not (out / "round-1" / "reviewer-grounding.json").exists()
+    assert len([r for r in run.rounds[1].reviews if r.kind == "reviewer"]) == 5
     assert run.status == "passed"
 
 

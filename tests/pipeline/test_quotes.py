@@ -6,7 +6,7 @@ import pytest
 
 from conftest import REPO, canned_profile
 from jfmfactory.inputs.seeds import load_role
-from jfmfactory.pipeline.quotes import quote_found, section_items, verify
+from jfmfactory.pipeline.quotes import near_miss, quote_found, section_items, verify
 from jfmfactory.records.runlog import ReviewIssue
 
 ITEMS = ["Supports the product development process under guidance", "Conducts market research", "Jira"]
@@ -49,3 +49,19 @@ def test_verify_marks_each_issue() -> None:
         ReviewIssue(section="skills", quote="Owns discovery of", problem="no such item there"),
     ]
     assert [issue.verified for issue in verify(issues, items)] == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("quote", "near"),
+    [
+        ("Supports the product development process, always", True),  # one word off
+        ("supports product development", True),  # a paraphrase of one item
+        ("Conducts market research", True),  # in the wrong section: a re-ask can move it
+        ("1. The profile is incomplete.", False),  # the rubric's words
+        ("research and Jira", False),  # words spread over two items
+        ("the product", False),  # too short to stand for an item
+    ],
+)
+def test_a_near_miss_holds_most_of_its_words_in_one_item(quote: str, near: bool) -> None:
+    items = {"overview": ITEMS[:1], "skills": ITEMS[1:]}
+    assert near_miss(quote, items) is near

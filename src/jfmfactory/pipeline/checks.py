@@ -230,11 +230,10 @@ def check_grounding_support(profile: Profile, inputs: CheckInputs, say: Messages
         total += 1
         problem = _evidence_problem(item, sources, evidence, say)
         if problem is None:
-            quotes = [evidence.quote(qid) for qid in item.evidence] if evidence else []
-            quote_terms = [vocabulary.terms(quote.text) for quote in quotes if quote is not None]
+            quote_terms = _quote_terms(item, inputs)
             terms = vocabulary.terms(item.text)
             borrowed = sorted(set(terms) & inputs.example_terms - {t for q in quote_terms for t in q})
-            share = support(terms, [_pairs(q) for q in quote_terms])
+            share = quote_support(item, inputs)
             if borrowed:
                 problem = say("borrowed", words=", ".join(borrowed))
             elif share < SUPPORT_PAIRS:
@@ -263,6 +262,18 @@ def _evidence_problem(
         if quote.source not in (item.sources or []) or quote.text not in sources.get(quote.source, ""):
             return say("quote-not-in-source", quote=quote.text, source=quote.source)
     return None
+
+
+def _quote_terms(item: Item, inputs: CheckInputs) -> list[list[str]]:
+    """The content words of each quote the item rests on (those the evidence holds)."""
+    evidence = inputs.evidence
+    quotes = [evidence.quote(qid) for qid in item.evidence] if evidence else []
+    return [inputs.vocabulary.terms(quote.text) for quote in quotes if quote is not None]
+
+
+def quote_support(item: Item, inputs: CheckInputs) -> float:
+    """How well an item's quotes support it, as `check_grounding_support` measures it (0 to 1)."""
+    return support(inputs.vocabulary.terms(item.text), [_pairs(q) for q in _quote_terms(item, inputs)])
 
 
 def _pairs(terms: list[str]) -> set[tuple[str, str]]:

@@ -118,6 +118,9 @@ class Example(BaseModel):
 
     quote: str | None = Field(default=None, description="The quote shown (one-quote kinds).")
     quotes: list[str] | None = Field(default=None, description="The quotes shown (the overview).")
+    aspect: str | None = Field(
+        default=None, description="A guideline example's column heading, named before its quote."
+    )
     answer: dict[str, Any] = Field(description="The answer, as the kind's response model takes it.")
 
 
@@ -504,25 +507,35 @@ class Drafter:
 
     # -- one item ----------------------------------------------------------------------------
 
-    def ask(self, work: _SectionWork, call: str, kind: ItemKind, quotes: list[str], **context: Any) -> Any:
+    def ask(
+        self, work: _SectionWork, call: str, kind: ItemKind, quotes: list[str], aspect: str | None = None
+    ) -> Any:
         """One item, asked with `item_messages`."""
-        messages = self.item_messages(kind, quotes, **context)
+        messages = self.item_messages(kind, quotes, aspect)
         result, transcript = self.llm.ask(call, work.round, self.models[kind.model.__name__], messages)
         work.transcripts.append(transcript)
         return result
 
-    def item_messages(self, kind: ItemKind, quotes: list[str], **context: Any) -> list[dict[str, str]]:
+    def item_messages(
+        self, kind: ItemKind, quotes: list[str], aspect: str | None = None
+    ) -> list[dict[str, str]]:
         """What one item's call is asked: the framing and the kind's instruction, its worked
-        examples as earlier turns, then the quote(s) it is written from."""
-        instruction = self.prompts.render(kind.template, role=self.seeds.manifest, **context)
+        examples as earlier turns, then the quote(s) it is written from (after the guideline
+        column's `aspect`, named there so that every call of a kind shares all that goes before)."""
+        instruction = self.prompts.render(kind.template, role=self.seeds.manifest)
         messages = [{"role": "system", "content": f"{self.system.rstrip()}\n\n{instruction.strip()}"}]
         for example in getattr(self.examples, kind.name):
             shown = example.quotes if example.quotes is not None else [example.quote]
             messages += [
-                {"role": "user", "content": self.prompts.render("quote.j2", quotes=shown)},
+                {
+                    "role": "user",
+                    "content": self.prompts.render("quote.j2", quotes=shown, aspect=example.aspect),
+                },
                 {"role": "assistant", "content": json.dumps(example.answer, ensure_ascii=False)},
             ]
-        messages.append({"role": "user", "content": self.prompts.render("quote.j2", quotes=quotes)})
+        messages.append(
+            {"role": "user", "content": self.prompts.render("quote.j2", quotes=quotes, aspect=aspect)}
+        )
         return messages
 
     def rehearse(self) -> None:
@@ -530,9 +543,9 @@ class Drafter:
         the quotes: a template that names a variable it is not given fails before any call."""
         stand_in = [self.evidence.quotes[0].text if self.evidence.quotes else "Stands in for a quote."]
         for kind in ITEM_KINDS:
-            asides = [{"aspect": heading} for heading in self._headings()] if kind is GUIDELINE_ITEM else [{}]
-            for context in asides:
-                self.item_messages(kind, stand_in, **context)
+            aspects = self._headings() if kind is GUIDELINE_ITEM else [None]
+            for aspect in aspects:
+                self.item_messages(kind, stand_in, aspect)
         levels = self.seeds.manifest.levels
         text = stand_in[0]
         quotes = self.evidence.quotes[:1] or [

@@ -242,7 +242,11 @@ class Loop:
             reason = "first draft" if first else ", ".join(sorted({fault.dimension for fault in faults}))
             drafted.append(Revision(section=key, reason=reason))
         profile = self.drafter.assemble(sections)
-        verdict = self.panel.judge(profile, number, lambda call: self.reporter.step(number, call))
+        # A reviewer whose dimension a check already fails is not asked: the round fails either way,
+        # and the check's own issues say what to redraft.
+        verdict = self.panel.judge(
+            profile, number, lambda call: self.reporter.step(number, call), only_undecided=True
+        )
         return round_record(number, drafted, verdict, calls, self.store, self.settings.threshold)
 
     def _account(self, record: RoundRecord) -> None:

@@ -21,12 +21,11 @@ from ..inputs.datafile import load_model
 from ..inputs.prompts import Prompts
 from ..llm.client import LLM, Structured, bind_choices
 from ..llm.parallel import ordered_map
-from ..records.evidence import Evidence
 from ..records.profile import GUIDELINE_COLUMNS, Profile
 from ..records.runlog import DimensionReview, ReviewIssue, Transcript
-from .checks import CHECKS, CheckInputs, run_checks
+from .checks import CHECKS, CheckInputs, quote_support, run_checks
 from .drafter import items
-from .quotes import section_items, verify
+from .quotes import near_miss, section_items, verify
 from .schema import SchemaText
 
 K = TypeVar("K", bound=str)
@@ -49,10 +48,12 @@ class Reviewer(BaseModel):
         description="The deterministic checks that cap this dimension's score: at least one, so that "
         "no dimension passes on a reviewer's word alone."
     )
-    reads_quotes: bool = Field(
-        default=False,
-        description="Also read every cited item beside the quotes it rests on (after the draft, so "
-        "that every reviewer of a round shares the draft as the head of its prompt).",
+    quoted_items: int = Field(
+        default=0,
+        ge=0,
+        description="How many cited items to read beside the quotes they rest on, those their quotes "
+        "support least first (after the draft, so that every reviewer of a round shares the draft as "
+        "the head of its prompt); 0 reads none.",
     )
 
     @field_validator("checks")
@@ -89,13 +90,17 @@ class Reviewer(BaseModel):
 # What the tool schema says of the reviewer's response models is in prompts/schema.toml.
 class IssueDraft(Structured, Generic[K]):
     section: K
-    quote: str = Field(min_length=1, max_length=200)
-    problem: str = Field(min_length=1, max_length=200)
+    quote: str = Field(min_length=1, max_length=150)
+    problem: str = Field(min_length=1, max_length=150)
+
+
+#: Faults one reviewer may name in one answer: the worst first. Revision redrafts what they quote.
+MAX_ISSUES = 3
 
 
 class ReviewDraft(Structured, Generic[K]):
-    issues: list[IssueDraft[K]] = Field(max_length=5)
-    rationale: str = Field(min_length=1, max_length=600)
+    issues: list[IssueDraft[K]] = Field(max_length=MAX_ISSUES)
+    rationale: str = Field(min_length=1, max_length=250)
     score: Literal[1, 2, 3, 4, 5]
 
 
@@ -142,15 +147,18 @@ def profile_text(prompts: Prompts, profile: Profile) -> str:
     return prompts.render("profile_text.j2", profile=profile, columns=GUIDELINE_COLUMNS)
 
 
-def quotes_text(prompts: Prompts, profile: Profile, evidence: Evidence | None) -> str:
-    """Every cited item beside the quotes it rests on (those `evidence` holds), section by section."""
-    quotes = {quote.id: quote.text for quote in evidence.quotes} if evidence else {}
-    cited = [
+def quotes_text(prompts: Prompts, profile: Profile, inputs: CheckInputs, count: int) -> str:
+    """The `count` cited items their quotes support least, each beside those quotes, in the
+    profile's order: where a reviewer's reading adds most to the grounding-support check's."""
+    quotes = {quote.id: quote.text for quote in inputs.evidence.quotes} if inputs.evidence else {}
+    cited = [item for item in items(profile) if item.sources is not None]
+    weakest = set(sorted(range(len(cited)), key=lambda n: quote_support(cited[n], inputs))[:count])
+    shown = [
         (item, [quotes[qid] for qid in item.evidence if qid in quotes])
-        for item in items(profile)
-        if item.sources is not None
+        for n, item in enumerate(cited)
+        if n in weakest
     ]
-    return prompts.render("quotes_text.j2", items=cited)
+    return prompts.render("quotes_text.j2", items=shown)
 
 
 @dataclass(frozen=True)
@@ -230,10 +238,9 @@ class Panel:
         could not change the pass/fail decision (a reviewer can lower a score, never raise it).
         """
         text = profile_text(self.prompts, profile)
-        quoted = quotes_text(self.prompts, profile, self.check_inputs.evidence)
         found = section_items(profile)
         # Reviewers read the draft, not the whole sources; one that reads quotes (grounding) gets
-        # each cited item beside its quotes after the draft, so all share the draft as prompt head.
+        # its quoted items after the draft, so all share the draft as the head of their prompt.
         system = self.prompts.render("system.j2")
         verdict = Verdict(reviews=run_checks(profile, self.check_inputs, self.caps), scores={})
         decided = {
@@ -242,8 +249,7 @@ class Panel:
 
         def one(reviewer: Reviewer) -> tuple[DimensionReview, Transcript]:
             before_call(f"reviewer:{reviewer.name}")
-            shown = f"{text}\n{quoted}" if reviewer.reads_quotes else text
-            return self.review(reviewer, system, shown, found, round_number)
+            return self.review(reviewer, system, self.shown(reviewer, profile, text), found, round_number)
 
         asked = [reviewer for reviewer in self.reviewers if reviewer.name not in decided]
         for review, transcript in ordered_map(one, asked, self.settings.concurrency):
@@ -268,6 +274,12 @@ class Panel:
         assert call.transcript is not None  # count >= 1
         return aggregate(reviewer.name, samples, self.settings.threshold), call.transcript
 
+    def shown(self, reviewer: Reviewer, profile: Profile, text: str) -> str:
+        """What a reviewer reads: the draft's `text`, then the quoted items it asks for, if any."""
+        if not reviewer.quoted_items:
+            return text
+        return f"{text}\n{quotes_text(self.prompts, profile, self.check_inputs, reviewer.quoted_items)}"
+
     def review_messages(self, reviewer: Reviewer, system: str, text: str) -> list[dict[str, str]]:
         """What a reviewer is asked: the system message every call shares, then its task and the draft."""
         instructions = self.prompts.render_string(reviewer.prompt, f"panel/{reviewer.name}.toml")
@@ -276,6 +288,7 @@ class Panel:
             reviewer=reviewer.model_copy(update={"prompt": instructions}),
             sections=self.sections,
             profile_text=text,
+            max_issues=MAX_ISSUES,
         )
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
@@ -289,19 +302,19 @@ class Panel:
         for every reviewer: a template or reviewer prompt naming a variable it is not given fails
         before any call, not after the drafter's calls are paid for."""
         text = profile_text(self.prompts, profile)
-        quoted = quotes_text(self.prompts, profile, self.check_inputs.evidence)
         system = self.prompts.render("system.j2")
         for reviewer in self.reviewers:
-            self.review_messages(reviewer, system, f"{text}\n{quoted}" if reviewer.reads_quotes else text)
+            self.review_messages(reviewer, system, self.shown(reviewer, profile, text))
         quote = "stands in for a quote"
         self.reask_text([ReviewIssue(section=self.sections[0], quote=quote, problem="", verified=False)])
 
     def sample(self, call: ReviewCall) -> Sample:
         """One answer. Issues whose quote is not in the named section are put back to the reviewer
-        once; what still fails is kept as unverified."""
+        once, when one of them at least is a near miss (a quote a re-ask can repair); what still
+        fails is kept as unverified."""
         draft, found = self._ask(call, call.messages)
         unverified = [issue for issue in found if not issue.verified]
-        if unverified:
+        if any(near_miss(issue.quote, call.items) for issue in unverified):
             reask = self.reask_text(unverified)
             draft, found = self._ask(
                 call,

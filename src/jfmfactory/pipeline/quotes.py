@@ -8,11 +8,15 @@ ellipsis or full stop, nothing else: a paraphrase is not a quote.
 
 from __future__ import annotations
 
+import re
+
 from ..records.profile import Profile
 from ..records.runlog import ReviewIssue
 from .drafter import items
 
 MIN_QUOTE_WORDS = 3
+#: Share of a quote's words that one item of the profile must hold for the quote to be a near miss.
+NEAR_MISS_SHARE = 0.6
 _EDGES = " \t\n\"'“”‘’`.…"
 
 
@@ -44,3 +48,21 @@ def verify(issues: list[ReviewIssue], items: dict[str, list[str]]) -> list[Revie
         issue.model_copy(update={"verified": quote_found(issue.quote, items.get(issue.section, []))})
         for issue in issues
     ]
+
+
+def near_miss(quote: str, items: dict[str, list[str]]) -> bool:
+    """Whether an unverified quote was an attempt at one of the profile's items: most of its words
+    stand in one item of any section. Such a quote is worth putting back to its reviewer; words
+    from elsewhere (the rubric, the instructions) are not."""
+    words = _words(quote)
+    if len(words) < MIN_QUOTE_WORDS:
+        return False
+    return any(
+        len(words & _words(item)) >= NEAR_MISS_SHARE * len(words)
+        for section in items.values()
+        for item in section
+    )
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.casefold()))
