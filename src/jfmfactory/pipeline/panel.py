@@ -90,17 +90,17 @@ class Reviewer(BaseModel):
 # What the tool schema says of the reviewer's response models is in prompts/schema.toml.
 class IssueDraft(Structured, Generic[K]):
     section: K
-    quote: str = Field(min_length=1, max_length=150)
-    problem: str = Field(min_length=1, max_length=150)
+    quote: str = Field(min_length=1, max_length=120)
+    problem: str = Field(min_length=1, max_length=120)
 
 
 #: Faults one reviewer may name in one answer: the worst first. Revision redrafts what they quote.
-MAX_ISSUES = 3
+MAX_ISSUES = 2
 
 
 class ReviewDraft(Structured, Generic[K]):
     issues: list[IssueDraft[K]] = Field(max_length=MAX_ISSUES)
-    rationale: str = Field(min_length=1, max_length=250)
+    rationale: str = Field(min_length=1, max_length=200)
     score: Literal[1, 2, 3, 4, 5]
 
 
@@ -286,7 +286,6 @@ class Panel:
         user = self.prompts.render(
             "review.j2",
             reviewer=reviewer.model_copy(update={"prompt": instructions}),
-            sections=self.sections,
             profile_text=text,
             max_issues=MAX_ISSUES,
         )
