@@ -207,6 +207,25 @@ def test_show_prints_status_grid_verdicts_sources_and_what_each_section_rests_on
     assert missing.exit_code == 2 and "--round 7: no such round" in missing.stderr
 
 
+def test_a_reviewer_not_asked_in_a_round_is_said_so_in_the_report_and_by_show(drafted: Path) -> None:
+    from rich.console import Console
+
+    from jfmfactory.views.console import show
+
+    outputs = load_outputs(drafted)
+    first = outputs.run.rounds[0]
+    # As the loop records a round whose grounding check failed: no grounding reviewer in it.
+    first.reviews = [r for r in first.reviews if not (r.kind == "reviewer" and r.dimension == "grounding")]
+    line = "grounding reviewer not asked: a check had already failed the dimension"
+    assert report_html(outputs).count(line) == 1
+    console = Console(record=True, width=200)
+    show(console, outputs, 1)
+    assert line in console.export_text()
+    console = Console(record=True, width=200)
+    show(console, outputs, 2)
+    assert "not asked" not in console.export_text()
+
+
 def test_views_of_a_role_never_drafted_say_so(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     from jfmfactory.cli import app
 

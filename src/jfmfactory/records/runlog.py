@@ -132,6 +132,11 @@ class RoundRecord(BaseModel):
     usage: Usage = Field(description="Tokens over the round's calls.")
     latency_s: float = Field(description="Model seconds over the round's calls.")
 
+    def unasked(self, dimensions: list[str]) -> list[str]:
+        """The dimensions whose reviewer this round did not ask: a check had already failed them."""
+        asked = {review.dimension for review in self.reviews if review.kind == "reviewer"}
+        return [dimension for dimension in dimensions if dimension not in asked]
+
 
 class Withheld(BaseModel):
     """A passage of a source that no prompt received."""

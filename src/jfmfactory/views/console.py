@@ -144,6 +144,11 @@ def show(console: Console, outputs: Outputs, number: int | None) -> None:
             console.print(
                 f"  [{mark}] {issue.section}: {quote}{issue.problem}", highlight=False, markup=False
             )
+    for dimension in record.unasked(run.dimensions):
+        console.print(
+            f"\n{dimension} reviewer not asked: a check had already failed the dimension",
+            highlight=False, markup=False, style="dim",
+        )  # fmt: skip
     console.print("\n[bold]Sources[/]", highlight=False)
     citing = citing_items(outputs.profile)
     for source in outputs.profile.provenance.sources if outputs.profile.provenance else []:
