@@ -80,9 +80,13 @@ def test_a_real_embedded_run_records_and_replays_byte_for_byte(live_project: Pat
     assert len(run["dimensions"]) == 5
     assert all(1 <= r["score"] <= 5 and r["rationale"] for r in round_1["reviews"])
     # One call per item: the overview, six skills, five tools; per level five responsibilities and
-    # three guideline cells (typical years and aliases take none); then the five reviewers.
+    # three guideline cells (typical years and aliases take none); then a reviewer for every
+    # dimension no check has failed.
+    failed = {r["dimension"] for r in round_1["reviews"] if r["kind"] == "check" and r["score"] < 4}
+    asked = sorted(r["dimension"] for r in round_1["reviews"] if r["kind"] == "reviewer")
+    assert asked == sorted(set(run["dimensions"]) - failed)
     transcripts = list((out / "transcripts" / "round-1").glob("*.json"))
-    assert len(transcripts) == 1 + 6 + 5 + (5 + 3) * len(LIVE_LEVELS) + 5 == len(round_1["calls"])
+    assert len(transcripts) == 1 + 6 + 5 + (5 + 3) * len(LIVE_LEVELS) + len(asked) == len(round_1["calls"])
     assert (out / "transcripts" / "round-1" / f"drafter-responsibilities.{LIVE_LEVELS[0]}.1.json").is_file()
     assert run["usage"]["completion_tokens"] > 0
 
