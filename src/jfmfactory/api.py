@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import math
 import time
@@ -26,12 +27,15 @@ from .calibration.run import (
     summarise,
 )
 from .catalog.catalog import Catalog, load_catalog
+from .catalog.scaffold import NewRole
+from .catalog.scaffold import new_role as scaffold_role
 from .errors import BadInput, JfmError
 from .inputs.guard import screen
+from .inputs.importing import extract, fetch_document, is_url, read_document
 from .inputs.project import Project
 from .inputs.prompts import Prompts
 from .inputs.prose import ProseJudge, load_prose_rules, prompt_runs
-from .inputs.seeds import LEVELS, RoleSeeds, list_roles, load_role
+from .inputs.seeds import LEVELS, RoleSeeds, SourceEntry, append_source, list_roles, load_role
 from .inputs.text import Vocabulary, load_word_lists
 from .llm.cassette import check_replay, recording, replaying
 from .llm.client import LLM
@@ -178,11 +182,7 @@ class RoleInputs:
         focus = catalog.for_role(self.seeds.role)
         neighbours = [
             {"function": other.name, "boundary": ", ".join(other.entry.territory[:3])}
-            for other in catalog.foci
-            if focus is not None
-            and other is not focus
-            and other.family == focus.family
-            and other.entry.territory
+            for other in (catalog.neighbours(focus) if focus is not None else [])
         ]
         return DraftingContext(self.evidence, years, neighbours, ladder)
 
@@ -197,7 +197,10 @@ class RoleInputs:
 def read_inputs(project: Project, role: str) -> RoleInputs:
     """Read and check everything a run of `role` reads but the endpoints: the screened sources,
     prompts, schema text, catalog, word lists and check data; and gather the role's evidence."""
-    seeds, withheld = screen(load_role(project.seeds, role))
+    loaded = load_role(project.seeds, role)
+    if not loaded.sources:
+        raise BadInput(f"{project.seeds / role}: no sources yet; add one with jfm add-source {role} FILE|URL")
+    seeds, withheld = screen(loaded)
     prompts = Prompts(project.prompts)
     vocabulary = Vocabulary(load_word_lists(project.panel))
     catalog = load_catalog(project.catalog) if project.catalog.is_dir() else None
@@ -641,3 +644,21 @@ def label(
         )
         spec = CaseFile(role=role, gold=False, origin=f"jfm label: {shown}", labels={dimension: new_label})
     return add_label(folder, name, spec, profile, evidence)
+
+
+def add_source(
+    project: Project, role: str, location: str, title: str | None = None, date: dt.date | None = None
+) -> SourceEntry:
+    """Turn a document (a path or an http(s) URL: HTML, PDF, DOCX, Markdown or text) into a
+    source of `role`: its main text kept beside the manifest, listed there with its origin, date,
+    title (the document's own unless `title` is given) and digest."""
+    document = fetch_document(location) if is_url(location) else read_document(Path(location))
+    extracted = extract(document)
+    name = title or extracted.title or Path(document.origin).stem.replace("-", " ").replace("_", " ")
+    when = date or dt.date.today()
+    return append_source(project.seeds, role, extracted.text, name, document.origin, when)
+
+
+def new_role(project: Project, role: str, title: str, family: str, focus: str, levels: list[str]) -> NewRole:
+    """Scaffold a role: its manifest in seeds/ and its focus in the catalog (see `catalog.scaffold`)."""
+    return scaffold_role(project.seeds, project.catalog, role, title, family, focus, levels)

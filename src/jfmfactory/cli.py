@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import inspect
 import logging
@@ -17,6 +18,7 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 from . import api
+from .catalog.scaffold import parse_levels
 from .errors import EXIT_FAILED, EXIT_NOT_PASSED, EXIT_PASSED, BadInput, JfmError
 from .inputs.project import Project
 from .llm.client import Redactor
@@ -33,6 +35,7 @@ from .views.console import (
     catalog_table,
     compare_table,
     roles_table,
+    sources_table,
     summary,
 )
 
@@ -403,6 +406,65 @@ def roles(seeds: SeedsOption = None) -> None:
     with _reported():
         states = entry.roles(_project(seeds))
     out.print(roles_table(states))
+
+
+@app.command()
+def new(
+    role: Annotated[str, typer.Argument(help="The role's folder name in seeds/, e.g. data-engineering.")],
+    title: Annotated[str, typer.Option("--title", help="Role title shown on the profile.")],
+    family: Annotated[str, typer.Option("--family", help="A job family of catalog/roles.toml.")],
+    focus: Annotated[
+        str | None, typer.Option("--focus", help="Focus in the family [default: the title].")
+    ] = None,
+    levels: Annotated[str, typer.Option("--levels", help="Levels drafted, a range.")] = "P2-P7",
+    seeds: SeedsOption = None,
+) -> None:
+    """Start a role: seeds/ROLE/manifest.toml and its focus in catalog/roles.toml (its SOC code
+    suggested from the family, for content ops to confirm). Then add sources with jfm add-source."""
+    with _reported():
+        project = _project(seeds)
+        made = api.new_role(project, role, title, family, focus or title, parse_levels(levels))
+    out.print(
+        f"created {made.manifest} and the focus {made.focus.name} ({made.focus.code('P?')}); its SOC code "
+        f"is a suggestion from {made.suggested_from}: confirm it in catalog/roles.toml",
+        highlight=False, markup=False, soft_wrap=True,
+    )  # fmt: skip
+
+
+@app.command("add-source")
+def add_source(
+    role: Annotated[str, typer.Argument(help="The role: a folder name in seeds/.")],
+    location: Annotated[
+        str, typer.Argument(help="A file (.html, .pdf, .docx, .md, .txt) or an http(s) URL.")
+    ],
+    title: Annotated[str | None, typer.Option("--title", help="Title [default: the document's own].")] = None,
+    date: Annotated[
+        str | None, typer.Option("--date", help="Publication date, YYYY-MM-DD [default: today].")
+    ] = None,
+    seeds: SeedsOption = None,
+) -> None:
+    """Add a web page, PDF, Word file, Markdown or text to a role's sources: its main content only
+    (menus, footers and cookie banners dropped), listed in the manifest with its origin and digest."""
+    with _reported():
+        try:
+            when = dt.date.fromisoformat(date) if date is not None else None
+        except ValueError:
+            raise BadInput(f"--date {date}: use YYYY-MM-DD") from None
+        added = api.add_source(_project(seeds), role, location, title, when)
+    out.print(
+        f"added {added.id}: {added.title} ({added.file}, from {added.origin})", highlight=False, markup=False
+    )
+
+
+@app.command()
+def sources(
+    role: Annotated[str, typer.Argument(help="The role: a folder name in seeds/.")],
+    seeds: SeedsOption = None,
+) -> None:
+    """List a role's sources: id, title, origin, date, size, and what the last run made of each."""
+    with _reported():
+        states = entry.sources(_project(seeds), role)
+    out.print(sources_table(role, states))
 
 
 OutputsOption = Annotated[

@@ -32,6 +32,8 @@ ROLES_FILE = "roles.toml"
 SOC_FILE = "soc2018.toml"
 BANDS = ((0.25, "strong"), (0.5, "partial"))
 RESOLVER = "jfm-factory.resolve"
+#: Foci a role alone in its family is told apart from: the nearest ones in the taxonomy.
+NEIGHBOURS = 3
 
 
 class LevelBlock(BaseModel):
@@ -99,6 +101,9 @@ class SocCode(BaseModel):
 
     code: str = Field(pattern=r"^\d\d-\d{4}$", description="SOC 2018 detailed code.")
     reason: str = Field(min_length=1, description="The evidence for it.")
+    suggested: bool = Field(
+        default=False, description="Proposed by jfm new from a neighbouring focus; not yet confirmed."
+    )
 
 
 class Classification(BaseModel):
@@ -320,6 +325,16 @@ class Catalog:
             for other, other_level in candidates
         ]
         return sorted(found, key=lambda a: (a.distance, a.focus, a.level))[:limit]
+
+    def neighbours(self, focus: Focus, limit: int = NEIGHBOURS) -> list[Focus]:
+        """The foci a profile of `focus` says it is distinct from: every other focus of its family
+        with a territory; for a focus alone in its family, the `limit` nearest ones elsewhere."""
+        others = [other for other in self.foci if other.name != focus.name and other.entry.territory]
+        same_family = [other for other in others if other.family == focus.family]
+        if same_family:
+            return same_family
+        level = LEVELS[0]
+        return sorted(others, key=lambda o: (distance(focus, level, o, level, None, None), o.name))[:limit]
 
     def alias_owner(self, alias: str, focus: Focus) -> str | None:
         """The other focus an alias belongs to (its name or one of its aliases), if any."""

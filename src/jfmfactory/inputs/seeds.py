@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..errors import BadInput
+from ..records.store import write_atomic
 from .datafile import load_model
 
 MANIFEST = "manifest.toml"
@@ -26,6 +29,9 @@ class SourceEntry(BaseModel):
     title: str = Field(min_length=1, description="Human title of the document.")
     origin: str | None = Field(default=None, description="Where it came from (URL) when known.")
     date: dt.date = Field(description="When the document was published or, if unknown, collected.")
+    sha256: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{64}$", description="Digest of the text as added (jfm add-source)."
+    )
 
 
 class Manifest(BaseModel):
@@ -37,7 +43,9 @@ class Manifest(BaseModel):
     family: str = Field(min_length=1, description="Job family the role belongs to.")
     focus: str = Field(min_length=1, description="Focus within the family.")
     levels: list[str] = Field(min_length=1, description="Levels drafted, e.g. P2..P7.")
-    sources: list[SourceEntry] = Field(min_length=1, description="The source documents.")
+    sources: list[SourceEntry] = Field(
+        default_factory=list, description="The source documents (jfm add-source adds them)."
+    )
 
     @field_validator("levels")
     @classmethod
@@ -66,6 +74,7 @@ class Source(BaseModel):
     origin: str | None = Field(default=None, description="Where it came from (URL) when known.")
     date: dt.date = Field(description="When the document was published or collected.")
     file: str = Field(description="File name inside the role's seeds folder.")
+    sha256: str | None = Field(default=None, description="Digest of the text as added (jfm add-source).")
     text: str = Field(description="The document's full text.")
 
 
@@ -127,3 +136,53 @@ def load_role(seeds_dir: Path, role: str) -> RoleSeeds:
             raise BadInput(f"{manifest_path}: sources.{entry.id}.file must name a file in {folder}")
         sources.append(Source(**entry.model_dump(), text=read_source_text(path)))
     return RoleSeeds(role=role, manifest=manifest, sources=sources)
+
+
+def text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def append_source(
+    seeds_dir: Path, role: str, text: str, title: str, origin: str, date: dt.date
+) -> SourceEntry:
+    """Keep `text` as a new source of `role`: a text file beside the manifest, and an entry at the
+    manifest's end (its comments and layout kept). The same text twice is refused."""
+    seeds = load_role(seeds_dir, role)
+    digest = text_digest(text)
+    for source in seeds.sources:
+        if text_digest(source.text) == digest:
+            raise BadInput(f"{origin}: the same text as source {source.id} ({source.file}) of {role}")
+    taken = {source.id for source in seeds.sources}
+    number = next(n for n in range(1, len(taken) + 2) if f"S{n}" not in taken)
+    folder = seeds_dir / role
+    stem = re.sub(r"[^a-z0-9]+", "-", title.casefold()).strip("-")[:60].strip("-") or "source"
+    file = next(
+        name
+        for name in (f"{stem}.txt", *(f"{stem}-{n}.txt" for n in range(2, 1000)))
+        if not (folder / name).exists()
+    )
+    entry = SourceEntry(id=f"S{number}", file=file, title=title, origin=origin, date=date, sha256=digest)
+    manifest = folder / MANIFEST
+    written = manifest.read_text(encoding="utf-8")
+    block = "\n".join(
+        [
+            "",
+            "[[sources]]",
+            *(f"{key} = {_toml_value(value)}" for key, value in entry.model_dump().items() if value),
+            "",
+        ]
+    )
+    write_atomic(folder / file, text)
+    write_atomic(manifest, written.rstrip("\n") + "\n" + block)
+    try:
+        load_role(seeds_dir, role)
+    except BadInput:  # a manifest jfm cannot read back is not left behind
+        write_atomic(manifest, written)
+        (folder / file).unlink()
+        raise
+    return entry
+
+
+def _toml_value(value: object) -> str:
+    # A JSON string is a TOML basic string; a date is written bare, as TOML's local date.
+    return value.isoformat() if isinstance(value, dt.date) else json.dumps(value, ensure_ascii=False)

@@ -15,7 +15,7 @@ from ..pipeline.drafter import profile_sections
 from ..records.evidence import Evidence
 from ..records.profile import Profile
 from ..records.runlog import RoundRecord, RunRecord
-from .entry import Comparison, RoleState
+from .entry import Comparison, RoleState, SourceState
 from .outputs import Outputs
 from .report import citing_items
 
@@ -97,6 +97,24 @@ def roles_table(states: list[RoleState]) -> Table:
             f"[{style}]{state.status.replace('_', ' ')}[/]",
             str(state.best_round or "–"),
             f"{state.min_score:g}" if state.min_score is not None else "–",
+        )
+    return table
+
+
+def sources_table(role: str, states: list[SourceState]) -> Table:
+    """A row per source: what it is, where it came from, and what the last run made of it."""
+    table = Table(title=f"sources of {role} (quotes: cut by the evidence stage; cited: by the kept profile)")
+    for column in ("id", "title", "origin", "date", "words", "quotes", "cited"):
+        table.add_column(column)
+    for state in states:
+        table.add_row(
+            state.id,
+            Text(state.title),
+            Text(state.origin or "–"),
+            state.date,
+            str(state.words),
+            "–" if state.quotes is None else str(state.quotes),
+            "–" if state.cited_by is None else str(state.cited_by),
         )
     return table
 

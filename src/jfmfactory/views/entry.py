@@ -10,14 +10,14 @@ from ..calibration.run import CalibrationRecord
 from ..catalog.catalog import Catalog, Focus, band, distance, load_catalog
 from ..errors import BadInput
 from ..inputs.project import Project
-from ..inputs.seeds import check_role_name, list_roles
+from ..inputs.seeds import check_role_name, list_roles, load_role
 from ..records.profile import GUIDELINE_COLUMNS, code_at_level
 from ..records.store import RunStore, write_atomic
 from .calibration import CALIBRATION_HTML, CALIBRATION_MD, calibration_html, calibration_markdown
 from .level import CatalogView, catalog_view, level_view
 from .outputs import Outputs, load_outputs
 from .rendering import render_template
-from .report import REPORT_HTML, report_html
+from .report import REPORT_HTML, citing_items, report_html
 
 ROLE_AT_LEVEL = re.compile(r"^(?P<role>[a-z0-9][a-z0-9-]*)(?:@(?P<level>P[1-7]))?$")
 
@@ -219,3 +219,39 @@ def write_calibration_pages(folder: Path, record: CalibrationRecord) -> list[Pat
     for name, text in pages.items():
         write_atomic(folder / name, text)
     return [folder / name for name in pages]
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """A source of a role, and what the role's last run made of it."""
+
+    id: str
+    title: str
+    origin: str | None
+    date: str
+    words: int
+    quotes: int | None
+    cited_by: int | None
+
+
+def sources(project: Project, role: str) -> list[SourceState]:
+    """The role's sources in manifest order; with a run in out/ROLE/, how many quotes the evidence
+    stage cut from each and how many items of the kept profile cite it (None: not drafted)."""
+    seeds = load_role(project.seeds, role)
+    folder = project.out_dir(role, None)
+    store = RunStore(folder)
+    profile = store.read_profile()
+    evidence = store.read_evidence()
+    citing = citing_items(profile) if profile else None
+    return [
+        SourceState(
+            id=source.id,
+            title=source.title,
+            origin=source.origin,
+            date=source.date.isoformat(),
+            words=len(source.text.split()),
+            quotes=sum(q.source == source.id for q in evidence.quotes) if evidence else None,
+            cited_by=len(citing.get(source.id, [])) if citing is not None else None,
+        )
+        for source in seeds.sources
+    ]

@@ -1,0 +1,97 @@
+"""`jfm new`: a role's seeds folder and its focus in the catalog, ready for `jfm add-source`.
+
+Both files are appended to as text, so the comments and layout content ops gave them stay; each
+is read back through its model and restored if that fails, so nothing half-written is left.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import BadInput
+from ..inputs.seeds import LEVELS, MANIFEST, check_role_name, load_role
+from ..records.store import write_atomic
+from .catalog import ROLES_FILE, Catalog, Focus
+
+LEVEL_RANGE = re.compile(r"^(P[1-7])-(P[1-7])$")
+
+
+@dataclass(frozen=True)
+class NewRole:
+    """What `jfm new` wrote."""
+
+    manifest: Path
+    focus: Focus
+    suggested_from: str | None
+
+
+def parse_levels(text: str) -> list[str]:
+    """`P2-P7` as the levels from P2 to P7."""
+    found = LEVEL_RANGE.match(text)
+    if not found or LEVELS.index(found.group(1)) > LEVELS.index(found.group(2)):
+        raise BadInput(f"--levels {text}: use a rising range of {LEVELS[0]}..{LEVELS[-1]}, e.g. P2-P7")
+    return list(LEVELS[LEVELS.index(found.group(1)) : LEVELS.index(found.group(2)) + 1])
+
+
+def new_role(
+    seeds_dir: Path, catalog_dir: Path, role: str, title: str, family: str, focus: str, levels: list[str]
+) -> NewRole:
+    """Scaffold `seeds/ROLE/manifest.toml` (no sources yet) and add the focus to the catalog, its
+    SOC code suggested from the family's first focus and marked as a suggestion."""
+    check_role_name(role)
+    folder = seeds_dir / role
+    if folder.exists():
+        raise BadInput(f"{folder}: the role exists already")
+    catalog = Catalog(catalog_dir)
+    roles_path = catalog_dir / ROLES_FILE
+    families = {f.family for f in catalog.foci}
+    if family not in families:
+        raise BadInput(f"--family {family}: not in {roles_path} (families: {', '.join(sorted(families))})")
+    if any(f.name.casefold() == focus.casefold() for f in catalog.foci):
+        raise BadInput(f"--focus {focus}: {roles_path} has that focus already")
+    nearest = next(f for f in catalog.foci if f.family == family)
+    primary = nearest.entry.classification.primary
+    reason = f"Suggested by jfm new: the code of {nearest.name}, first of the family; confirm or replace it"
+    written = roles_path.read_text(encoding="utf-8")
+    block = "\n".join(
+        [
+            "",
+            "[[foci]]",
+            f"name = {json.dumps(focus, ensure_ascii=False)}",
+            f"family = {json.dumps(family, ensure_ascii=False)}",
+            f'seeds = "{role}"',
+            "aliases = []",
+            "# Work only this focus does: add phrases so that other roles' checks see its boundary.",
+            "territory = []",
+            "[foci.classification]",
+            f'primary = {{ code = "{primary.code}", reason = {json.dumps(reason)}, suggested = true }}',
+            "",
+        ]
+    )
+    write_atomic(roles_path, written.rstrip("\n") + "\n" + block)
+    try:
+        added = Catalog(catalog_dir).for_role(role)
+    except BadInput as error:  # e.g. a code shared with another focus: the catalog is restored
+        write_atomic(roles_path, written)
+        raise BadInput(f"--focus {focus}: {error}") from None
+    assert added is not None
+    manifest = folder / MANIFEST
+    write_atomic(
+        manifest,
+        "\n".join(
+            [
+                "# The role's seed manifest: what the drafter reads and how the profile is labelled.",
+                "# Edited by content ops; unknown keys are rejected. Add sources with jfm add-source.",
+                f"title = {json.dumps(title, ensure_ascii=False)}",
+                f"family = {json.dumps(family, ensure_ascii=False)}",
+                f"focus = {json.dumps(focus, ensure_ascii=False)}",
+                f"levels = {json.dumps(levels)}",
+                "",
+            ]
+        ),
+    )
+    load_role(seeds_dir, role)
+    return NewRole(manifest=manifest, focus=added, suggested_from=nearest.name)

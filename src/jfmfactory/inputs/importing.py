@@ -1,0 +1,155 @@
+"""A document content ops collected (a web page, a PDF, a Word file, Markdown or plain text, by path
+or URL) turned into a source's text: main content only, with the title the document gives.
+
+Kept libraries do the reading: trafilatura (an HTML page's main content, without menus, footers
+or cookie banners), pypdf and python-docx. Nothing here parses HTML or PDF by hand.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import BaseModel, Field
+
+from ..errors import BadInput
+
+#: A document is refused when its text holds fewer words than this: a scanned PDF, a page of script.
+MIN_WORDS = 40
+#: The most a URL may send, in bytes.
+MAX_DOWNLOAD_BYTES = 10_000_000
+#: Seconds to connect to a URL and between bytes it sends.
+FETCH_TIMEOUT_S = 20.0
+
+#: Kinds of document by file suffix, and by the Content-Type a URL answers with.
+SUFFIX_KINDS = {
+    ".html": "html", ".htm": "html", ".pdf": "pdf", ".docx": "docx",
+    ".md": "markdown", ".markdown": "markdown", ".txt": "text",
+}  # fmt: skip
+MEDIA_KINDS = {
+    "text/html": "html", "application/xhtml+xml": "html", "application/pdf": "pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+    "text/markdown": "markdown", "text/plain": "text",
+}  # fmt: skip
+
+
+class Document(BaseModel):
+    """A document as collected: its bytes and where they came from."""
+
+    origin: str = Field(description="The URL it was fetched from, or the file name it was read from.")
+    kind: str = Field(description="html, pdf, docx, markdown or text.")
+    data: bytes = Field(description="The document's bytes as found.")
+
+
+class Extracted(BaseModel):
+    """What a document holds for the drafter: its main text and the title it gives itself."""
+
+    text: str = Field(description="The main content as plain text, paragraphs on lines of their own.")
+    title: str | None = Field(description="The title the document gives, if any.")
+
+
+def is_url(location: str) -> bool:
+    return urlsplit(location).scheme in ("http", "https")
+
+
+def read_document(path: Path) -> Document:
+    """A file content ops saved, its kind taken from its suffix."""
+    kind = SUFFIX_KINDS.get(path.suffix.lower())
+    if kind is None:
+        known = ", ".join(sorted(SUFFIX_KINDS))
+        raise BadInput(f"{path}: unsupported file type {path.suffix or '(no suffix)'!r}; use {known}")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot read: {exc.strerror}") from exc
+    return Document(origin=path.name, kind=kind, data=data)
+
+
+def fetch_document(url: str) -> Document:
+    """A page or file at `url`, at most MAX_DOWNLOAD_BYTES, its kind taken from its Content-Type."""
+    try:
+        with (
+            httpx.Client(timeout=FETCH_TIMEOUT_S, follow_redirects=True) as client,
+            client.stream("GET", url) as response,
+        ):
+            if response.status_code != 200:
+                raise BadInput(f"{url}: HTTP {response.status_code}")
+            media = response.headers.get("content-type", "").split(";")[0].strip().lower()
+            kind = MEDIA_KINDS.get(media) or SUFFIX_KINDS.get(Path(urlsplit(url).path).suffix.lower())
+            if kind is None:
+                raise BadInput(f"{url}: unsupported content type {media or '(none)'!r}")
+            declared = int(response.headers.get("content-length") or 0)
+            if declared > MAX_DOWNLOAD_BYTES:
+                raise BadInput(f"{url}: {declared} bytes, more than the {MAX_DOWNLOAD_BYTES} allowed")
+            data = bytearray()
+            for chunk in response.iter_bytes():
+                data += chunk
+                if len(data) > MAX_DOWNLOAD_BYTES:
+                    raise BadInput(f"{url}: more than the {MAX_DOWNLOAD_BYTES} bytes allowed")
+    except httpx.TimeoutException as exc:
+        raise BadInput(f"{url}: no answer within {FETCH_TIMEOUT_S:g} s") from exc
+    except httpx.HTTPError as exc:
+        raise BadInput(f"{url}: cannot fetch ({' '.join(str(exc).split()) or type(exc).__name__})") from exc
+    return Document(origin=url, kind=kind, data=bytes(data))
+
+
+def extract(document: Document) -> Extracted:
+    """The document's main text and title; refused when it yields almost no words."""
+    extracted = EXTRACTORS[document.kind](document)
+    text = "\n".join(line.strip() for line in extracted.text.splitlines() if line.strip())
+    words = len(text.split())
+    if words < MIN_WORDS:
+        raise BadInput(
+            f"{document.origin}: only {words} word(s) of text found (at least {MIN_WORDS} needed); "
+            "a scanned PDF or a page built by scripts holds no text to read"
+        )
+    title = " ".join(extracted.title.split()) if extracted.title else None
+    return Extracted(text=text + "\n", title=title or None)
+
+
+def _html(document: Document) -> Extracted:
+    import trafilatura  # imported here: it takes a second, and only add-source needs it
+
+    html = document.data.decode("utf-8", errors="replace")
+    text = trafilatura.extract(html, include_comments=False, include_tables=True, favor_precision=True)
+    metadata = trafilatura.extract_metadata(html)
+    return Extracted(text=text or "", title=metadata.title if metadata else None)
+
+
+def _pdf(document: Document) -> Extracted:
+    import pypdf
+
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(document.data))
+        text = "\n".join(page.extract_text() or "" for page in reader.pages)
+        title = reader.metadata.title if reader.metadata else None
+    except pypdf.errors.PdfReadError as exc:
+        raise BadInput(f"{document.origin}: not a readable PDF ({exc})") from exc
+    return Extracted(text=text, title=title)
+
+
+def _docx(document: Document) -> Extracted:
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        word = docx.Document(io.BytesIO(document.data))
+    except (PackageNotFoundError, KeyError, ValueError) as exc:
+        raise BadInput(f"{document.origin}: not a readable Word (.docx) file") from exc
+    text = "\n".join(paragraph.text for paragraph in word.paragraphs)
+    return Extracted(text=text, title=word.core_properties.title or None)
+
+
+def _plain(document: Document) -> Extracted:
+    try:
+        text = document.data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"{document.origin}: not UTF-8 text (byte {exc.start})") from exc
+    heading = re.search(r"^#\s+(.+)$", text, re.MULTILINE) if document.kind == "markdown" else None
+    return Extracted(text=text, title=heading.group(1) if heading else None)
+
+
+EXTRACTORS = {"html": _html, "pdf": _pdf, "docx": _docx, "markdown": _plain, "text": _plain}
