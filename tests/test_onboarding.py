@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 import tomllib
 from collections.abc import Iterator
@@ -147,7 +148,7 @@ def test_new_scaffolds_the_manifest_and_the_catalog_focus_with_a_suggested_code(
     [
         (["new", "product-management", "--title", "PM", "--family", "Product"], "the role exists already"),
         (["new", "x", "--title", "Product Design", "--family", "Product"], "has that focus already"),
-        (["new", "x", "--title", "X", "--family", "Nowhere"], "--family Nowhere: not in"),
+        (["new", "x", "--title", "X", "--family", "Nowhere"], "--family Nowhere: not in any domain of"),
         (
             ["new", "x", "--title", "X", "--family", "Data", "--levels", "P5-P2"],
             "--levels P5-P2: use a rising",
@@ -210,6 +211,19 @@ def test_a_pdf_a_word_file_and_markdown_become_sources_with_their_own_titles(
     assert MAIN[0] in " ".join(sources[0].text.split())
     assert MAIN[2].replace("data", "analytics") in sources[1].text
     assert MAIN[4].upper() in sources[2].text
+
+
+def test_a_page_in_its_own_charset_and_a_url_with_credentials_keep_neither_mojibake_nor_password(
+    new_role: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = PAGE.replace("<head>", '<head><meta charset="iso-8859-1">').replace("data models", "données")
+    with serving(page.encode("latin-1"), "text/html") as url:
+        secret = url.replace("http://", "http://ops:s3cret-pass@")
+        result = jfm(new_role, monkeypatch, "add-source", ROLE, secret)
+    assert result.exit_code == 0, result.output
+    (source,) = load_role(new_role.seeds, ROLE).sources
+    assert "données" in source.text and source.origin == url
+    assert "s3cret-pass" not in (new_role.seeds / ROLE / "manifest.toml").read_text() + result.output
 
 
 def test_a_url_is_fetched_and_recorded_as_the_origin(
@@ -277,8 +291,6 @@ def test_a_role_made_with_new_and_add_source_drafts_end_to_end(
     assert result.exit_code in (0, 3), result.output
     profile = new_role.out_dir(ROLE, None) / "profile.json"
     assert profile.is_file()
-    import json
-
     drafted = json.loads(profile.read_text())
     assert list(drafted["responsibilities"]) == ["P2", "P3", "P4"]
     # Alone in the catalog's Data family but for Data Science, which has a territory, the role is
@@ -290,10 +302,55 @@ def test_a_role_made_with_new_and_add_source_drafts_end_to_end(
     assert int(quotes) > 0 and int(cited) > 0
 
 
+def test_a_role_alone_in_its_family_is_told_apart_from_the_nearest_foci(
+    project: Project, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    roles = project.catalog / "roles.toml"
+    roles.write_text(
+        roles.read_text().replace(
+            'families = ["Marketing", "Sales"]', 'families = ["Marketing", "Sales", "Support"]'
+        )
+    )
+    made = jfm(
+        project, monkeypatch, "new", "customer-support", "--title", "Customer Support", "--family", "Support"
+    )
+    assert made.exit_code == 0, made.output
+    foci = tomllib.loads(roles.read_text())["foci"]
+    added = next(focus for focus in foci if focus.get("seeds") == "customer-support")
+    first_of_domain = next(f for f in foci if f["family"] in ("Marketing", "Sales"))
+    assert added["classification"]["primary"]["code"] == first_of_domain["classification"]["primary"]["code"]
+    page = tmp_path / "levels.html"
+    page.write_text(PAGE)
+    assert jfm(project, monkeypatch, "add-source", "customer-support", str(page)).exit_code == 0
+    with ScriptedServer(Script()).running() as server:
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k"}
+        jfm(
+            project,
+            monkeypatch,
+            "draft",
+            "--role",
+            "customer-support",
+            "--model",
+            "m",
+            "--max-rounds",
+            "1",
+            env=env,
+        )
+    profile = json.loads((project.out_dir("customer-support", None) / "profile.json").read_text())
+    run = json.loads((project.out_dir("customer-support", None) / "run.json").read_text())
+    # The foci of its domain with a territory are nearer than any other; three in all.
+    distinct = [d["function"] for d in profile["distinct_from"]]
+    same_domain = sorted(
+        f["name"] for f in foci if f["family"] in ("Marketing", "Sales") and f.get("territory")
+    )
+    assert len(distinct) == 3 and distinct[: len(same_domain)] == same_domain[:3]
+    boundaries = next(r for r in run["rounds"][0]["reviews"] if r["member"] == "check:boundaries")
+    assert not any("no neighbouring function" in issue["problem"] for issue in boundaries["issues"])
+
+
 @pytest.mark.live
 def test_a_role_made_with_new_and_add_source_drafts_on_the_embedded_default(tmp_path: Path) -> None:
     """The whole onboarding path as content ops run it, on the embedded model: shapes only."""
-    import json
     import os
     import shutil
     import subprocess

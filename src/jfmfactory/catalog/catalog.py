@@ -275,8 +275,9 @@ class Catalog:
         self.rubric = load_model(folder / LEVELS_FILE, Rubric, "level rubric")
         roles = load_model(folder / ROLES_FILE, RolesFile, "role catalog")
         self.soc = load_model(folder / SOC_FILE, SocFile, "SOC data")
-        domain_of = {family: d.name for d in roles.domains for family in d.families}
-        self.foci = [Focus(entry, domain_of[entry.family]) for entry in roles.foci]
+        #: Each family's domain, families without a focus yet included.
+        self.domain_of = {family: d.name for d in roles.domains for family in d.families}
+        self.foci = [Focus(entry, self.domain_of[entry.family]) for entry in roles.foci]
         self._check(roles)
 
     def _check(self, roles: RolesFile) -> None:

@@ -40,21 +40,26 @@ def new_role(
     seeds_dir: Path, catalog_dir: Path, role: str, title: str, family: str, focus: str, levels: list[str]
 ) -> NewRole:
     """Scaffold `seeds/ROLE/manifest.toml` (no sources yet) and add the focus to the catalog, its
-    SOC code suggested from the family's first focus and marked as a suggestion."""
+    SOC code suggested from the nearest focus (its family's first, else its domain's) and marked
+    as a suggestion."""
     check_role_name(role)
     folder = seeds_dir / role
     if folder.exists():
         raise BadInput(f"{folder}: the role exists already")
     catalog = Catalog(catalog_dir)
     roles_path = catalog_dir / ROLES_FILE
-    families = {f.family for f in catalog.foci}
-    if family not in families:
-        raise BadInput(f"--family {family}: not in {roles_path} (families: {', '.join(sorted(families))})")
+    if family not in catalog.domain_of:
+        known = ", ".join(sorted(catalog.domain_of))
+        raise BadInput(f"--family {family}: not in any domain of {roles_path} (families: {known})")
     if any(f.name.casefold() == focus.casefold() for f in catalog.foci):
         raise BadInput(f"--focus {focus}: {roles_path} has that focus already")
-    nearest = next(f for f in catalog.foci if f.family == family)
+    # The suggestion comes from the family's first focus, else its domain's, else the catalog's.
+    nearest = min(
+        catalog.foci,
+        key=lambda f: (f.family != family, f.domain != catalog.domain_of[family], catalog.foci.index(f)),
+    )
     primary = nearest.entry.classification.primary
-    reason = f"Suggested by jfm new: the code of {nearest.name}, first of the family; confirm or replace it"
+    reason = f"Suggested by jfm new: the code of {nearest.name}, the nearest focus; confirm or replace it"
     written = roles_path.read_text(encoding="utf-8")
     block = "\n".join(
         [

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from pydantic import BaseModel, Field
@@ -69,31 +69,44 @@ def read_document(path: Path) -> Document:
 
 
 def fetch_document(url: str) -> Document:
-    """A page or file at `url`, at most MAX_DOWNLOAD_BYTES, its kind taken from its Content-Type."""
+    """A page or file at `url`, at most MAX_DOWNLOAD_BYTES, its kind taken from its Content-Type.
+    Errors name the URL without any credentials it carries."""
+    shown = without_credentials(url)
     try:
         with (
             httpx.Client(timeout=FETCH_TIMEOUT_S, follow_redirects=True) as client,
             client.stream("GET", url) as response,
         ):
             if response.status_code != 200:
-                raise BadInput(f"{url}: HTTP {response.status_code}")
+                raise BadInput(f"{shown}: HTTP {response.status_code}")
             media = response.headers.get("content-type", "").split(";")[0].strip().lower()
             kind = MEDIA_KINDS.get(media) or SUFFIX_KINDS.get(Path(urlsplit(url).path).suffix.lower())
             if kind is None:
-                raise BadInput(f"{url}: unsupported content type {media or '(none)'!r}")
-            declared = int(response.headers.get("content-length") or 0)
-            if declared > MAX_DOWNLOAD_BYTES:
-                raise BadInput(f"{url}: {declared} bytes, more than the {MAX_DOWNLOAD_BYTES} allowed")
+                raise BadInput(f"{shown}: unsupported content type {media or '(none)'!r}")
+            declared = response.headers.get("content-length", "").strip()
+            if declared.isdigit() and int(declared) > MAX_DOWNLOAD_BYTES:
+                raise BadInput(f"{shown}: {declared} bytes, more than the {MAX_DOWNLOAD_BYTES} allowed")
             data = bytearray()
             for chunk in response.iter_bytes():
                 data += chunk
                 if len(data) > MAX_DOWNLOAD_BYTES:
-                    raise BadInput(f"{url}: more than the {MAX_DOWNLOAD_BYTES} bytes allowed")
+                    raise BadInput(f"{shown}: more than the {MAX_DOWNLOAD_BYTES} bytes allowed")
+    except httpx.InvalidURL as exc:
+        raise BadInput(f"{shown}: not a URL jfm can fetch ({exc})") from exc
     except httpx.TimeoutException as exc:
-        raise BadInput(f"{url}: no answer within {FETCH_TIMEOUT_S:g} s") from exc
+        raise BadInput(f"{shown}: no answer within {FETCH_TIMEOUT_S:g} s") from exc
     except httpx.HTTPError as exc:
-        raise BadInput(f"{url}: cannot fetch ({' '.join(str(exc).split()) or type(exc).__name__})") from exc
-    return Document(origin=url, kind=kind, data=bytes(data))
+        raise BadInput(f"{shown}: cannot fetch ({' '.join(str(exc).split()) or type(exc).__name__})") from exc
+    return Document(origin=shown, kind=kind, data=bytes(data))
+
+
+def without_credentials(url: str) -> str:
+    """The URL as it may be recorded and printed: no user name or password in it."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
 def extract(document: Document) -> Extracted:
@@ -113,9 +126,12 @@ def extract(document: Document) -> Extracted:
 def _html(document: Document) -> Extracted:
     import trafilatura  # imported here: it takes a second, and only add-source needs it
 
-    html = document.data.decode("utf-8", errors="replace")
-    text = trafilatura.extract(html, include_comments=False, include_tables=True, favor_precision=True)
-    metadata = trafilatura.extract_metadata(html)
+    # From bytes, so that the page's own charset decides how it is decoded.
+    tree = trafilatura.load_html(document.data)
+    if tree is None:
+        return Extracted(text="", title=None)
+    text = trafilatura.extract(tree, include_comments=False, include_tables=True, favor_precision=True)
+    metadata = trafilatura.extract_metadata(tree)
     return Extracted(text=text or "", title=metadata.title if metadata else None)
 
 
