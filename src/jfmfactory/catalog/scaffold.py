@@ -6,12 +6,12 @@ is read back through its model and restored if that fails, so nothing half-writt
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import BadInput
+from ..inputs.datafile import append_table, toml_value
 from ..inputs.seeds import LEVELS, MANIFEST, check_role_name, load_role
 from ..records.store import write_atomic
 from .catalog import ROLES_FILE, Catalog, Focus
@@ -60,43 +60,29 @@ def new_role(
     )
     primary = nearest.entry.classification.primary
     reason = f"Suggested by jfm new: the code of {nearest.name}, the nearest focus; confirm or replace it"
-    written = roles_path.read_text(encoding="utf-8")
-    block = "\n".join(
-        [
-            "",
-            "[[foci]]",
-            f"name = {json.dumps(focus, ensure_ascii=False)}",
-            f"family = {json.dumps(family, ensure_ascii=False)}",
-            f'seeds = "{role}"',
-            "aliases = []",
-            "# Work only this focus does: add phrases so that other roles' checks see its boundary.",
-            "territory = []",
-            "[foci.classification]",
-            f'primary = {{ code = "{primary.code}", reason = {json.dumps(reason)}, suggested = true }}',
-            "",
-        ]
-    )
-    write_atomic(roles_path, written.rstrip("\n") + "\n" + block)
-    try:
-        added = Catalog(catalog_dir).for_role(role)
-    except BadInput as error:  # e.g. a code shared with another focus: the catalog is restored
-        write_atomic(roles_path, written)
+    table = [
+        "[[foci]]",
+        f"name = {toml_value(focus)}",
+        f"family = {toml_value(family)}",
+        f"seeds = {toml_value(role)}",
+        "aliases = []",
+        "# Work only this focus does: add phrases so that other roles' checks see its boundary.",
+        "territory = []",
+        "[foci.classification]",
+        f"primary = {{ code = {toml_value(primary.code)}, reason = {toml_value(reason)}, suggested = true }}",
+    ]
+    try:  # a catalog that no longer loads (a code two foci share, say) is restored
+        append_table(roles_path, table, lambda: Catalog(catalog_dir))
+    except BadInput as error:
         raise BadInput(f"--focus {focus}: {error}") from None
+    added = Catalog(catalog_dir).for_role(role)
     assert added is not None
     manifest = folder / MANIFEST
-    write_atomic(
-        manifest,
-        "\n".join(
-            [
-                "# The role's seed manifest: what the drafter reads and how the profile is labelled.",
-                "# Edited by content ops; unknown keys are rejected. Add sources with jfm add-source.",
-                f"title = {json.dumps(title, ensure_ascii=False)}",
-                f"family = {json.dumps(family, ensure_ascii=False)}",
-                f"focus = {json.dumps(focus, ensure_ascii=False)}",
-                f"levels = {json.dumps(levels)}",
-                "",
-            ]
-        ),
-    )
+    header = [
+        "# The role's seed manifest: what the drafter reads and how the profile is labelled.",
+        "# Edited by content ops; unknown keys are rejected. Add sources with jfm add-source.",
+    ]
+    fields = {"title": title, "family": family, "focus": focus, "levels": levels}
+    write_atomic(manifest, "\n".join([*header, *(f"{k} = {toml_value(v)}" for k, v in fields.items()), ""]))
     load_role(seeds_dir, role)
     return NewRole(manifest=manifest, focus=added, suggested_from=nearest.name)

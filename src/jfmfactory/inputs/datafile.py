@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from ..errors import BadInput, first_error
+from ..records.store import write_atomic
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -27,3 +31,21 @@ def load_model(path: Path, model: type[M], kind: str) -> M:
         return model.model_validate(read_toml(path, kind))
     except ValidationError as exc:
         raise BadInput(f"{path}: {first_error(exc)}") from exc
+
+
+def toml_value(value: object) -> str:
+    """A string, date, number, boolean or list of them, written as TOML."""
+    # A JSON string is a TOML basic string; a date is written bare, as TOML's local date.
+    return value.isoformat() if isinstance(value, dt.date) else json.dumps(value, ensure_ascii=False)
+
+
+def append_table(path: Path, lines: list[str], read_back: Callable[[], object]) -> None:
+    """Append a table (`lines`) to a file people edit, its comments and layout kept, then read the
+    file back with `read_back`: if that fails, the file is restored and the error raised."""
+    written = path.read_text(encoding="utf-8")
+    write_atomic(path, written.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n")
+    try:
+        read_back()
+    except BadInput:
+        write_atomic(path, written)
+        raise

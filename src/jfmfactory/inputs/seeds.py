@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import re
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..errors import BadInput
 from ..records.store import write_atomic
-from .datafile import load_model
+from .datafile import append_table, load_model, toml_value
 
 MANIFEST = "manifest.toml"
 LEVELS = ("P1", "P2", "P3", "P4", "P5", "P6", "P7")
@@ -162,27 +161,11 @@ def append_source(
         if not (folder / name).exists()
     )
     entry = SourceEntry(id=f"S{number}", file=file, title=title, origin=origin, date=date, sha256=digest)
-    manifest = folder / MANIFEST
-    written = manifest.read_text(encoding="utf-8")
-    block = "\n".join(
-        [
-            "",
-            "[[sources]]",
-            *(f"{key} = {_toml_value(value)}" for key, value in entry.model_dump().items() if value),
-            "",
-        ]
-    )
+    fields = [f"{key} = {toml_value(value)}" for key, value in entry.model_dump().items() if value]
     write_atomic(folder / file, text)
-    write_atomic(manifest, written.rstrip("\n") + "\n" + block)
     try:
-        load_role(seeds_dir, role)
-    except BadInput:  # a manifest jfm cannot read back is not left behind
-        write_atomic(manifest, written)
+        append_table(folder / MANIFEST, ["[[sources]]", *fields], lambda: load_role(seeds_dir, role))
+    except BadInput:  # the manifest is restored; its new text file goes too
         (folder / file).unlink()
         raise
     return entry
-
-
-def _toml_value(value: object) -> str:
-    # A JSON string is a TOML basic string; a date is written bare, as TOML's local date.
-    return value.isoformat() if isinstance(value, dt.date) else json.dumps(value, ensure_ascii=False)

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 import openai
 
 from ..errors import BadInput
+from ..inputs.importing import without_credentials
 from ..records.runlog import Endpoint
 from . import embedded
 from .client import check_answer
@@ -92,11 +93,8 @@ class Connection:
 
 def public_url(url: str) -> str:
     """The URL without user, password, query or fragment: safe to print and record."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
+    parts = urlsplit(without_credentials(url))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
 
 
 def _client(base_url: str, api_key: str | None, retries: int, timeout_s: float) -> openai.OpenAI:
