@@ -260,6 +260,14 @@ def test_bad_documents_are_refused_in_one_line_naming_the_file_or_url(
     assert f"{missing}: cannot read" in one_error_line(
         jfm(new_role, monkeypatch, "add-source", ROLE, str(missing))
     )
+    for name, data in (("bad.docx", b"not a zip"), ("bad.pdf", b"not a pdf")):
+        (tmp_path / name).write_bytes(data)
+        assert f"{name}: not a readable" in one_error_line(
+            jfm(new_role, monkeypatch, "add-source", ROLE, str(tmp_path / name))
+        )
+    assert "not a URL jfm can read" in one_error_line(
+        jfm(new_role, monkeypatch, "add-source", ROLE, "http://[::1")
+    )
     closed = "http://127.0.0.1:9/levels"
     assert f"{closed}: cannot fetch" in one_error_line(jfm(new_role, monkeypatch, "add-source", ROLE, closed))
     monkeypatch.setattr(importing, "MAX_DOWNLOAD_BYTES", 1000)

@@ -8,6 +8,7 @@ or cookie banners), pypdf and python-docx. Nothing here parses HTML or PDF by ha
 from __future__ import annotations
 
 import io
+import logging
 import re
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -52,7 +53,10 @@ class Extracted(BaseModel):
 
 
 def is_url(location: str) -> bool:
-    return urlsplit(location).scheme in ("http", "https")
+    try:
+        return urlsplit(location).scheme in ("http", "https")
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket
+        raise BadInput(f"{location}: not a URL jfm can read ({exc})") from exc
 
 
 def read_document(path: Path) -> Document:
@@ -138,6 +142,9 @@ def _html(document: Document) -> Extracted:
 def _pdf(document: Document) -> Extracted:
     import pypdf
 
+    # pypdf logs what it repairs; a damaged file is reported once, below, in one line.
+    logging.getLogger("pypdf").setLevel(logging.ERROR + 10)
+
     try:
         reader = pypdf.PdfReader(io.BytesIO(document.data))
         text = "\n".join(page.extract_text() or "" for page in reader.pages)
@@ -148,12 +155,14 @@ def _pdf(document: Document) -> Extracted:
 
 
 def _docx(document: Document) -> Extracted:
+    import zipfile
+
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
     try:
         word = docx.Document(io.BytesIO(document.data))
-    except (PackageNotFoundError, KeyError, ValueError) as exc:
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise BadInput(f"{document.origin}: not a readable Word (.docx) file") from exc
     text = "\n".join(paragraph.text for paragraph in word.paragraphs)
     return Extracted(text=text, title=word.core_properties.title or None)
