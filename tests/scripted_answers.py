@@ -129,3 +129,59 @@ def canned_profile(seeds: RoleSeeds, root: Path = REPO) -> Profile:
                       inputs.schema_text)  # fmt: skip
     sections = {key: drafter.draft_section(key, 1)[0] for key in drafter.section_keys}
     return drafter.assemble(sections)
+
+
+def generate_roles(seeds: Path, count: int, levels: tuple[str, ...] = ("P2", "P3")) -> list[str]:
+    """`count` roles made from the shipped product-management seeds, each with a title of its
+    own and `levels` only (fewer levels, fewer calls): a catalog's worth of roles for batch runs."""
+    shipped = REPO / "seeds" / "product-management"
+    manifest = (shipped / "manifest.toml").read_text(encoding="utf-8")
+    roles = []
+    for number in range(1, count + 1):
+        role = f"generated-{number:03d}"
+        folder = seeds / role
+        folder.mkdir(parents=True)
+        for source in shipped.glob("*.txt"):
+            (folder / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+        text = re.sub(
+            r'^title = ".*"$', f'title = "Generated Role {number:03d}"', manifest, count=1, flags=re.M
+        )
+        text = re.sub(
+            r"^levels = .*$", f"levels = {list(levels)!r}".replace("'", '"'), text, count=1, flags=re.M
+        )
+        (folder / "manifest.toml").write_text(text, encoding="utf-8")
+        roles.append(role)
+    return roles
+
+
+def first_item(request: dict[str, Any], section: str) -> str | None:
+    """The first item of `section` in the draft a reviewer is shown."""
+    prompt = next((m["content"] for m in request["messages"] if m["role"] == "user"), "")
+    found = re.search(rf"^\[{re.escape(section)}\]\n- (.+)$", prompt, re.M)
+    return found.group(1) if found else None
+
+
+def stateless(request: dict[str, Any]) -> dict[str, Any] | Reply:
+    """Answers that depend on the request alone, so that a batched run and a live one, asking in
+    any order, get the same: drafts as `draft_answer`; the Clarity reviewer faults the first
+    responsibility of the first level (3), every other reviewer scores 5. A drafter's first ask
+    for the skill whose quote mentions "thought leadership" is answered with no fields (a re-ask
+    follows)."""
+    name = request["tool_choice"]["function"]["name"]
+    if name == "LadderDraft":
+        return ladder_answer(request)
+    if name != "ReviewDraft":
+        quotes = quotes_of(request)
+        reasked = any(m["role"] == "tool" for m in request["messages"])
+        if name == "SkillDraft" and not reasked and quotes and "thought leadership" in quotes[0]:
+            return {}
+        return draft_answer(name, quotes)
+    title = reviewer_title(request) or "?"
+    if title == "Clarity":
+        prompt = next((m["content"] for m in request["messages"] if m["role"] == "user"), "")
+        level = re.search(r"^\[responsibilities\.(\w+)\]$", prompt, re.M)
+        section = f"responsibilities.{level.group(1)}" if level else "overview"
+        quote = first_item(request, section) or ""
+        issue = {"section": section, "quote": quote, "problem": "too vague to act on"}
+        return {"issues": [issue], "rationale": "One item is vague.", "score": 3}
+    return {"issues": [], "rationale": f"{title}: sound.", "score": 5}

@@ -3,11 +3,18 @@
 It is not a model. Each chat completion request is passed to a Python `responder` that returns
 the tool-call arguments to answer with (or a `Reply` for faults), so loop logic and failure
 handling can be tested exactly. Every request received is kept in `requests`.
+
+It also serves the Files and Batches APIs (`/v1/files`, `/v1/batches`): a batch's requests are
+answered by the same responder when the batch is first polled, its output lines shuffled (the
+Batch API keeps no order); a batch named in `expire` ends "expired" with half of them answered;
+while `hold` is set, every batch stays in progress.
 """
 
 from __future__ import annotations
 
+import email.parser
 import json
+import random
 import re
 import threading
 import time
@@ -88,7 +95,16 @@ class ScriptedServer:
         # Reported on every answer as a provider's prefix cache would: a count, or a function of
         # the request (the benchmarks emulate a prefix cache with one).
         self.cached_tokens: int | Callable[[dict[str, Any]], int] = 0
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        #: Files uploaded and made, by id; batches by id, in the order created.
+        self.files: dict[str, bytes] = {}
+        self.batches: dict[str, dict[str, Any]] = {}
+        #: Ordinals (from 1) of the batches that expire half done.
+        self.expire: set[int] = set()
+        self.hold = threading.Event()
+        self.polls = 0
+        #: False: the Files and Batches APIs answer 404, as on an endpoint without them.
+        self.batch_api = True
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -96,26 +112,36 @@ class ScriptedServer:
                 pass
 
             def do_GET(self) -> None:
-                self._send(Reply(body={"object": "list", "data": [{"id": "scripted", "object": "model"}]}))
+                if self.path.startswith("/v1/batches/"):
+                    self._send(server._poll(self.path.rsplit("/", 1)[1]))
+                elif self.path.startswith("/v1/files/") and self.path.endswith("/content"):
+                    content = server.files[self.path.split("/")[3]]
+                    self._send(Reply(body=content.decode(), headers={"Content-Type": "application/jsonl"}))
+                else:
+                    self._send(
+                        Reply(body={"object": "list", "data": [{"id": "scripted", "object": "model"}]})
+                    )
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
-                request = json.loads(self.rfile.read(length))
+                data = self.rfile.read(length)
+                if self.path in ("/v1/files", "/v1/batches") and not server.batch_api:
+                    self._send(Reply(status=404, body={"error": {"message": f"no route {self.path}"}}))
+                    return
+                if self.path == "/v1/files":
+                    self._send(server._upload(self.headers.get("Content-Type", ""), data))
+                    return
+                if self.path == "/v1/batches":
+                    self._send(server._create(json.loads(data)))
+                    return
+                request = json.loads(data)
                 with server._lock:
                     server.requests.append(request)
                     server.headers.append(dict(self.headers))
                     server.in_flight += 1
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
                 try:
-                    answer = server.responder(request)
-                    if not isinstance(answer, Reply):
-                        tokens = len(json.dumps(answer)) // 4
-                        body = completion(request, answer, tokens)
-                        cached = server.cached_tokens
-                        cached = cached(request) if callable(cached) else cached
-                        body["usage"]["prompt_tokens_details"] = {"cached_tokens": cached}
-                        answer = Reply(body=body)
-                    self._send(answer)
+                    self._send(server.answer(request))
                 finally:
                     with server._lock:
                         server.in_flight -= 1
@@ -138,6 +164,94 @@ class ScriptedServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def answer(self, request: dict[str, Any]) -> Reply:
+        """The responder's answer to one chat completion request, as the HTTP reply."""
+        answer = self.responder(request)
+        if isinstance(answer, Reply):
+            return answer
+        body = completion(request, answer, len(json.dumps(answer)) // 4)
+        cached = self.cached_tokens(request) if callable(self.cached_tokens) else self.cached_tokens
+        body["usage"]["prompt_tokens_details"] = {"cached_tokens": cached}
+        return Reply(body=body)
+
+    # -- the Files and Batches APIs ----------------------------------------------------------
+
+    def _keep_file(self, content: bytes, purpose: str) -> dict[str, Any]:
+        with self._lock:
+            file_id = f"file-{len(self.files) + 1}"
+            self.files[file_id] = content
+        return {
+            "id": file_id,
+            "object": "file",
+            "bytes": len(content),
+            "created_at": 0,
+            "filename": f"{file_id}.jsonl",
+            "purpose": purpose,
+            "status": "processed",
+        }
+
+    def _upload(self, content_type: str, data: bytes) -> Reply:
+        message = email.parser.BytesParser().parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + data
+        )
+        parts = {part.get_param("name", header="content-disposition"): part for part in message.get_payload()}
+        content = parts["file"].get_payload(decode=True)
+        return Reply(body=self._keep_file(content, "batch"))
+
+    def _create(self, body: dict[str, Any]) -> Reply:
+        with self._lock:
+            batch_id = f"batch-{len(self.batches) + 1}"
+            self.batches[batch_id] = {
+                "id": batch_id,
+                "object": "batch",
+                "endpoint": body["endpoint"],
+                "input_file_id": body["input_file_id"],
+                "completion_window": body["completion_window"],
+                "created_at": 0,
+                "status": "in_progress",
+                "request_counts": {"total": 0, "completed": 0, "failed": 0},
+            }
+            batch = dict(self.batches[batch_id])
+        return Reply(body=batch)
+
+    def _poll(self, batch_id: str) -> Reply:
+        with self._lock:
+            self.polls += 1
+            batch = self.batches[batch_id]
+            if batch["status"] == "in_progress" and not self.hold.is_set():
+                self._run(batch)
+            return Reply(body=dict(batch))
+
+    def _run(self, batch: dict[str, Any]) -> None:
+        """Answer a batch's requests (half of them when it is to expire), in shuffled order."""
+        ordinal = list(self.batches).index(batch["id"]) + 1
+        lines = [json.loads(line) for line in self.files[batch["input_file_id"]].decode().splitlines()]
+        done = lines[: len(lines) // 2] if ordinal in self.expire else lines
+        output = []
+        for line in done:
+            self.requests.append(line["body"])
+            reply = self.answer(line["body"])
+            body = reply.body if isinstance(reply.body, dict) else {"error": {"message": reply.body}}
+            response = {"status_code": reply.status, "request_id": "req", "body": body}
+            output.append(
+                {"id": "batch_req", "custom_id": line["custom_id"], "response": response, "error": None}
+            )
+        random.Random(ordinal).shuffle(output)
+        expired = {"code": "batch_expired", "message": "not executed before the completion window expired"}
+        errors = [
+            {"id": "batch_req", "custom_id": line["custom_id"], "response": None, "error": expired}
+            for line in lines[len(done) :]
+        ]
+        batch["output_file_id"] = self._keep_file(
+            "".join(json.dumps(o) + "\n" for o in output).encode(), "batch_output"
+        )["id"]
+        if errors:
+            batch["error_file_id"] = self._keep_file(
+                "".join(json.dumps(e) + "\n" for e in errors).encode(), "batch_output"
+            )["id"]
+        batch["status"] = "expired" if ordinal in self.expire else "completed"
+        batch["request_counts"] = {"total": len(lines), "completed": len(done), "failed": 0}
 
     def calls(self, name: str) -> list[dict[str, Any]]:
         """Requests whose tool is `name`."""

@@ -6,11 +6,14 @@ import contextlib
 import datetime as dt
 import hashlib
 import math
+import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import httpx
 from pydantic import BaseModel
 
 from . import __version__
@@ -29,7 +32,7 @@ from .calibration.run import (
 from .catalog.catalog import Catalog, load_catalog
 from .catalog.scaffold import NewRole
 from .catalog.scaffold import new_role as scaffold_role
-from .errors import BadInput, JfmError
+from .errors import BadInput, EndpointError, JfmError
 from .inputs.guard import screen
 from .inputs.importing import extract, fetch_document, is_url, read_document
 from .inputs.project import Project
@@ -37,17 +40,20 @@ from .inputs.prompts import Prompts
 from .inputs.prose import ProseJudge, load_prose_rules, prompt_runs
 from .inputs.seeds import LEVELS, RoleSeeds, SourceEntry, append_source, list_roles, load_role
 from .inputs.text import Vocabulary, load_word_lists
+from .llm.batch import POLL_S, BatchEndpoint, BatchProgress, Dispatcher
 from .llm.cassette import check_replay, recording, replaying
-from .llm.client import LLM
-from .llm.parallel import ordered_map
+from .llm.client import LLM, describe_failure
+from .llm.parallel import ordered_map, tracking
 from .llm.prices import load_prices
 from .llm.provider import (
     REQUEST_TIMEOUT_S,
     Connection,
     EndpointSettings,
     PanelEndpointSettings,
+    batch_client,
     connect_pair,
     model_names,
+    public_url,
 )
 from .pipeline.checks import CheckInputs, load_check_messages
 from .pipeline.drafter import DRAFT_MODELS, Drafter, DraftingContext, example_words, section_keys
@@ -63,6 +69,7 @@ from .pipeline.loop import (
 )
 from .pipeline.panel import DEFAULT_THRESHOLD, Panel, PanelSettings, ReviewDraft, Reviewer, load_panel
 from .pipeline.schema import SchemaText, load_schema_text
+from .records.batches import ANSWERS_DIR, CATALOG_DIR, LEDGER_FILE, BatchLedger, read_ledger
 from .records.evidence import Evidence
 from .records.profile import Profile, code_placeholder
 from .records.runlog import RunRecord, StopReason, Usage, Withheld, now
@@ -74,6 +81,8 @@ MAX_SAMPLES = 10
 MAX_CONCURRENCY = 16
 #: Calls at once against an endpoint that serves requests in parallel, unless --concurrency says.
 DEFAULT_CONCURRENCY = 4
+#: Calls at once of one role in a batched run: all that a step of its round asks.
+BATCHED_CALLS = 1000
 # Room for the longest answer each response model allows, so that no valid answer is cut off.
 DRAFT_MAX_TOKENS = 700
 REVIEW_MAX_TOKENS = 1000
@@ -225,7 +234,10 @@ class Session:
     """What a run works with once its inputs are read and its endpoints are open."""
 
     inputs: RoleInputs
+    #: Calls at once: sections (and reviewers) in parallel.
     workers: int
+    #: Calls at once within a section: its items (one, unless batched).
+    item_workers: int
     writer: LLM
     judge: LLM
     run: RunRecord
@@ -239,9 +251,13 @@ class Session:
 
 @contextlib.contextmanager
 def endpoints(
-    options: DraftOptions, env: Mapping[str, str], store: RunStore
+    options: DraftOptions,
+    env: Mapping[str, str],
+    store: RunStore,
+    transport: httpx.BaseTransport | None = None,
 ) -> Iterator[tuple[EndpointSettings, Connection, Connection]]:
-    """Open the drafter's and the panel's endpoints (and the cassette) for a run writing to `store`."""
+    """Open the drafter's and the panel's endpoints (and the cassette) for a run writing to `store`;
+    a batched run's `transport` takes their requests."""
     settings = EndpointSettings.resolve(options.base_url, options.model, env, options.timeout_s)
     panel_endpoint = PanelEndpointSettings.resolve(options.panel_base_url, options.panel_model, env)
     store.prepare()
@@ -252,6 +268,7 @@ def endpoints(
             panel_endpoint,
             replaying=options.replay is not None,
             server_log=store.folder / SERVER_LOG,
+            transport=transport,
         )
         with pair as (writer, judge), _cassette(options, writer.secrets):
             yield settings, writer, judge
@@ -264,10 +281,15 @@ def session(
     env: Mapping[str, str],
     store: RunStore,
     reviewers: list[Reviewer],
+    batch: Dispatcher | None = None,
 ) -> Iterator[Session]:
-    """Read and check every input, open the endpoints (and the cassette), and start the record."""
+    """Read and check every input, open the endpoints (and the cassette), and start the record.
+
+    With a `batch` dispatcher every call goes into its batches, all of a round's calls at once.
+    """
     inputs = read_inputs(project, options.role)
-    with endpoints(options, env, store) as (_, writer, judge):
+    transport = batch.transport(options.role) if batch is not None else None
+    with endpoints(options, env, store, transport) as (_, writer, judge):
         run = RunRecord(
             jfm_version=__version__,
             role=options.role,
@@ -283,9 +305,11 @@ def session(
             inputs_sha256=inputs_digest(project, inputs.seeds, [writer.endpoint.model, judge.endpoint.model]),
             started_at=now(),
         )
+        calls = workers(options, writer.endpoint.embedded)
         yield Session(
             inputs=inputs,
-            workers=workers(options, writer.endpoint.embedded),
+            workers=BATCHED_CALLS if batch is not None else calls,
+            item_workers=BATCHED_CALLS if batch is not None else 1,
             writer=llm_for(writer, DRAFT_MAX_TOKENS),
             judge=llm_for(judge, REVIEW_MAX_TOKENS),
             run=run,
@@ -323,12 +347,17 @@ def inputs_digest(project: Project, seeds: RoleSeeds, models: list[str]) -> str:
 
 
 def draft(
-    project: Project, options: DraftOptions, env: Mapping[str, str], reporter: Reporter | None = None
+    project: Project,
+    options: DraftOptions,
+    env: Mapping[str, str],
+    reporter: Reporter | None = None,
+    batch: Dispatcher | None = None,
 ) -> RunRecord:
     """Draft, review and revise one role's profile; write every output; return the run record.
 
     With `resume`, an interrupted or failed run goes on after its last completed round, with
-    the settings it began with; a finished one is returned as it is.
+    the settings it began with; a finished one is returned as it is. With a `batch` dispatcher
+    its calls go into batches (priced at batch rates), the rest is the same.
     """
     check_options(options)
     reviewers = load_panel(project.panel)
@@ -346,7 +375,7 @@ def draft(
             samples=previous.samples,
             ladder=previous.drafting == "ladder",
         )
-    with session(project, options, env, store, reviewers) as work:
+    with session(project, options, env, store, reviewers, batch) as work:
         inputs = work.inputs
         if previous is not None:  # a resumed run goes on from the evidence it began with
             inputs = work.inputs = inputs.with_evidence(store.read_evidence() or inputs.evidence)
@@ -357,6 +386,7 @@ def draft(
             inputs.drafting_context(options.ladder),
             inputs.code,
             inputs.schema_text,
+            work.item_workers,
         )
         panel = work.panel(reviewers, drafter.section_keys, options)
         # Every prompt template rendered once before the first call: a broken one fails now.
@@ -382,11 +412,12 @@ def draft(
             )
         store.begin(run, kept_rounds=len(run.rounds))
         store.write_evidence(inputs.evidence)
+        prices = load_prices(project.root)
         limits = LoopSettings(
             threshold=options.threshold,
             max_rounds=options.max_rounds,
             concurrency=work.workers,
-            prices=load_prices(project.root),
+            prices=prices.at_batch_rates() if prices is not None and batch is not None else prices,
         )
         return Loop(drafter, panel, store, limits, run, reporter).execute()
 
@@ -435,11 +466,78 @@ def draft_all(
     Roles run `--concurrency` at a time against an endpoint that serves requests in parallel,
     one at a time on the embedded model (each role would start a server of its own).
     """
+    settings = EndpointSettings.resolve(options.base_url, options.model, env, options.timeout_s)
+    return _draft_roles(project, options, env, reporter_for, workers(options, settings.embedded), None)
+
+
+@dataclass(frozen=True)
+class BatchedCatalog:
+    """`jfm draft --all --batch`: each role's run, and the batches they went in."""
+
+    runs: list[CatalogRun]
+    ledger: BatchLedger
+
+
+def catalog_folder(project: Project) -> Path:
+    """Where a catalog run keeps what spans its roles (out/_catalog/)."""
+    return project.root / "out" / CATALOG_DIR
+
+
+def draft_all_batched(
+    project: Project,
+    options: DraftOptions,
+    env: Mapping[str, str],
+    reporter_for: Callable[[str], Reporter],
+    progress: Callable[[BatchProgress], None] = lambda state: None,
+    poll_s: float = POLL_S,
+) -> BatchedCatalog:
+    """`draft_all` with every role's calls in the endpoint's Batch API (see `llm.batch`).
+
+    Every role runs at once; a round costs a batch of drafter calls, one of reviewers, and one
+    per wave of re-asks. The batches in flight are kept in out/_catalog/batches.json: the same
+    command run again after a kill waits for them instead of submitting their requests again.
+    """
+    settings = EndpointSettings.resolve(options.base_url, options.model, env, options.timeout_s)
+    if settings.embedded:
+        raise BadInput("--batch: the embedded model has no Batch API; name an endpoint with --base-url")
+    if options.panel_base_url or env.get("JFM_PANEL_BASE_URL"):
+        raise BadInput(
+            "--batch: the panel asks the drafter's endpoint in a batched run; leave --panel-base-url out"
+        )
+    folder = catalog_folder(project)
+    store = RunStore(folder)
+    store.prepare()
+    with store.locked(), tracking() as activity:
+        previous = read_ledger(folder / LEDGER_FILE)
+        if previous.batches and all(batch.collected for batch in previous.batches):
+            (folder / LEDGER_FILE).unlink()  # a finished catalog run's ledger: this one starts its own
+        dispatcher = Dispatcher(BatchEndpoint(batch_client(settings)), folder, activity, poll_s, progress)
+        thread = threading.Thread(target=dispatcher.run, name="jfm-batches", daemon=True)
+        thread.start()
+        try:
+            runs = _draft_roles(project, options, env, reporter_for, BATCHED_CALLS, dispatcher)
+        finally:
+            dispatcher.finished.set()
+        thread.join()
+        if dispatcher.failure is not None:
+            failure = describe_failure(dispatcher.failure)
+            raise EndpointError(f"{public_url(settings.base_url or '')}: the Batch API failed: {failure}")
+        if not any(run.error for run in runs):
+            shutil.rmtree(folder / ANSWERS_DIR, ignore_errors=True)  # every answer is in a transcript now
+        return BatchedCatalog(runs, dispatcher.ledger)
+
+
+def _draft_roles(
+    project: Project,
+    options: DraftOptions,
+    env: Mapping[str, str],
+    reporter_for: Callable[[str], Reporter],
+    parallel_roles: int,
+    batch: Dispatcher | None,
+) -> list[CatalogRun]:
     roles = list_roles(project.seeds)
     if not roles:
         raise BadInput(f"{project.seeds}: no roles to draft")
-    settings = EndpointSettings.resolve(options.base_url, options.model, env, options.timeout_s)
-    parallel_roles = workers(options, settings.embedded)
 
     def one(role: str) -> CatalogRun:
         started = time.monotonic()
@@ -448,7 +546,7 @@ def draft_all(
         if previous is not None:
             return CatalogRun(role, previous, "up to date", None, 0.0)
         try:
-            run = draft(project, role_options, env, reporter_for(role))
+            run = draft(project, role_options, env, reporter_for(role), batch)
         except JfmError as error:
             return CatalogRun(role, RunStore(project.out_dir(role, None)).read_run(), None, str(error), 0.0)
         return CatalogRun(role, run, None, None, round(time.monotonic() - started, 1))

@@ -7,6 +7,7 @@ import datetime as dt
 import functools
 import inspect
 import logging
+import math
 import os
 import signal
 from collections.abc import Callable, Iterator
@@ -21,15 +22,20 @@ from . import api
 from .catalog.scaffold import parse_levels
 from .errors import EXIT_FAILED, EXIT_NOT_PASSED, EXIT_PASSED, BadInput, JfmError
 from .inputs.project import Project
+from .llm.batch import POLL_S
 from .llm.client import Redactor
+from .llm.prices import load_prices
 from .llm.provider import KEY_VARIABLES
 from .llm.stopping import stop_requests
+from .pipeline.loop import QuietReporter
 from .records.runlog import RunRecord
 from .records.store import write_atomic
 from .views import console, entry
 from .views.console import (
+    BatchBars,
     CatalogProgress,
     ConsoleReporter,
+    batch_table,
     calibration_table,
     catalog_progress,
     catalog_table,
@@ -248,8 +254,9 @@ def _run(
     raise typer.Exit(EXIT_PASSED if run.status == "passed" else EXIT_NOT_PASSED)
 
 
-def _run_all(options: api.DraftOptions, seeds: Path | None) -> None:
-    """`jfm draft --all`: a progress bar per role, then one summary table; exit 0 when all pass."""
+def _run_all(options: api.DraftOptions, seeds: Path | None, batch: bool, poll: float) -> None:
+    """`jfm draft --all`: a progress bar per role (per batch with `batch`), then one summary
+    table; exit 0 when all pass."""
     if options.out is not None or options.resume or options.record or options.replay:
         raise _fail(
             BadInput(
@@ -260,8 +267,16 @@ def _run_all(options: api.DraftOptions, seeds: Path | None) -> None:
     with _reported():
         project = Project.find(Path.cwd(), seeds)
         with catalog_progress(err) as progress:
-            results = api.draft_all(project, options, os.environ, CatalogProgress(progress).reporter_for)
+            if batch:
+                batched = api.draft_all_batched(
+                    project, options, os.environ, lambda role: QuietReporter(), BatchBars(progress), poll
+                )
+                results = batched.runs
+            else:
+                results = api.draft_all(project, options, os.environ, CatalogProgress(progress).reporter_for)
     out.print(catalog_table(results))
+    if batch:
+        out.print(batch_table(batched.ledger, load_prices(project.root)))
     failed = any(r.error for r in results)
     passed = all(r.run is not None and r.run.status == "passed" for r in results)
     raise typer.Exit(EXIT_FAILED if failed else EXIT_PASSED if passed else EXIT_NOT_PASSED)
@@ -297,6 +312,18 @@ def draft(
             "(for a model that can plan the whole ladder); revisions still go item by item.",
         ),
     ] = False,
+    batch: Annotated[
+        bool,
+        typer.Option(
+            "--batch",
+            help="With --all: send every role's calls through the endpoint's Batch API, a few batches a "
+            "round (half the price, answers within 24 h); run it again after a stop to pick up the "
+            "batches in flight.",
+        ),
+    ] = False,
+    poll: Annotated[
+        float, typer.Option("--poll", help="With --batch: seconds between looks at the batches in flight.")
+    ] = POLL_S,
     seeds: SeedsOption = None,
     *,
     flags: dict[str, Any],
@@ -308,11 +335,15 @@ def draft(
     """
     if all_roles == (role is not None):
         raise _fail(BadInput("name one --role, or --all"))
+    if batch and not all_roles:
+        raise _fail(BadInput("--batch: drafts a catalog; use it with --all"))
+    if not math.isfinite(poll) or poll <= 0:
+        raise _fail(BadInput(f"--poll {poll:g}: must be more than 0 seconds, and finite"))
     options = api.DraftOptions(
         role=role or "", out=out_dir, max_rounds=max_rounds, resume=resume, ladder=ladder, **flags
     )
     if all_roles:
-        _run_all(options, seeds)
+        _run_all(options, seeds, batch, poll)
     assert role is not None
     _run(api.draft, options, seeds, role)
 

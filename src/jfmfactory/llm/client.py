@@ -6,9 +6,12 @@ lands in the call's `Transcript` through instructor's hooks, with its usage and 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any, Literal, Self, TypeVar
 
 import httpx
@@ -183,6 +186,37 @@ class TranscriptRecorder:
                 attempt.latency_s = round(time.perf_counter() - self._started, 3)
 
 
+@dataclass(frozen=True)
+class CallInFlight:
+    """The call a thread's request belongs to: what a batch names the request by."""
+
+    call: str
+    round: int
+    transcript: Transcript
+
+    @property
+    def attempt(self) -> int:
+        """The request's attempt of the call, from 1: each ask and re-ask is an attempt."""
+        return max(len(self.transcript.attempts), 1)
+
+
+_in_flight = threading.local()
+
+
+def call_in_flight() -> CallInFlight | None:
+    """The call the current thread is asking, if any (set by `LLM.ask` around the request)."""
+    return getattr(_in_flight, "call", None)
+
+
+@contextlib.contextmanager
+def _asking(call: CallInFlight) -> Iterator[None]:
+    _in_flight.call = call
+    try:
+        yield
+    finally:
+        _in_flight.call = None
+
+
 _RECORDED_REQUEST_KEYS = ("model", "messages", "tools", "tool_choice", "temperature", "max_tokens", "seed")
 
 
@@ -229,15 +263,16 @@ class LLM:
         if transcript is None:
             transcript = Transcript(call=call, round=round_number, model=self.model)
         try:
-            result = self.patched.chat.completions.create(
-                model=self.model,
-                messages=messages,  # type: ignore[arg-type]
-                response_model=response_model,
-                max_retries=self.reasks,
-                temperature=self.temperature if temperature is None else temperature,
-                max_tokens=self.max_tokens,
-                hooks=TranscriptRecorder(transcript).hooks(),
-            )
+            with _asking(CallInFlight(call, round_number, transcript)):
+                result = self.patched.chat.completions.create(
+                    model=self.model,
+                    messages=messages,  # type: ignore[arg-type]
+                    response_model=response_model,
+                    max_retries=self.reasks,
+                    temperature=self.temperature if temperature is None else temperature,
+                    max_tokens=self.max_tokens,
+                    hooks=TranscriptRecorder(transcript).hooks(),
+                )
         except Exception as exc:  # every failure becomes one line naming endpoint and call
             self.redact.transcript(transcript)
             raise CallFailed(

@@ -1,14 +1,62 @@
-"""Independent model calls at once, results in the order asked, bounded by `workers`."""
+"""Independent model calls at once, results in the order asked, bounded by `workers`.
+
+While an `Activity` is tracked (`jfm draft --all --batch`), every thread this module starts is
+counted as busy until it waits, so a batch dispatcher can tell when each thread of the run waits
+on an answer: the moment to submit what they asked.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+class Activity:
+    """How many threads of a run are busy: neither waiting on an answer nor on other threads.
+
+    The thread that starts tracking counts as busy. A waiting thread is counted busy again by the
+    thread that wakes it, before that one stops, so the count never touches zero in a hand-over.
+    """
+
+    def __init__(self) -> None:
+        self.busy = 1
+        self.changed = threading.Condition()
+
+    def add(self, count: int) -> None:
+        with self.changed:
+            self.busy += count
+            self.changed.notify_all()
+
+    def wait_idle(self, timeout_s: float) -> bool:
+        """Wait until no thread is busy; False after `timeout_s` if some still are."""
+        with self.changed:
+            return self.changed.wait_for(lambda: self.busy <= 0, timeout_s)
+
+
+_tracked: Activity | None = None
+
+
+@contextlib.contextmanager
+def tracking() -> Iterator[Activity]:
+    """Count the busy threads of whatever runs inside (one tracked run per process at a time)."""
+    global _tracked
+    _tracked = Activity()
+    try:
+        yield _tracked
+    finally:
+        _tracked = None
+
+
+def note_busy(count: int) -> None:
+    """Count `count` more threads busy (negative: waiting), when an `Activity` is tracked."""
+    if _tracked is not None:
+        _tracked.add(count)
 
 
 def ordered_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> list[R]:
@@ -28,41 +76,46 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> list[
     waiting: queue.SimpleQueue[int] = queue.SimpleQueue()
     for index in range(len(items)):
         waiting.put(index)
-    ended: queue.SimpleQueue[int] = queue.SimpleQueue()
+    # One token, put by the last worker to end: every item done, or a failure and no call in flight.
+    ended: queue.SimpleQueue[None] = queue.SimpleQueue()
     results: dict[int, R] = {}
     failures: dict[int, BaseException] = {}
     halted = threading.Event()
+    count = min(workers, len(items))
+    live = [count]
+    lock = threading.Lock()
 
     def work() -> None:
-        while not halted.is_set():
-            try:
-                index = waiting.get_nowait()
-            except queue.Empty:
-                return
-            try:
-                results[index] = fn(items[index])
-            except BaseException as failure:  # handed to the calling thread, which raises it
-                failures[index] = failure
-                halted.set()
-            finally:
-                ended.put(index)
+        try:
+            while not halted.is_set():
+                try:
+                    index = waiting.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    results[index] = fn(items[index])
+                except BaseException as failure:  # handed to the calling thread, which raises it
+                    failures[index] = failure
+                    halted.set()
+        finally:
+            with lock:
+                live[0] -= 1
+                last = live[0] == 0
+            if last:
+                note_busy(1)  # the calling thread goes on
+                ended.put(None)
+            note_busy(-1)
 
-    threads = [
-        threading.Thread(target=work, name=f"jfm-call-{number}", daemon=True)
-        for number in range(min(workers, len(items)))
-    ]
+    threads = [threading.Thread(target=work, name=f"jfm-call-{n}", daemon=True) for n in range(count)]
+    note_busy(count)
     for thread in threads:
         thread.start()
+    note_busy(-1)  # the calling thread waits for its workers
     try:
-        for _ in items:
-            ended.get()
-            if halted.is_set():
-                break
+        ended.get()
     except BaseException:
         halted.set()
         raise
     if failures:
-        for thread in threads:
-            thread.join()
         raise failures[min(failures)]
     return [results[index] for index in range(len(items))]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 import openai
 
 from ..errors import BadInput
@@ -97,13 +98,20 @@ def public_url(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
 
 
-def _client(base_url: str, api_key: str | None, retries: int, timeout_s: float) -> openai.OpenAI:
+def _client(
+    base_url: str,
+    api_key: str | None,
+    retries: int,
+    timeout_s: float,
+    transport: httpx.BaseTransport | None = None,
+) -> openai.OpenAI:
     # Transient HTTP failures are retried here (with backoff, honouring Retry-After) and only
     # here; instructor's own retries are kept for re-asking after invalid output.
     # An answer that is no chat completion (an HTML page, no choices) is named at once, not re-asked.
     # Once the process is stopping, nothing more is sent, retries and re-asks included.
+    # A `transport` (a batched run's) takes the requests instead of the network.
     http = openai.DefaultHttpxClient(
-        event_hooks={"request": [refuse_when_stopping], "response": [check_answer]}
+        event_hooks={"request": [refuse_when_stopping], "response": [check_answer]}, transport=transport
     )
     return openai.OpenAI(
         base_url=base_url, api_key=api_key or "none", max_retries=retries, timeout=timeout_s, http_client=http
@@ -111,13 +119,20 @@ def _client(base_url: str, api_key: str | None, retries: int, timeout_s: float) 
 
 
 @contextlib.contextmanager
-def connect(settings: EndpointSettings, *, replaying: bool, server_log: Path) -> Iterator[Connection]:
+def connect(
+    settings: EndpointSettings,
+    *,
+    replaying: bool,
+    server_log: Path,
+    transport: httpx.BaseTransport | None = None,
+) -> Iterator[Connection]:
     """Open the configured endpoint, starting the embedded server when nothing is configured.
 
-    A replay starts nothing: the cassette answers every request, so retries are off too.
+    A replay starts nothing: the cassette answers every request, so retries are off too; so
+    does a batched run's `transport`, whose batches try again what they did not finish.
     """
     model = settings.model_name
-    retries = 0 if replaying else 2
+    retries = 0 if replaying or transport is not None else 2
     if settings.embedded and not replaying:
         with embedded.embedded_server(server_log) as url:
             endpoint = Endpoint(model=model, base_url=url, embedded=True)
@@ -125,7 +140,13 @@ def connect(settings: EndpointSettings, *, replaying: bool, server_log: Path) ->
         return
     url = settings.base_url or (REPLAY_URL if settings.embedded else OPENAI_DEFAULT_URL)
     endpoint = Endpoint(model=model, base_url=public_url(url), embedded=settings.embedded)
-    yield Connection(_client(url, settings.api_key, retries, settings.timeout_s), endpoint)
+    yield Connection(_client(url, settings.api_key, retries, settings.timeout_s, transport), endpoint)
+
+
+def batch_client(settings: EndpointSettings) -> openai.OpenAI:
+    """A client of the configured endpoint's own Files and Batches APIs."""
+    url = settings.base_url or OPENAI_DEFAULT_URL
+    return _client(url, settings.api_key, 2, settings.timeout_s)
 
 
 def model_names(drafter: EndpointSettings, panel: PanelEndpointSettings) -> tuple[str, str]:
@@ -135,7 +156,12 @@ def model_names(drafter: EndpointSettings, panel: PanelEndpointSettings) -> tupl
 
 @contextlib.contextmanager
 def connect_pair(
-    drafter: EndpointSettings, panel: PanelEndpointSettings, *, replaying: bool, server_log: Path
+    drafter: EndpointSettings,
+    panel: PanelEndpointSettings,
+    *,
+    replaying: bool,
+    server_log: Path,
+    transport: httpx.BaseTransport | None = None,
 ) -> Iterator[tuple[Connection, Connection]]:
     """The drafter's connection and the panel's: the same one unless the panel is configured.
 
@@ -144,7 +170,9 @@ def connect_pair(
     to another host.
     """
     with contextlib.ExitStack() as stack:
-        writer = stack.enter_context(connect(drafter, replaying=replaying, server_log=server_log))
+        writer = stack.enter_context(
+            connect(drafter, replaying=replaying, server_log=server_log, transport=transport)
+        )
         judge_model = model_names(drafter, panel)[1]
         if panel.base_url is None:
             judge = Connection(writer.client, writer.endpoint.model_copy(update={"model": judge_model}))

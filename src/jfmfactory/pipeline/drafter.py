@@ -34,6 +34,7 @@ from ..inputs.datafile import load_model
 from ..inputs.prompts import Prompts
 from ..inputs.seeds import RoleSeeds
 from ..llm.client import LLM, Structured, bind_choices
+from ..llm.parallel import ordered_map
 from ..records.evidence import Evidence, Quote
 from ..records.profile import GUIDELINE_COLUMNS, RESPONSIBILITIES_PER_LEVEL, YEARS_COLUMN, Profile, SourceRef
 from ..records.runlog import Transcript
@@ -64,6 +65,8 @@ class OverviewDraft(Structured):
 
 
 S = TypeVar("S", bound=str)
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class LadderItemDraft(Structured, Generic[S]):
@@ -421,8 +424,11 @@ class Drafter:
         context: DraftingContext,
         code: str,
         schema_text: SchemaText,
+        workers: int = 1,
     ) -> None:
         self.llm = llm
+        #: A section's item calls at once (the loop already drafts sections at once).
+        self.workers = workers
         self.prompts = prompts
         self.seeds = seeds
         self.sections = {section.key: section for section in profile_sections(seeds.manifest.levels)}
@@ -617,8 +623,8 @@ class Drafter:
             for qid in self.assignment[RESPONSIBILITIES.key(other)]
         }
 
-        def one(quote: Quote, slot: int) -> dict[str, Any]:
-            drafted = self.ask(work, f"drafter:{work.key}.{slot}", RESPONSIBILITY_ITEM, [quote.text])
+        def one(item_work: _SectionWork, quote: Quote, slot: int) -> dict[str, Any]:
+            drafted = self.ask(item_work, f"drafter:{work.key}.{slot}", RESPONSIBILITY_ITEM, [quote.text])
             return self.cited(quote, text=_sentence(drafted.text))
 
         items = work.list_items(
@@ -634,6 +640,7 @@ class Drafter:
         self, work: _SectionWork, level: str, current: dict[str, Any] | None
     ) -> dict[str, Any]:
         row: dict[str, Any] = {}
+        asked: list[tuple[str, str, Quote]] = []  # (column, heading, quote) of each cell to draft
         in_row = set(self.assignment[RESPONSIBILITIES.key(level)])
         for column, heading in GUIDELINE_COLUMNS.items():
             if column == YEARS_COLUMN:
@@ -664,8 +671,18 @@ class Drafter:
                 continue
             quote = self.quote(chosen[0])
             in_row.add(quote.id)
-            drafted = self.ask(work, f"drafter:{cell}", GUIDELINE_ITEM, [quote.text], aspect=heading)
-            row[column] = self.cited(quote, text=_sentence(drafted.text))
+            row[column] = None  # drafted below, in column order
+            asked.append((column, heading, quote))
+
+        def one(cell_work: _SectionWork, cell: tuple[str, str, Quote]) -> dict[str, Any]:
+            column, heading, quote = cell
+            drafted = self.ask(
+                cell_work, f"drafter:{work.key}.{column}", GUIDELINE_ITEM, [quote.text], aspect=heading
+            )
+            return self.cited(quote, text=_sentence(drafted.text))
+
+        for (column, _, _), drafted in zip(asked, work.each(one, asked), strict=True):
+            row[column] = drafted
         return row
 
     def _years(self, level: str) -> str:
@@ -675,8 +692,8 @@ class Drafter:
     def _draft_skills(
         self, work: _SectionWork, level: None, current: dict[str, Any] | None
     ) -> dict[str, Any]:
-        def one(quote: Quote, slot: int) -> dict[str, Any]:
-            drafted = self.ask(work, f"drafter:{work.key}.{slot}", SKILL_ITEM, [quote.text])
+        def one(item_work: _SectionWork, quote: Quote, slot: int) -> dict[str, Any]:
+            drafted = self.ask(item_work, f"drafter:{work.key}.{slot}", SKILL_ITEM, [quote.text])
             return self.cited(quote, name=_name(drafted.name), description=_sentence(drafted.description))
 
         items = work.list_items(
@@ -689,8 +706,8 @@ class Drafter:
         return {"skills": items}
 
     def _draft_tools(self, work: _SectionWork, level: None, current: dict[str, Any] | None) -> dict[str, Any]:
-        def one(quote: Quote, slot: int) -> dict[str, Any]:
-            drafted = self.ask(work, f"drafter:{work.key}.{slot}", TOOL_ITEM, [quote.text])
+        def one(item_work: _SectionWork, quote: Quote, slot: int) -> dict[str, Any]:
+            drafted = self.ask(item_work, f"drafter:{work.key}.{slot}", TOOL_ITEM, [quote.text])
             return self.cited(quote, name=_name(drafted.name))
 
         items = work.list_items(
@@ -711,7 +728,7 @@ class Drafter:
             ALIASES_DRAFTED,
             set(),
             lambda item: item["title"],
-            lambda quote, slot: self.cited(quote, title=quote.text),
+            lambda _, quote, slot: self.cited(quote, title=quote.text),
         )
         return {"aliases": items}
 
@@ -741,41 +758,56 @@ class _SectionWork:
     faults: list[Fault]
     transcripts: list[Transcript] = dataclasses.field(default_factory=list)
 
+    def each(self, draft_one: Callable[[_SectionWork, T], R], jobs: list[T]) -> list[R]:
+        """`draft_one` for each job, up to the drafter's `workers` at once; results and the calls'
+        transcripts kept in the order of `jobs`, however the calls end."""
+        shares = [dataclasses.replace(self, transcripts=[]) for _ in jobs]
+        pairs = list(zip(shares, jobs, strict=True))
+        drafted = ordered_map(lambda pair: draft_one(*pair), pairs, self.drafter.workers)
+        for share in shares:
+            self.transcripts += share.transcripts
+        return drafted
+
     def list_items(
         self,
         current: list[dict[str, Any]] | None,
         count: int,
         taken: set[str],
         text_of: Callable[[dict[str, Any]], str],
-        draft_one: Callable[[Quote, int], dict[str, Any]],
+        draft_one: Callable[[_SectionWork, Quote, int], dict[str, Any]],
     ) -> list[dict[str, Any]]:
         """A list section's items: the first draft from the assigned quotes; a redraft keeps the
         items no fault quotes and redrafts each one a fault quotes from the next quote of the
         ranking that no item (nor another level, `taken`) rests on; a quote-less fault (too few
-        items) adds items from unused quotes up to `count`."""
+        items) adds items from unused quotes up to `count`. The quotes are chosen first, then the
+        items drafted at once."""
         quote = self.drafter.quote
         assigned = self.drafter.assignment[self.key]
         ranked = self.drafter.evidence.sections.get(self.key, [])
+        # Each place in the list: an item kept, or the (quote id, slot) to draft it from.
+        places: list[dict[str, Any] | tuple[str, int]] = []
         if current is None:
-            return [draft_one(quote(qid), slot) for slot, qid in enumerate(assigned, start=1)]
-        in_use = set(taken) | {qid for item in current for qid in item.get("evidence", [])}
-        items: list[dict[str, Any]] = []
-        for slot, item in enumerate(current, start=1):
-            if not _faulted(text_of(item), self.faults):
-                items.append(item)
-                continue
-            rests_on = item.get("evidence", [])[:1]
-            start = ranked.index(rests_on[0]) + 1 if rests_on and rests_on[0] in ranked else 0
-            nxt = next((qid for qid in ranked[start:] if qid not in in_use), None)
-            if nxt is None:
-                items.append(item)  # nothing better to rest it on: kept as it is
-                continue
-            in_use.add(nxt)
-            items.append(draft_one(quote(nxt), slot))
-        for qid in ranked:
-            if len(items) >= count:
-                break
-            if qid not in in_use:
-                in_use.add(qid)
-                items.append(draft_one(quote(qid), len(items) + 1))
-        return items
+            places = [(qid, slot) for slot, qid in enumerate(assigned, start=1)]
+        else:
+            in_use = set(taken) | {qid for item in current for qid in item.get("evidence", [])}
+            for slot, item in enumerate(current, start=1):
+                if not _faulted(text_of(item), self.faults):
+                    places.append(item)
+                    continue
+                rests_on = item.get("evidence", [])[:1]
+                start = ranked.index(rests_on[0]) + 1 if rests_on and rests_on[0] in ranked else 0
+                nxt = next((qid for qid in ranked[start:] if qid not in in_use), None)
+                if nxt is None:
+                    places.append(item)  # nothing better to rest it on: kept as it is
+                    continue
+                in_use.add(nxt)
+                places.append((nxt, slot))
+            for qid in ranked:
+                if len(places) >= count:
+                    break
+                if qid not in in_use:
+                    in_use.add(qid)
+                    places.append((qid, len(places) + 1))
+        asked = [place for place in places if isinstance(place, tuple)]
+        drafted = iter(self.each(lambda work, job: draft_one(work, quote(job[0]), job[1]), asked))
+        return [next(drafted) if isinstance(place, tuple) else place for place in places]

@@ -11,7 +11,10 @@ from rich.text import Text
 
 from ..api import CatalogRun
 from ..calibration.run import CalibrationRecord
+from ..llm.batch import BatchProgress
+from ..llm.prices import PriceTable
 from ..pipeline.drafter import profile_sections
+from ..records.batches import BatchLedger
 from ..records.evidence import Evidence
 from ..records.profile import Profile
 from ..records.runlog import RoundRecord, RunRecord
@@ -227,6 +230,49 @@ class RoleBar:
     def round_done(self, record: RoundRecord, threshold: int) -> None:
         verdict = "passed" if record.passed else f"min {record.min_score:g}"
         self.progress.update(self.task, call=f"round {record.round} done: {verdict}")
+
+
+class BatchBars:
+    """A progress bar per batch of `jfm draft --all --batch`: its requests done, its status."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.tasks: dict[str, TaskID] = {}
+
+    def __call__(self, state: BatchProgress) -> None:
+        if state.id not in self.tasks:
+            self.tasks[state.id] = self.progress.add_task(state.id, total=state.total, call=state.status)
+        self.progress.update(
+            self.tasks[state.id], total=state.total, completed=state.completed, call=state.status
+        )
+
+
+def batch_table(ledger: BatchLedger, prices: PriceTable | None) -> Table:
+    """One row per batch, and their totals: requests, rounds, status, tokens; the estimated cost
+    at batch rates against the same tokens asked live, when prices.toml prices the model."""
+    table = Table(title="batches")
+    for column in ("batch", "model", "rounds", "requests", "answered", "unfinished", "status", "tokens"):
+        table.add_column(column)
+    for batch in ledger.batches:
+        table.add_row(
+            batch.id,
+            batch.model,
+            ", ".join(map(str, batch.rounds)),
+            str(len(batch.requests)),
+            str(batch.answered),
+            str(batch.unfinished),
+            batch.status,
+            str(batch.usage.total_tokens),
+        )
+    per_round = ", ".join(f"round {number}: {count}" for number, count in ledger.per_round().items())
+    live = prices.usage_cost(ledger.costed()) if prices else None
+    batched = prices.at_batch_rates().usage_cost(ledger.costed()) if prices else None
+    cost = f"; estimated ${batched:.4f} at batch rates, ${live:.4f} live" if live is not None else ""
+    table.caption = (
+        f"{len(ledger.batches)} batches ({per_round}), "
+        f"{sum(len(b.requests) for b in ledger.batches)} requests, {ledger.usage.total_tokens} tokens{cost}"
+    )
+    return table
 
 
 def catalog_progress(console: Console) -> Progress:

@@ -1,0 +1,353 @@
+"""Every role's calls through an endpoint's Batch API (`jfm draft --all --batch`).
+
+The roles run the live path's code unchanged, each on threads of its own; only their HTTP
+transport differs. A chat completion request is not sent: it waits in the `Dispatcher`, which,
+once every thread of the run waits on an answer (`parallel.Activity`), submits all that is asked
+as one batch per model (a JSONL file of `{custom_id, method, url, body}` lines), polls it, and
+hands each answer back by `custom_id` (`role:round:call:attempt`). A round thus costs a batch
+for the drafter's calls, one for the reviewers, and one for each wave of re-asks.
+
+What a batch answered is kept in out/_catalog/answers/; the ledger (`records.batches`) names the
+batches in flight. A run started again answers a request it finds there at once, and waits for
+a batch in flight that holds it instead of submitting it twice. A request a batch did not finish
+(it expired, failed or was cancelled) goes into the next batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import httpx
+import openai
+
+from ..records.batches import ANSWERS_DIR, ENDED, LEDGER_FILE, BatchEntry, read_ledger, write_ledger
+from ..records.runlog import Usage, now
+from ..records.store import write_atomic
+from .client import CHAT_PATH, call_in_flight
+from .parallel import Activity
+
+BATCH_URL: Final = "/v1/chat/completions"
+#: The Batch API's limits on one input file.
+MAX_REQUESTS = 50_000
+MAX_BYTES = 200 * 1024 * 1024
+COMPLETION_WINDOW: Final = "24h"
+POLL_S = 10.0
+#: Batches a request may go unfinished in before its call fails.
+MAX_TRIES = 3
+#: Per-request statuses that are the endpoint's trouble, not the request's: tried again.
+TRANSIENT = (408, 409, 429, 500, 502, 503, 504)
+
+
+def body_digest(body: dict[str, Any]) -> str:
+    """A request body's identity: its canonical JSON's SHA-256."""
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the endpoint answered one request: an HTTP status and body."""
+
+    status: int
+    body: dict[str, Any]
+
+
+@dataclass
+class Waiting:
+    """A request a thread waits on."""
+
+    custom_id: str
+    digest: str
+    body: dict[str, Any]
+    tries: int = 0
+    answer: Answer | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+
+    def line(self) -> dict[str, Any]:
+        return {"custom_id": self.custom_id, "method": "POST", "url": BATCH_URL, "body": self.body}
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """A batch's state, for a progress display."""
+
+    id: str
+    status: str
+    total: int
+    completed: int
+
+
+class BatchEndpoint:
+    """An endpoint's Files and Batches APIs, through the openai client."""
+
+    def __init__(self, client: openai.OpenAI) -> None:
+        self.client = client
+
+    def submit(self, lines: list[dict[str, Any]]) -> tuple[str, str]:
+        """Upload the JSONL of `lines` and start a batch of it; its id and the file's."""
+        data = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines).encode()
+        uploaded = self.client.files.create(file=("jfm-batch.jsonl", data), purpose="batch")
+        batch = self.client.batches.create(
+            input_file_id=uploaded.id,
+            endpoint=BATCH_URL,
+            completion_window=COMPLETION_WINDOW,
+            metadata={"made_by": "jfm draft --all --batch"},
+        )
+        return batch.id, uploaded.id
+
+    def poll(self, batch_id: str) -> tuple[str, int, int, list[str]]:
+        """A batch's status, its requests done and in all, and its output and error file ids."""
+        batch = self.client.batches.retrieve(batch_id)
+        counts = batch.request_counts
+        files = [file_id for file_id in (batch.output_file_id, batch.error_file_id) if file_id]
+        return batch.status, counts.completed if counts else 0, counts.total if counts else 0, files
+
+    def lines(self, file_id: str) -> list[dict[str, Any]]:
+        text = self.client.files.content(file_id).text
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+class Dispatcher:
+    """Gathers the requests of every thread of a run into batches, and hands their answers back."""
+
+    def __init__(
+        self,
+        endpoint: BatchEndpoint,
+        folder: Path,
+        activity: Activity,
+        poll_s: float = POLL_S,
+        progress: Callable[[BatchProgress], None] = lambda state: None,
+    ) -> None:
+        self.endpoint = endpoint
+        self.ledger_path = folder / LEDGER_FILE
+        self.answers_dir = folder / ANSWERS_DIR
+        self.activity = activity
+        self.poll_s = poll_s
+        self.progress = progress
+        self.lock = threading.Lock()
+        self.ledger = read_ledger(self.ledger_path)
+        #: Answers of batches collected, by (custom_id, digest).
+        self.answers: dict[tuple[str, str], Answer] = {}
+        for path in sorted(self.answers_dir.glob("*.jsonl")):
+            for line in path.read_text(encoding="utf-8").splitlines():
+                kept = json.loads(line)
+                self.answers[(kept["custom_id"], kept["digest"])] = Answer(kept["status"], kept["body"])
+        #: Requests of batches in flight, by (custom_id, digest): the batch's id.
+        self.in_flight: dict[tuple[str, str], str] = {
+            (custom_id, digest): batch.id
+            for batch in self.ledger.batches
+            if not batch.collected
+            for custom_id, digest in batch.requests.items()
+        }
+        self.pending: list[Waiting] = []
+        self.waiting: dict[tuple[str, str], Waiting] = {}
+        #: Requests answered, held until every waiting request is.
+        self.ready: list[Waiting] = []
+        self.finished = threading.Event()
+        self.failure: BaseException | None = None
+
+    # -- the roles' side -----------------------------------------------------------------
+
+    def transport(self, role: str) -> httpx.BaseTransport:
+        """The HTTP transport of one role's client: its chat completions go into batches."""
+        return BatchingTransport(self, role)
+
+    def ask(self, custom_id: str, body: dict[str, Any]) -> Answer:
+        """The answer to one request: at once when a batch already answered it, else when the
+        batch that holds it is collected. The calling thread waits, and is counted waiting."""
+        digest = body_digest(body)
+        key = (custom_id, digest)
+        with self.lock:
+            if self.failure is not None:
+                raise RuntimeError(f"batches stopped: {self.failure}")
+            known = self.answers.get(key)
+            if known is not None:
+                return known
+            if key in self.waiting:
+                raise RuntimeError(f"request {custom_id} asked twice at once")
+            waiting = self.waiting[key] = Waiting(custom_id, digest, body)
+            if key not in self.in_flight:
+                self.pending.append(waiting)
+        self.activity.add(-1)  # after it is queued: a dispatcher seeing no thread busy submits it
+        waiting.done.wait()
+        assert waiting.answer is not None
+        return waiting.answer
+
+    # -- the dispatcher's side -----------------------------------------------------------
+
+    def run(self) -> None:
+        """Submit, poll and collect until `finished` is set; runs on a thread of its own."""
+        try:
+            while not self.finished.is_set():
+                if not self.activity.wait_idle(0.05):
+                    continue
+                self._submit_pending()
+                if not self._collect_ended():
+                    self.finished.wait(self.poll_s if self._in_flight_ids() else 0.05)
+        except BaseException as failure:  # every waiting call is told, and fails with it
+            self._fail_all(failure)
+
+    def _in_flight_ids(self) -> list[str]:
+        return [batch.id for batch in self.ledger.batches if not batch.collected]
+
+    def _submit_pending(self) -> None:
+        with self.lock:
+            taken, self.pending = self.pending, []
+        by_model: dict[str, list[Waiting]] = {}
+        for waiting in taken:
+            by_model.setdefault(str(waiting.body.get("model")), []).append(waiting)
+        for model, requests in by_model.items():
+            for chunk in _chunks(requests):
+                batch_id, file_id = self.endpoint.submit([waiting.line() for waiting in chunk])
+                entry = BatchEntry(
+                    id=batch_id,
+                    input_file_id=file_id,
+                    model=model,
+                    submitted_at=now(),
+                    status="validating",
+                    requests={waiting.custom_id: waiting.digest for waiting in chunk},
+                )
+                with self.lock:
+                    self.ledger.batches.append(entry)
+                    for waiting in chunk:
+                        waiting.tries += 1
+                        self.in_flight[(waiting.custom_id, waiting.digest)] = batch_id
+                    write_ledger(self.ledger_path, self.ledger)
+                self.progress(BatchProgress(batch_id, entry.status, len(chunk), 0))
+
+    def _collect_ended(self) -> bool:
+        """Poll every batch in flight; collect those that ended. True when one did."""
+        collected = False
+        for batch in [batch for batch in self.ledger.batches if not batch.collected]:
+            status, completed, total, files = self.endpoint.poll(batch.id)
+            batch.status = status
+            self.progress(BatchProgress(batch.id, status, total or len(batch.requests), completed))
+            if status in ENDED:
+                self._collect(batch, files)
+                collected = True
+        return collected
+
+    def _collect(self, batch: BatchEntry, files: list[str]) -> None:
+        """Keep a batch's answers, hand them to the threads waiting on them, and queue again
+        what it did not finish."""
+        answered: dict[str, Answer] = {}
+        for file_id in files:
+            for line in self.endpoint.lines(file_id):
+                answer = _answer(line)
+                if answer is not None and line.get("custom_id") in batch.requests:
+                    answered[line["custom_id"]] = answer
+        kept = [
+            {"custom_id": custom_id, "digest": batch.requests[custom_id], "status": a.status, "body": a.body}
+            for custom_id, a in answered.items()
+        ]
+        write_atomic(self.answers_dir / f"{batch.id}.jsonl", "".join(json.dumps(k) + "\n" for k in kept))
+        with self.lock:
+            for custom_id, digest in batch.requests.items():
+                key = (custom_id, digest)
+                self.in_flight.pop(key, None)
+                answer = answered.get(custom_id)
+                if answer is not None:
+                    self.answers[key] = answer
+                waiting = self.waiting.get(key)
+                if waiting is None:
+                    continue
+                if answer is None and waiting.tries < MAX_TRIES:
+                    self.pending.append(waiting)  # into the next batch
+                    continue
+                waiting.answer = answer or _unfinished(batch, waiting.tries)
+                del self.waiting[key]
+                self.ready.append(waiting)
+            batch.collected = True
+            batch.answered = len(answered)
+            batch.unfinished = len(batch.requests) - len(answered)
+            batch.usage = sum((_usage(a) for a in answered.values()), Usage())
+            write_ledger(self.ledger_path, self.ledger)
+            # Answers are handed over once every waiting request has one, so that the roles keep
+            # in step: one that went on alone would need batches of its own.
+            woken, self.ready = (self.ready, []) if not self.waiting else ([], self.ready)
+        # Counted busy before they wake, so that no moment looks idle in between.
+        self.activity.add(len(woken))
+        for waiting in woken:
+            waiting.done.set()
+
+    def _fail_all(self, failure: BaseException) -> None:
+        with self.lock:
+            self.failure = failure
+            woken = [*self.waiting.values(), *self.ready]
+            self.waiting.clear()
+            self.ready.clear()
+            self.pending.clear()
+        message = f"the Batch API failed: {' '.join(str(failure).split())[:300]}"
+        self.activity.add(len(woken))
+        for waiting in woken:
+            waiting.answer = waiting.answer or Answer(
+                502, {"error": {"message": message, "type": "batch_failed"}}
+            )
+            waiting.done.set()
+
+
+def _chunks(requests: list[Waiting]) -> list[list[Waiting]]:
+    """`requests` in files within the Batch API's limits on lines and bytes."""
+    chunks: list[list[Waiting]] = [[]]
+    size = 0
+    for waiting in requests:
+        line = len(json.dumps(waiting.line(), ensure_ascii=False).encode()) + 1
+        if chunks[-1] and (len(chunks[-1]) >= MAX_REQUESTS or size + line > MAX_BYTES):
+            chunks.append([])
+            size = 0
+        chunks[-1].append(waiting)
+        size += line
+    return [chunk for chunk in chunks if chunk]
+
+
+def _answer(line: dict[str, Any]) -> Answer | None:
+    """One output line's answer; None for a request the batch did not finish (expired,
+    cancelled, or a transient failure of the endpoint's own), which is tried again."""
+    response = line.get("response")
+    if not isinstance(response, dict) or "status_code" not in response:
+        return None
+    status = int(response["status_code"])
+    if status in TRANSIENT:
+        return None
+    body = response.get("body")
+    return Answer(status, body if isinstance(body, dict) else {"error": {"message": str(body)}})
+
+
+def _unfinished(batch: BatchEntry, tries: int) -> Answer:
+    message = f"batch {batch.id} ended {batch.status} without answering it, {tries} batch(es) tried"
+    return Answer(504, {"error": {"message": message, "type": "batch_unfinished"}})
+
+
+def _usage(answer: Answer) -> Usage:
+    usage = answer.body.get("usage") if answer.status == 200 else None
+    if not isinstance(usage, dict):
+        return Usage()
+    details = usage.get("prompt_tokens_details") or {}
+    return Usage(
+        prompt_tokens=usage.get("prompt_tokens") or 0,
+        completion_tokens=usage.get("completion_tokens") or 0,
+        total_tokens=usage.get("total_tokens") or 0,
+        cached_tokens=details.get("cached_tokens") or 0,
+    )
+
+
+class BatchingTransport(httpx.BaseTransport):
+    """An httpx transport that puts a role's chat completion requests into batches."""
+
+    def __init__(self, dispatcher: Dispatcher, role: str) -> None:
+        self.dispatcher = dispatcher
+        self.role = role
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        call = call_in_flight()
+        if request.method != "POST" or not request.url.path.endswith(CHAT_PATH) or call is None:
+            message = f"{request.method} {request.url.path}: a batched run sends chat completions only"
+            return httpx.Response(400, json={"error": {"message": message}}, request=request)
+        custom_id = f"{self.role}:{call.round}:{call.call}:{call.attempt}"
+        answer = self.dispatcher.ask(custom_id, json.loads(request.read()))
+        return httpx.Response(answer.status, json=answer.body, request=request)

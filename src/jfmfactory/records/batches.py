@@ -1,0 +1,87 @@
+"""The batches of `jfm draft --all --batch`: what was submitted, what came back (out/_catalog/).
+
+The ledger is rewritten atomically whenever a batch is submitted or collected, so a killed run
+knows which batches are in flight and picks them up instead of submitting their requests again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import BadInput
+from .runlog import Usage
+from .store import write_atomic
+
+LEDGER_VERSION = 1
+#: Where a catalog run keeps what spans its roles.
+CATALOG_DIR = "_catalog"
+LEDGER_FILE = "batches.json"
+#: Each collected batch's answers, one JSON line per request: `<batch id>.jsonl`.
+ANSWERS_DIR = "answers"
+#: Statuses after which a batch changes no more.
+ENDED = ("completed", "failed", "expired", "cancelled")
+
+
+class BatchEntry(BaseModel):
+    """One batch as submitted, and as last seen."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="The batch's id at the endpoint.")
+    input_file_id: str = Field(description="The id of the uploaded JSONL file of its requests.")
+    model: str = Field(description="The model every request of the batch asks (one per batch).")
+    submitted_at: str = Field(description="When it was submitted (UTC, ISO 8601).")
+    status: str = Field(description="Its status when last polled: in_progress, completed, expired…")
+    requests: dict[str, str] = Field(
+        description="Each request's custom_id (role:round:call:attempt) and the digest of its body."
+    )
+    collected: bool = Field(default=False, description="Its results were read and handed to the roles.")
+    answered: int = Field(default=0, description="Requests it answered (an HTTP error included).")
+    unfinished: int = Field(default=0, description="Requests it did not finish: they went into a later one.")
+    usage: Usage = Field(default_factory=Usage, description="Tokens of the requests it answered.")
+
+    @property
+    def rounds(self) -> list[int]:
+        """The rounds its requests belong to."""
+        return sorted({int(custom_id.split(":")[1]) for custom_id in self.requests})
+
+
+class BatchLedger(BaseModel):
+    """`out/_catalog/batches.json`: every batch of the catalog run, in the order submitted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(default=LEDGER_VERSION, description="The ledger format's version.")
+    batches: list[BatchEntry] = Field(default_factory=list, description="Every batch, oldest first.")
+
+    @property
+    def usage(self) -> Usage:
+        return sum((batch.usage for batch in self.batches), Usage())
+
+    def costed(self) -> list[tuple[str, Usage]]:
+        """Each batch's tokens with the model they were spent on, for a price table."""
+        return [(batch.model, batch.usage) for batch in self.batches]
+
+    def per_round(self) -> dict[int, int]:
+        """How many batches carried requests of each round."""
+        counts: dict[int, int] = {}
+        for batch in self.batches:
+            for number in batch.rounds:
+                counts[number] = counts.get(number, 0) + 1
+        return dict(sorted(counts.items()))
+
+
+def read_ledger(path: Path) -> BatchLedger:
+    """The ledger at `path`, empty when there is none yet."""
+    if not path.is_file():
+        return BatchLedger()
+    try:
+        return BatchLedger.model_validate_json(path.read_text(encoding="utf-8"))
+    except ValidationError as error:
+        raise BadInput(f"{path}: not a batch ledger of this version ({error.error_count()} errors)") from None
+
+
+def write_ledger(path: Path, ledger: BatchLedger) -> None:
+    write_atomic(path, ledger.model_dump_json(indent=2) + "\n")

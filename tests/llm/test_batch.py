@@ -1,0 +1,190 @@
+"""`jfm draft --all --batch` against a scripted Batch API (tests/scripted_server.py): the same
+outputs as the live path for the same answers, a few batches a round, an expired batch's rest
+submitted again, and a killed run picking up its batches in flight."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jfmfactory.api import DraftOptions, catalog_folder, draft_all, draft_all_batched
+from jfmfactory.inputs.project import Project
+from jfmfactory.llm import batch
+from jfmfactory.llm.batch import Waiting, _chunks
+from jfmfactory.llm.prices import ModelPrice, PriceTable
+from jfmfactory.pipeline.loop import QuietReporter
+from jfmfactory.records.batches import read_ledger
+from jfmfactory.records.runlog import Usage
+from scripted_answers import REPO, generate_roles, stateless
+from scripted_server import ScriptedServer
+
+ROLES = 6
+JFM = str(Path(sys.executable).with_name("jfm"))
+ROUNDS = 3
+#: Fields that say when and how long, or which port: all that may differ between two runs.
+VOLATILE = {"latency_s", "started_at", "finished_at", "resumed_at", "base_url"}
+
+
+def catalog_project(root: Path, roles: int = ROLES) -> Project:
+    for folder in ("prompts", "panel", "catalog"):
+        shutil.copytree(REPO / folder, root / folder)
+    generate_roles(root / "seeds", roles)
+    return Project.find(root)
+
+
+def without_volatile(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: without_volatile(item) for key, item in value.items() if key not in VOLATILE}
+    if isinstance(value, list):
+        return [without_volatile(item) for item in value]
+    return value
+
+
+def outputs(project: Project, role: str) -> dict[str, Any]:
+    """Every file a role's run wrote: JSON without times and ports, anything else as bytes."""
+    folder = project.out_dir(role, None)
+    found: dict[str, Any] = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        key = str(path.relative_to(folder))
+        found[key] = (
+            without_volatile(json.loads(path.read_bytes())) if path.suffix == ".json" else path.read_bytes()
+        )
+    return found
+
+
+OPTIONS = DraftOptions(role="", model="m", max_rounds=ROUNDS)
+
+
+def test_a_batched_catalog_writes_what_the_live_path_writes_in_a_few_batches_a_round(tmp_path: Path) -> None:
+    with ScriptedServer(stateless).running() as server:
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test-not-a-real-key"}
+        live = catalog_project(tmp_path / "live")
+        live_runs = draft_all(live, OPTIONS, env, lambda role: QuietReporter())
+        asked_live = len(server.requests)
+        server.expire = {2}  # the second batch ends with half its requests unanswered
+        batched = catalog_project(tmp_path / "batched")
+        result = draft_all_batched(batched, OPTIONS, env, lambda role: QuietReporter(), poll_s=0.01)
+        asked_batched = len(server.requests) - asked_live
+
+    assert [run.role for run in result.runs] == [run.role for run in live_runs]
+    for run in result.runs:
+        assert run.error is None and run.run is not None and len(run.run.rounds) == ROUNDS
+        assert outputs(batched, run.role) == outputs(live, run.role), run.role
+    ledger = result.ledger
+    assert asked_batched == asked_live  # no request answered twice, none lost
+    assert all(count <= 4 for count in ledger.per_round().values()), ledger.per_round()
+    assert set(ledger.per_round()) == {1, 2, 3}
+    # The expired batch's unanswered half went into the next batch; a re-ask after an answer
+    # that failed validation is a request of its own (attempt 2).
+    expired = next(b for b in ledger.batches if b.status == "expired")
+    assert expired.unfinished == len(expired.requests) - expired.answered > 0
+    submitted = Counter(cid for b in ledger.batches for cid in b.requests)
+    twice = {cid for cid, count in submitted.items() if count == 2}
+    assert (
+        len(twice) == expired.unfinished and twice <= set(expired.requests) and max(submitted.values()) == 2
+    )
+    assert any(cid.endswith(":2") for cid in submitted)
+    assert ledger.usage.total_tokens == sum(r.run.usage.total_tokens for r in result.runs if r.run)
+    # Every answer is in the roles' transcripts now: the kept answers are cleared.
+    assert not (catalog_folder(batched) / "answers").exists()
+    assert read_ledger(catalog_folder(batched) / "batches.json") == ledger
+
+
+def jfm_batch(project: Project, env: dict[str, str], *flags: str) -> subprocess.Popen[str]:
+    command = [JFM, "draft", "--all", "--batch", "--model", "m", *flags]
+    return subprocess.Popen(
+        command, cwd=project.root, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+
+
+def test_a_killed_batched_run_waits_for_its_batches_in_flight_instead_of_submitting_them_again(
+    tmp_path: Path,
+) -> None:
+    project = catalog_project(tmp_path / "project", roles=2)
+    with ScriptedServer(stateless).running() as server:
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test-not-a-real-key"}
+        server.hold.set()  # every batch stays in progress
+        first = jfm_batch(project, env, "--max-rounds", "2", "--poll", "0.05")
+        deadline = time.monotonic() + 120
+        while server.polls < 3 and time.monotonic() < deadline and first.poll() is None:
+            time.sleep(0.05)
+        assert server.polls >= 3, first.communicate()
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        assert len(server.batches) == 1  # killed mid-poll, its first batch in flight
+        server.hold.clear()
+        again = jfm_batch(project, env, "--max-rounds", "2", "--poll", "0.05")
+        stdout, stderr = again.communicate(timeout=300)
+    assert again.returncode == 3, stderr  # finished, not passed (the Clarity reviewer faults)
+    ledger = read_ledger(catalog_folder(project) / "batches.json")
+    submitted = Counter(cid for b in ledger.batches for cid in b.requests)
+    assert ledger.batches[0].id == "batch-1" and max(submitted.values()) == 1  # nothing submitted twice
+    assert len(server.batches) == len(ledger.batches)
+    for role in ("generated-001", "generated-002"):
+        run = json.loads((project.out_dir(role, None) / "run.json").read_text())
+        assert run["status"] == "not_passed" and len(run["rounds"]) == 2
+    assert "batch-1" in stdout and "round 1:" in stdout
+
+
+def test_batch_is_refused_without_all_without_an_endpoint_and_with_a_panel_endpoint(tmp_path: Path) -> None:
+    project = catalog_project(tmp_path / "project", roles=1)
+    alone = jfm_batch(project, {}, "--role", "generated-001")
+    assert alone.communicate()[1].strip() == "jfm: error: name one --role, or --all" and alone.returncode == 2
+    embedded = jfm_batch(project, {})
+    _, stderr = embedded.communicate()
+    assert embedded.returncode == 2 and "--batch: the embedded model has no Batch API" in stderr
+    split = jfm_batch(
+        project, {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}, "--panel-base-url", "http://x/v1"
+    )
+    _, stderr = split.communicate()
+    assert split.returncode == 2 and "leave --panel-base-url out" in stderr and "Traceback" not in stderr
+
+
+def test_an_endpoint_without_a_batch_api_ends_the_run_in_one_line(tmp_path: Path) -> None:
+    project = catalog_project(tmp_path / "project", roles=1)
+    with ScriptedServer(stateless).running() as server:
+        server.batch_api = False
+        run = jfm_batch(
+            project, {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-x"}, "--poll", "0.05"
+        )
+        _, stderr = run.communicate(timeout=120)
+    assert run.returncode == 1 and "Traceback" not in stderr
+    assert (
+        stderr.strip()
+        .splitlines()[-1]
+        .startswith(f"jfm: error: {server.base_url}: the Batch API failed: HTTP 404")
+    )
+
+
+def test_requests_are_split_into_files_within_the_batch_api_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    requests = [Waiting(f"r:1:c:{n}", "d", {"model": "m", "n": n}) for n in range(5)]
+    monkeypatch.setattr(batch, "MAX_REQUESTS", 2)
+    assert [len(chunk) for chunk in _chunks(requests)] == [2, 2, 1]
+    monkeypatch.setattr(batch, "MAX_REQUESTS", 50_000)
+    line = len(json.dumps(requests[0].line()).encode()) + 1
+    monkeypatch.setattr(batch, "MAX_BYTES", 3 * line)
+    assert [len(chunk) for chunk in _chunks(requests)] == [3, 2]
+
+
+def test_batch_prices_are_the_table_s_own_or_half_the_live_ones() -> None:
+    table = PriceTable(
+        models={
+            "halved": ModelPrice(prompt=1.0, completion=4.0),
+            "priced": ModelPrice(prompt=1.0, completion=4.0, batch_prompt=0.2, batch_completion=1.0),
+        }
+    )
+    spent = Usage(prompt_tokens=1_000_000, completion_tokens=1_000_000, total_tokens=2_000_000)
+    assert table.usage_cost([("halved", spent)]) == 5.0
+    assert table.at_batch_rates().usage_cost([("halved", spent)]) == 2.5
+    assert table.at_batch_rates().usage_cost([("priced", spent)]) == 1.2
