@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import httpx
 from pydantic import BaseModel
 
 from . import __version__
@@ -43,13 +42,16 @@ from .inputs.text import Vocabulary, load_word_lists
 from .llm.batch import POLL_S, BatchEndpoint, BatchProgress, Dispatcher
 from .llm.cassette import check_replay, recording, replaying
 from .llm.client import LLM, describe_failure
+from .llm.limits import RateLimiter
 from .llm.parallel import ordered_map, tracking
 from .llm.prices import load_prices
 from .llm.provider import (
+    DIRECT,
     REQUEST_TIMEOUT_S,
     Connection,
     EndpointSettings,
     PanelEndpointSettings,
+    Route,
     batch_client,
     connect_pair,
     model_names,
@@ -111,6 +113,9 @@ class DraftOptions:
     concurrency: int | None = None
     #: Draft every level's responsibilities in one call first (`jfm draft --ladder`).
     ladder: bool = False
+    #: Most requests a minute (`--rpm`), and tokens a minute (`--tpm`), a live run sends.
+    rpm: int | None = None
+    tpm: int | None = None
 
 
 def check_options(options: DraftOptions) -> None:
@@ -130,6 +135,9 @@ def check_options(options: DraftOptions) -> None:
         check_replay(options.replay)
     if options.concurrency is not None and not 1 <= options.concurrency <= MAX_CONCURRENCY:
         raise BadInput(f"--concurrency {options.concurrency}: must be 1 to {MAX_CONCURRENCY}")
+    for flag, limit in (("--rpm", options.rpm), ("--tpm", options.tpm)):
+        if limit is not None and limit < 1:
+            raise BadInput(f"{flag} {limit}: must be at least 1")
     if not math.isfinite(options.timeout_s) or options.timeout_s <= 0:
         raise BadInput(f"--timeout {options.timeout_s:g}: must be more than 0 seconds, and finite")
     for flag, value in (
@@ -254,10 +262,10 @@ def endpoints(
     options: DraftOptions,
     env: Mapping[str, str],
     store: RunStore,
-    transport: httpx.BaseTransport | None = None,
+    route: Route = DIRECT,
 ) -> Iterator[tuple[EndpointSettings, Connection, Connection]]:
-    """Open the drafter's and the panel's endpoints (and the cassette) for a run writing to `store`;
-    a batched run's `transport` takes their requests."""
+    """Open the drafter's and the panel's endpoints (and the cassette) for a run writing to `store`,
+    their requests sent by `route`."""
     settings = EndpointSettings.resolve(options.base_url, options.model, env, options.timeout_s)
     panel_endpoint = PanelEndpointSettings.resolve(options.panel_base_url, options.panel_model, env)
     store.prepare()
@@ -268,7 +276,7 @@ def endpoints(
             panel_endpoint,
             replaying=options.replay is not None,
             server_log=store.folder / SERVER_LOG,
-            transport=transport,
+            route=route,
         )
         with pair as (writer, judge), _cassette(options, writer.secrets):
             yield settings, writer, judge
@@ -282,14 +290,19 @@ def session(
     store: RunStore,
     reviewers: list[Reviewer],
     batch: Dispatcher | None = None,
+    limiter: RateLimiter | None = None,
 ) -> Iterator[Session]:
     """Read and check every input, open the endpoints (and the cassette), and start the record.
 
-    With a `batch` dispatcher every call goes into its batches, all of a round's calls at once.
+    With a `batch` dispatcher every call goes into its batches, all of a round's calls at once;
+    else a `limiter` (or the one `--rpm`/`--tpm` ask for) spaces them.
     """
     inputs = read_inputs(project, options.role)
-    transport = batch.transport(options.role) if batch is not None else None
-    with endpoints(options, env, store, transport) as (_, writer, judge):
+    if batch is not None:
+        route = Route(transport=batch.transport(options.role))
+    else:
+        route = Route(limiter=limiter or rate_limiter(options))
+    with endpoints(options, env, store, route) as (_, writer, judge):
         run = RunRecord(
             jfm_version=__version__,
             role=options.role,
@@ -314,6 +327,11 @@ def session(
             judge=llm_for(judge, REVIEW_MAX_TOKENS),
             run=run,
         )
+
+
+def rate_limiter(options: DraftOptions) -> RateLimiter | None:
+    """The limiter `--rpm` and `--tpm` ask for, if they do."""
+    return RateLimiter(options.rpm, options.tpm) if options.rpm or options.tpm else None
 
 
 def llm_for(connection: Connection, max_tokens: int) -> LLM:
@@ -352,12 +370,14 @@ def draft(
     env: Mapping[str, str],
     reporter: Reporter | None = None,
     batch: Dispatcher | None = None,
+    limiter: RateLimiter | None = None,
 ) -> RunRecord:
     """Draft, review and revise one role's profile; write every output; return the run record.
 
     With `resume`, an interrupted or failed run goes on after its last completed round, with
     the settings it began with; a finished one is returned as it is. With a `batch` dispatcher
-    its calls go into batches (priced at batch rates), the rest is the same.
+    its calls go into batches (priced at batch rates), the rest is the same; a `limiter` shared
+    with other runs spaces its calls with theirs.
     """
     check_options(options)
     reviewers = load_panel(project.panel)
@@ -375,7 +395,7 @@ def draft(
             samples=previous.samples,
             ladder=previous.drafting == "ladder",
         )
-    with session(project, options, env, store, reviewers, batch) as work:
+    with session(project, options, env, store, reviewers, batch, limiter) as work:
         inputs = work.inputs
         if previous is not None:  # a resumed run goes on from the evidence it began with
             inputs = work.inputs = inputs.with_evidence(store.read_evidence() or inputs.evidence)
@@ -467,7 +487,9 @@ def draft_all(
     one at a time on the embedded model (each role would start a server of its own).
     """
     settings = EndpointSettings.resolve(options.base_url, options.model, env, options.timeout_s)
-    return _draft_roles(project, options, env, reporter_for, workers(options, settings.embedded), None)
+    # One limiter for every role: the limits are the endpoint's, not a role's.
+    limiter = rate_limiter(options)
+    return _draft_roles(project, options, env, reporter_for, workers(options, settings.embedded), limiter)
 
 
 @dataclass(frozen=True)
@@ -533,7 +555,7 @@ def _draft_roles(
     env: Mapping[str, str],
     reporter_for: Callable[[str], Reporter],
     parallel_roles: int,
-    batch: Dispatcher | None,
+    route: Dispatcher | RateLimiter | None,
 ) -> list[CatalogRun]:
     roles = list_roles(project.seeds)
     if not roles:
@@ -546,7 +568,9 @@ def _draft_roles(
         if previous is not None:
             return CatalogRun(role, previous, "up to date", None, 0.0)
         try:
-            run = draft(project, role_options, env, reporter_for(role), batch)
+            batch = route if isinstance(route, Dispatcher) else None
+            limiter = route if isinstance(route, RateLimiter) else None
+            run = draft(project, role_options, env, reporter_for(role), batch, limiter)
         except JfmError as error:
             return CatalogRun(role, RunStore(project.out_dir(role, None)).read_run(), None, str(error), 0.0)
         return CatalogRun(role, run, None, None, round(time.monotonic() - started, 1))
@@ -635,7 +659,7 @@ def calibrate(
         )
         return World(data, role_inputs.seeds, echoes, others)
 
-    with endpoints(options, env, store) as (_, _writer, judge_connection):
+    with endpoints(options, env, store, Route(limiter=rate_limiter(options))) as (_, _, judge_connection):
         judge_llm = llm_for(judge_connection, REVIEW_MAX_TOKENS)
         settings = PanelSettings(
             threshold=options.threshold,

@@ -199,6 +199,17 @@ ConcurrencyOption = Annotated[
         help="Model calls at once [default: 4; 1 for the embedded model, which serves one at a time].",
     ),
 ]
+RpmOption = Annotated[
+    int | None,
+    typer.Option("--rpm", help="Most requests a minute to send (a live run; every role together)."),
+]
+TpmOption = Annotated[
+    int | None,
+    typer.Option(
+        "--tpm",
+        help="Most tokens a minute to send (prompt and the answer's most, a live run; every role together).",
+    ),
+]
 RecordOption = Annotated[
     Path | None, typer.Option("--record", help="Write every HTTP exchange to this cassette.")
 ]
@@ -217,6 +228,8 @@ def _model_flags(
     samples: SamplesOption = DEFAULTS.samples,
     timeout: TimeoutOption = DEFAULTS.timeout_s,
     concurrency: ConcurrencyOption = DEFAULTS.concurrency,
+    rpm: RpmOption = None,
+    tpm: TpmOption = None,
     record: RecordOption = None,
     replay: ReplayOption = None,
 ) -> dict[str, Any]:
@@ -224,7 +237,7 @@ def _model_flags(
     return dict(
         threshold=threshold, model=model, base_url=base_url, panel_model=panel_model,
         panel_base_url=panel_base_url, samples=samples, timeout_s=timeout, concurrency=concurrency,
-        record=record, replay=replay,
+        rpm=rpm, tpm=tpm, record=record, replay=replay,
     )  # fmt: skip
 
 

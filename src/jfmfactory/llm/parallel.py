@@ -31,7 +31,8 @@ class Activity:
     def add(self, count: int) -> None:
         with self.changed:
             self.busy += count
-            self.changed.notify_all()
+            if self.busy <= 0:  # the one moment anybody waits for
+                self.changed.notify_all()
 
     def wait_idle(self, timeout_s: float) -> bool:
         """Wait until no thread is busy; False after `timeout_s` if some still are."""

@@ -16,6 +16,7 @@ from ..inputs.importing import without_credentials
 from ..records.runlog import Endpoint
 from . import embedded
 from .client import check_answer
+from .limits import RateLimiter
 from .stopping import refuse_when_stopping
 
 OPENAI_DEFAULT_URL = "https://api.openai.com/v1"
@@ -82,6 +83,19 @@ class PanelEndpointSettings:
         return cls(url, env.get("JFM_PANEL_API_KEY") or None, model or env.get("JFM_PANEL_MODEL") or None)
 
 
+@dataclass(frozen=True)
+class Route:
+    """How a run's requests leave: straight to the endpoint, spaced by a rate limiter (live), or
+    into batches (a batched run's transport)."""
+
+    transport: httpx.BaseTransport | None = None
+    limiter: RateLimiter | None = None
+
+
+#: Requests sent as they come, straight to the endpoint.
+DIRECT = Route()
+
+
 @dataclass
 class Connection:
     """An open endpoint: the client to call it with and how the run record names it."""
@@ -99,19 +113,19 @@ def public_url(url: str) -> str:
 
 
 def _client(
-    base_url: str,
-    api_key: str | None,
-    retries: int,
-    timeout_s: float,
-    transport: httpx.BaseTransport | None = None,
+    base_url: str, api_key: str | None, retries: int, timeout_s: float, route: Route = DIRECT
 ) -> openai.OpenAI:
     # Transient HTTP failures are retried here (with backoff, honouring Retry-After) and only
     # here; instructor's own retries are kept for re-asking after invalid output.
     # An answer that is no chat completion (an HTML page, no choices) is named at once, not re-asked.
     # Once the process is stopping, nothing more is sent, retries and re-asks included.
-    # A `transport` (a batched run's) takes the requests instead of the network.
+    # A route's transport (a batched run's) takes the requests instead of the network; its
+    # limiter holds each request to its turn (and a stop during that wait still sends nothing).
+    limiter = route.limiter
+    requests = [refuse_when_stopping, *((limiter.before, refuse_when_stopping) if limiter else ())]
+    answers = [check_answer, *((limiter.after,) if limiter else ())]
     http = openai.DefaultHttpxClient(
-        event_hooks={"request": [refuse_when_stopping], "response": [check_answer]}, transport=transport
+        event_hooks={"request": requests, "response": answers}, transport=route.transport
     )
     return openai.OpenAI(
         base_url=base_url, api_key=api_key or "none", max_retries=retries, timeout=timeout_s, http_client=http
@@ -124,23 +138,23 @@ def connect(
     *,
     replaying: bool,
     server_log: Path,
-    transport: httpx.BaseTransport | None = None,
+    route: Route = DIRECT,
 ) -> Iterator[Connection]:
     """Open the configured endpoint, starting the embedded server when nothing is configured.
 
     A replay starts nothing: the cassette answers every request, so retries are off too; so
-    does a batched run's `transport`, whose batches try again what they did not finish.
+    does a batched run's transport, whose batches try again what they did not finish.
     """
     model = settings.model_name
-    retries = 0 if replaying or transport is not None else 2
+    retries = 0 if replaying or route.transport is not None else 2
     if settings.embedded and not replaying:
         with embedded.embedded_server(server_log) as url:
             endpoint = Endpoint(model=model, base_url=url, embedded=True)
-            yield Connection(_client(url, None, retries, settings.timeout_s), endpoint)
+            yield Connection(_client(url, None, retries, settings.timeout_s, route), endpoint)
         return
     url = settings.base_url or (REPLAY_URL if settings.embedded else OPENAI_DEFAULT_URL)
     endpoint = Endpoint(model=model, base_url=public_url(url), embedded=settings.embedded)
-    yield Connection(_client(url, settings.api_key, retries, settings.timeout_s, transport), endpoint)
+    yield Connection(_client(url, settings.api_key, retries, settings.timeout_s, route), endpoint)
 
 
 def batch_client(settings: EndpointSettings) -> openai.OpenAI:
@@ -161,7 +175,7 @@ def connect_pair(
     *,
     replaying: bool,
     server_log: Path,
-    transport: httpx.BaseTransport | None = None,
+    route: Route = DIRECT,
 ) -> Iterator[tuple[Connection, Connection]]:
     """The drafter's connection and the panel's: the same one unless the panel is configured.
 
@@ -171,7 +185,7 @@ def connect_pair(
     """
     with contextlib.ExitStack() as stack:
         writer = stack.enter_context(
-            connect(drafter, replaying=replaying, server_log=server_log, transport=transport)
+            connect(drafter, replaying=replaying, server_log=server_log, route=route)
         )
         judge_model = model_names(drafter, panel)[1]
         if panel.base_url is None:
@@ -183,6 +197,8 @@ def connect_pair(
                 model=judge_model,
                 timeout_s=drafter.timeout_s,
             )
-            judge = stack.enter_context(connect(settings, replaying=replaying, server_log=server_log))
+            judge = stack.enter_context(
+                connect(settings, replaying=replaying, server_log=server_log, route=route)
+            )
         writer.secrets = judge.secrets = tuple(key for key in (drafter.api_key, panel.api_key) if key)
         yield writer, judge

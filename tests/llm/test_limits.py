@@ -1,0 +1,96 @@
+"""Rate limits of a live run: requests spaced under --rpm and --tpm, paused by x-ratelimit-*."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from jfmfactory.api import DraftOptions, draft
+from jfmfactory.inputs.project import Project
+from jfmfactory.llm.limits import RateLimiter, estimated_tokens, reset_seconds
+from scripted_server import ScriptedServer
+
+URL = "http://127.0.0.1:9/v1/chat/completions"
+
+
+class Clock:
+    """A clock that moves only when slept on."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(round(seconds, 6))
+        self.now += seconds
+
+
+def chat(prompt: str = "x" * 400, max_tokens: int = 100) -> httpx.Request:
+    body = {"model": "m", "messages": [{"role": "user", "content": prompt}], "max_tokens": max_tokens}
+    return httpx.Request("POST", URL, content=json.dumps(body).encode())
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("1s", 1.0),
+        ("6m0s", 360.0),
+        ("20ms", 0.02),
+        ("1h2m3s", 3723.0),
+        ("0.5", 0.5),
+        ("soon", None),
+        ("", None),
+    ],
+)
+def test_reset_headers_are_read_as_seconds(text: str, seconds: float | None) -> None:
+    assert reset_seconds(text) == seconds
+
+
+def test_requests_are_spaced_evenly_under_the_rpm_and_the_tpm() -> None:
+    clock = Clock()
+    rpm = RateLimiter(rpm=600, tpm=None, clock=clock, sleep=clock.sleep)
+    for _ in range(4):
+        rpm.before(chat())
+    assert clock.slept == [0.1, 0.1, 0.1]  # the first goes at once, then one every 60/600 s
+    clock = Clock()
+    assert estimated_tokens(chat()) == 100 + 100
+    tpm = RateLimiter(rpm=None, tpm=12_000, clock=clock, sleep=clock.sleep)
+    for _ in range(3):
+        tpm.before(chat())
+    assert clock.slept == [1.0, 1.0]  # 200 tokens of 12,000 a minute: one a second
+    # What is not a chat completion (a model list, a batch file) waits for nothing.
+    tpm.before(httpx.Request("GET", "http://127.0.0.1:9/v1/models"))
+    assert clock.slept == [1.0, 1.0]
+
+
+def test_a_spent_budget_the_endpoint_reports_pauses_every_request_until_its_reset() -> None:
+    clock = Clock()
+    limiter = RateLimiter(rpm=None, tpm=None, clock=clock, sleep=clock.sleep)
+    headers = {"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "2s"}
+    limiter.after(httpx.Response(200, headers=headers))
+    limiter.before(chat())
+    assert clock.slept == [2.0]
+    left = {"x-ratelimit-remaining-tokens": "5000", "x-ratelimit-reset-tokens": "1m"}
+    limiter.after(httpx.Response(200, headers=left))  # budget left: no pause
+    limiter.before(chat())
+    assert clock.slept == [2.0]
+
+
+def test_a_live_run_sends_every_request_through_its_limiter(
+    project: Project, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    seen: list[str] = []
+
+    class Counting(RateLimiter):
+        def before(self, request: httpx.Request) -> None:
+            seen.append(request.url.path)
+            super().before(request)
+
+    options = DraftOptions(role="product-management", model="m", max_rounds=1)
+    draft(project, options, endpoint_env, limiter=Counting(rpm=100_000, tpm=None))
+    assert len(seen) == len(scripted.requests) > 0 and set(seen) == {"/v1/chat/completions"}
