@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import json
 import math
 import shutil
 import threading
@@ -39,11 +40,11 @@ from .inputs.prompts import Prompts
 from .inputs.prose import ProseJudge, load_prose_rules, prompt_runs
 from .inputs.seeds import LEVELS, RoleSeeds, SourceEntry, append_source, list_roles, load_role
 from .inputs.text import Vocabulary, load_word_lists
-from .llm.batch import POLL_S, BatchEndpoint, BatchProgress, Dispatcher
+from .llm.batch import POLL_S, BatchEndpoint, BatchProgress, Dispatcher, ExportedBatches
 from .llm.cassette import check_replay, recording, replaying
 from .llm.client import LLM, describe_failure
 from .llm.limits import RateLimiter
-from .llm.parallel import ordered_map, tracking
+from .llm.parallel import note_busy, ordered_map, tracking
 from .llm.prices import load_prices
 from .llm.provider import (
     DIRECT,
@@ -71,7 +72,18 @@ from .pipeline.loop import (
 )
 from .pipeline.panel import DEFAULT_THRESHOLD, Panel, PanelSettings, ReviewDraft, Reviewer, load_panel
 from .pipeline.schema import SchemaText, load_schema_text
-from .records.batches import ANSWERS_DIR, CATALOG_DIR, LEDGER_FILE, BatchLedger, read_ledger
+from .records.batches import (
+    ANSWERS_DIR,
+    CATALOG_DIR,
+    EXPORT_DIR,
+    IMPORT_DIR,
+    LEDGER_FILE,
+    BatchEntry,
+    BatchLedger,
+    LedgerOptions,
+    read_ledger,
+    write_ledger,
+)
 from .records.evidence import Evidence
 from .records.profile import Profile, code_placeholder
 from .records.runlog import RunRecord, StopReason, Usage, Withheld, now
@@ -486,6 +498,7 @@ def draft_all(
     Roles run `--concurrency` at a time against an endpoint that serves requests in parallel,
     one at a time on the embedded model (each role would start a server of its own).
     """
+    check_options(options)
     settings = EndpointSettings.resolve(options.base_url, options.model, env, options.timeout_s)
     # One limiter for every role: the limits are the endpoint's, not a role's.
     limiter = rate_limiter(options)
@@ -494,10 +507,13 @@ def draft_all(
 
 @dataclass(frozen=True)
 class BatchedCatalog:
-    """`jfm draft --all --batch`: each role's run, and the batches they went in."""
+    """`jfm draft --all --batch` or `jfm batch export`/`import`: each role's run (none while
+    batches wait to be run elsewhere), the batches they went in, and the files that wait."""
 
     runs: list[CatalogRun]
     ledger: BatchLedger
+    #: Batches written for an engine elsewhere whose answers are still to be imported.
+    waiting: list[BatchEntry]
 
 
 def catalog_folder(project: Project) -> Path:
@@ -512,41 +528,147 @@ def draft_all_batched(
     reporter_for: Callable[[str], Reporter],
     progress: Callable[[BatchProgress], None] = lambda state: None,
     poll_s: float = POLL_S,
+    offline: bool = False,
 ) -> BatchedCatalog:
     """`draft_all` with every role's calls in the endpoint's Batch API (see `llm.batch`).
 
     Every role runs at once; a round costs a batch of drafter calls, one of reviewers, and one
     per wave of re-asks. The batches in flight are kept in out/_catalog/batches.json: the same
     command run again after a kill waits for them instead of submitting their requests again.
+
+    `offline`: no endpoint is asked; each batch is written to out/_catalog/export/ for an engine
+    elsewhere (vLLM's run-batch), and the run stops there until `import_batch` brings its output.
     """
+    check_options(options)
     settings = EndpointSettings.resolve(options.base_url, options.model, env, options.timeout_s)
-    if settings.embedded:
+    if settings.embedded and not offline:
         raise BadInput("--batch: the embedded model has no Batch API; name an endpoint with --base-url")
     if options.panel_base_url or env.get("JFM_PANEL_BASE_URL"):
         raise BadInput(
             "--batch: the panel asks the drafter's endpoint in a batched run; leave --panel-base-url out"
+        )
+    if options.record or options.replay or options.resume or options.out:
+        raise BadInput(
+            "--batch: drafts into out/ROLE/ for each role; --out, --resume, --record, --replay name one run"
         )
     folder = catalog_folder(project)
     store = RunStore(folder)
     store.prepare()
     with store.locked(), tracking() as activity:
         previous = read_ledger(folder / LEDGER_FILE)
-        if previous.batches and all(batch.collected for batch in previous.batches):
-            (folder / LEDGER_FILE).unlink()  # a finished catalog run's ledger: this one starts its own
-        dispatcher = Dispatcher(BatchEndpoint(batch_client(settings)), folder, activity, poll_s, progress)
-        thread = threading.Thread(target=dispatcher.run, name="jfm-batches", daemon=True)
-        thread.start()
-        try:
-            runs = _draft_roles(project, options, env, reporter_for, BATCHED_CALLS, dispatcher)
-        finally:
-            dispatcher.finished.set()
-        thread.join()
+        if all(batch.collected for batch in previous.batches):
+            # A finished catalog run's ledger, if any: this run starts its own.
+            write_ledger(folder / LEDGER_FILE, BatchLedger(options=ledger_options(options)))
+        endpoint = ExportedBatches(folder) if offline else BatchEndpoint(batch_client(settings))
+        dispatcher = Dispatcher(endpoint, folder, activity, poll_s, progress)
+        runs = _draft_batched(project, options, env, reporter_for, dispatcher)
         if dispatcher.failure is not None:
             failure = describe_failure(dispatcher.failure)
             raise EndpointError(f"{public_url(settings.base_url or '')}: the Batch API failed: {failure}")
-        if not any(run.error for run in runs):
-            shutil.rmtree(folder / ANSWERS_DIR, ignore_errors=True)  # every answer is in a transcript now
-        return BatchedCatalog(runs, dispatcher.ledger)
+        waiting = [batch for batch in dispatcher.ledger.batches if not batch.collected]
+        if runs is not None and not any(run.error for run in runs):
+            for done in (ANSWERS_DIR, EXPORT_DIR, IMPORT_DIR):  # every answer is in a transcript now
+                shutil.rmtree(folder / done, ignore_errors=True)
+        return BatchedCatalog(runs or [], dispatcher.ledger, waiting)
+
+
+def _draft_batched(
+    project: Project,
+    options: DraftOptions,
+    env: Mapping[str, str],
+    reporter_for: Callable[[str], Reporter],
+    dispatcher: Dispatcher,
+) -> list[CatalogRun] | None:
+    """Every role, its calls through `dispatcher`; None when the run stopped at batches exported
+    for an engine elsewhere (the roles' threads are left waiting: the process is about to end)."""
+    runs: list[list[CatalogRun]] = []
+    ended = threading.Event()
+
+    def roles() -> None:
+        try:
+            runs.append(_draft_roles(project, options, env, reporter_for, BATCHED_CALLS, dispatcher))
+        finally:
+            ended.set()
+            note_busy(-1)
+
+    batches = threading.Thread(target=dispatcher.run, name="jfm-batches", daemon=True)
+    batches.start()
+    note_busy(1)  # the roles' thread
+    threading.Thread(target=roles, name="jfm-roles", daemon=True).start()
+    note_busy(-1)  # this one waits
+    try:
+        while not ended.wait(0.1) and not dispatcher.exported.is_set():
+            pass
+    finally:
+        dispatcher.finished.set()
+    batches.join()
+    if not ended.is_set():
+        return None
+    if not runs:  # the roles' thread failed: a bug, named by its traceback on stderr
+        raise JfmError("the batched run ended without its roles' results")
+    return runs[0]
+
+
+def ledger_options(options: DraftOptions) -> LedgerOptions:
+    return LedgerOptions(
+        model=options.model,
+        panel_model=options.panel_model,
+        threshold=options.threshold,
+        max_rounds=options.max_rounds,
+        samples=options.samples,
+        ladder=options.ladder,
+    )
+
+
+def import_batch(
+    project: Project,
+    path: Path,
+    env: Mapping[str, str],
+    reporter_for: Callable[[str], Reporter],
+) -> BatchedCatalog:
+    """File the output of an exported batch run elsewhere (a JSONL of `{custom_id, response}`
+    lines, as vLLM's run-batch writes), then go on with the run it belongs to, with the options
+    it began with, until its next batch is exported or every role is done."""
+    folder = catalog_folder(project)
+    ledger = read_ledger(folder / LEDGER_FILE)
+    waiting = [batch for batch in ledger.batches if not batch.collected]
+    if not waiting or ledger.options is None:
+        raise BadInput(f"{path}: no exported batch waits for answers in {folder}; run jfm batch export first")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise BadInput(f"{path}: cannot be read ({getattr(error, 'strerror', None) or error})") from None
+    lines = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            lines.append(json.loads(line))
+        except ValueError as error:
+            raise BadInput(f"{path}: line {number} is not JSON ({error})") from None
+    if not all(isinstance(line, dict) and "custom_id" in line for line in lines):
+        raise BadInput(f"{path}: every line must be an object with a custom_id")
+    filed = 0
+    for batch in waiting:
+        mine = [line for line in lines if line["custom_id"] in batch.requests]
+        if mine:
+            text = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in mine)
+            write_atomic(folder / IMPORT_DIR / f"{batch.id}.jsonl", text)
+            filed += len(mine)
+    if not filed:
+        names = ", ".join(batch.id for batch in waiting)
+        raise BadInput(f"{path}: answers none of the requests of {names}")
+    chosen = ledger.options
+    options = DraftOptions(
+        role="",
+        model=chosen.model,
+        panel_model=chosen.panel_model,
+        threshold=chosen.threshold,
+        max_rounds=chosen.max_rounds,
+        samples=chosen.samples,
+        ladder=chosen.ladder,
+    )
+    return draft_all_batched(project, options, env, reporter_for, offline=True)
 
 
 def _draft_roles(

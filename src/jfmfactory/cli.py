@@ -28,6 +28,7 @@ from .llm.prices import load_prices
 from .llm.provider import KEY_VARIABLES
 from .llm.stopping import stop_requests
 from .pipeline.loop import QuietReporter
+from .records.batches import BatchLedger
 from .records.runlog import RunRecord
 from .records.store import write_atomic
 from .views import console, entry
@@ -287,9 +288,14 @@ def _run_all(options: api.DraftOptions, seeds: Path | None, batch: bool, poll: f
                 results = batched.runs
             else:
                 results = api.draft_all(project, options, os.environ, CatalogProgress(progress).reporter_for)
+    _catalog_result(results, batched.ledger if batch else None, project)
+
+
+def _catalog_result(results: list[api.CatalogRun], ledger: BatchLedger | None, project: Project) -> None:
+    """The catalog's table (and its batches'); exit 0 when every role passed."""
     out.print(catalog_table(results))
-    if batch:
-        out.print(batch_table(batched.ledger, load_prices(project.root)))
+    if ledger is not None:
+        out.print(batch_table(ledger, load_prices(project.root)))
     failed = any(r.error for r in results)
     passed = all(r.run is not None and r.run.status == "passed" for r in results)
     raise typer.Exit(EXIT_FAILED if failed else EXIT_PASSED if passed else EXIT_NOT_PASSED)
@@ -359,6 +365,78 @@ def draft(
         _run_all(options, seeds, batch, poll)
     assert role is not None
     _run(api.draft, options, seeds, role)
+
+
+batch_app = typer.Typer(
+    cls=OneLineGroup,
+    help="Batches for an engine elsewhere: a vLLM cluster's run-batch, or any engine that takes "
+    "the Batch API's JSONL.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(batch_app, name="batch")
+
+
+def _batched(run: Callable[[Project], api.BatchedCatalog], seeds: Path | None) -> None:
+    """Report a batched catalog run: the files that wait for an engine, or every role's result."""
+    with _reported():
+        project = Project.find(Path.cwd(), seeds)
+        result = run(project)
+    if result.waiting:
+        model = result.ledger.options.model if result.ledger.options else None
+        for batch in result.waiting:
+            rounds = ", ".join(map(str, batch.rounds))
+            line = f"{batch.input_file_id}: {len(batch.requests)} requests (round {rounds})"
+            out.print(line, highlight=False, soft_wrap=True)
+        out.print(
+            "Run each with an engine that takes the Batch API's JSONL, e.g. python -m "
+            f"vllm.entrypoints.openai.run_batch -i FILE -o OUTPUT --model {model or 'MODEL'}; "
+            "then: jfm batch import OUTPUT",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_PASSED)
+    _catalog_result(result.runs, result.ledger, project)
+
+
+@batch_app.command("export")
+@with_model_flags
+def batch_export(
+    max_rounds: Annotated[
+        int, typer.Option("--max-rounds", help="Most draft–review rounds.")
+    ] = DEFAULTS.max_rounds,
+    ladder: Annotated[
+        bool, typer.Option("--ladder", help="Draft every level's responsibilities in one call first.")
+    ] = False,
+    seeds: SeedsOption = None,
+    *,
+    flags: dict[str, Any],
+) -> None:
+    """Draft every role until its next calls are needed, and write them as one batch file
+    (out/_catalog/export/) instead of asking an endpoint.
+
+    Exit status: 0 a batch file written (or every role done and passed), 3 done without every
+    role passing, 2 bad usage or input, 1 any other failure.
+    """
+    options = api.DraftOptions(role="", max_rounds=max_rounds, ladder=ladder, **flags)
+    quiet = lambda role: QuietReporter()  # noqa: E731
+    _batched(lambda project: api.draft_all_batched(project, options, os.environ, quiet, offline=True), seeds)
+
+
+@batch_app.command("import")
+def batch_import(
+    output: Annotated[
+        Path, typer.Argument(help="The engine's output: JSON lines with custom_id and response.")
+    ],
+    seeds: SeedsOption = None,
+) -> None:
+    """File the answers of an exported batch, then go on with the run (its own options) until the
+    next batch file is written or every role is done.
+
+    Exit status: as for jfm batch export.
+    """
+    quiet = lambda role: QuietReporter()  # noqa: E731
+    _batched(lambda project: api.import_batch(project, output, os.environ, quiet), seeds)
 
 
 @app.command()

@@ -26,7 +26,16 @@ from typing import Any, Final
 import httpx
 import openai
 
-from ..records.batches import ANSWERS_DIR, ENDED, LEDGER_FILE, BatchEntry, read_ledger, write_ledger
+from ..records.batches import (
+    ANSWERS_DIR,
+    ENDED,
+    EXPORT_DIR,
+    IMPORT_DIR,
+    LEDGER_FILE,
+    BatchEntry,
+    read_ledger,
+    write_ledger,
+)
 from ..records.runlog import Usage, now
 from ..records.store import write_atomic
 from .client import CHAT_PATH, call_in_flight
@@ -85,6 +94,9 @@ class BatchProgress:
 class BatchEndpoint:
     """An endpoint's Files and Batches APIs, through the openai client."""
 
+    #: Batches wait for a person to run them elsewhere (`ExportedBatches`).
+    offline = False
+
     def __init__(self, client: openai.OpenAI) -> None:
         self.client = client
 
@@ -109,6 +121,34 @@ class BatchEndpoint:
 
     def lines(self, file_id: str) -> list[dict[str, Any]]:
         text = self.client.files.content(file_id).text
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+class ExportedBatches(BatchEndpoint):
+    """Batches run elsewhere (`jfm batch export` / `import`): a batch is a JSONL file written to
+    export/, the input of vLLM's `run-batch` or any engine that takes the Batch API's format;
+    it is done once `jfm batch import` has put that engine's output in import/."""
+
+    offline = True
+
+    def __init__(self, folder: Path) -> None:
+        self.exported = folder / EXPORT_DIR
+        self.imported = folder / IMPORT_DIR
+
+    def submit(self, lines: list[dict[str, Any]]) -> tuple[str, str]:
+        number = len(list(self.exported.glob("*.jsonl"))) + 1
+        path = self.exported / f"offline-{number}.jsonl"
+        write_atomic(path, "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
+        return path.stem, str(path)
+
+    def poll(self, batch_id: str) -> tuple[str, int, int, list[str]]:
+        path = self.imported / f"{batch_id}.jsonl"
+        if not path.is_file():
+            return "in_progress", 0, 0, []
+        return "completed", 0, 0, [str(path)]
+
+    def lines(self, file_id: str) -> list[dict[str, Any]]:
+        text = Path(file_id).read_text(encoding="utf-8")
         return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
@@ -149,6 +189,8 @@ class Dispatcher:
         #: Requests answered, held until every waiting request is.
         self.ready: list[Waiting] = []
         self.finished = threading.Event()
+        #: Set when every waiting request is in a batch exported for an engine elsewhere.
+        self.exported = threading.Event()
         self.failure: BaseException | None = None
 
     # -- the roles' side -----------------------------------------------------------------
@@ -187,8 +229,12 @@ class Dispatcher:
                 if not self.activity.wait_idle(0.05):
                     continue
                 self._submit_pending()
-                if not self._collect_ended():
-                    self.finished.wait(self.poll_s if self._in_flight_ids() else 0.05)
+                if self._collect_ended():
+                    continue
+                if self.endpoint.offline and self.waiting:
+                    self.exported.set()  # nothing more can happen until its answers are imported
+                    return
+                self.finished.wait(self.poll_s if self._in_flight_ids() else 0.05)
         except BaseException as failure:  # every waiting call is told, and fails with it
             self._fail_all(failure)
 

@@ -22,6 +22,8 @@ from .stopping import refuse_when_stopping
 OPENAI_DEFAULT_URL = "https://api.openai.com/v1"
 #: Where a replay without a configured endpoint points: never contacted, the cassette answers.
 REPLAY_URL = "http://127.0.0.1:9/v1"
+#: How the run record names the endpoint of batches exported for an engine elsewhere.
+EXPORTED = "exported batches"
 REQUEST_TIMEOUT_S = 300.0
 #: The variables that hold API keys: never written, and taken out of whatever an endpoint echoes.
 KEY_VARIABLES = ("OPENAI_API_KEY", "JFM_PANEL_API_KEY")
@@ -147,13 +149,15 @@ def connect(
     """
     model = settings.model_name
     retries = 0 if replaying or route.transport is not None else 2
-    if settings.embedded and not replaying:
+    if settings.embedded and not replaying and route.transport is None:
         with embedded.embedded_server(server_log) as url:
             endpoint = Endpoint(model=model, base_url=url, embedded=True)
             yield Connection(_client(url, None, retries, settings.timeout_s, route), endpoint)
         return
     url = settings.base_url or (REPLAY_URL if settings.embedded else OPENAI_DEFAULT_URL)
     endpoint = Endpoint(model=model, base_url=public_url(url), embedded=settings.embedded)
+    if settings.embedded and route.transport is not None:  # batches exported, answered elsewhere
+        endpoint = Endpoint(model=model, base_url=EXPORTED, embedded=False)
     yield Connection(_client(url, settings.api_key, retries, settings.timeout_s, route), endpoint)
 
 

@@ -20,6 +20,9 @@ CATALOG_DIR = "_catalog"
 LEDGER_FILE = "batches.json"
 #: Each collected batch's answers, one JSON line per request: `<batch id>.jsonl`.
 ANSWERS_DIR = "answers"
+#: Batches written for an engine elsewhere (`jfm batch export`), and that engine's output.
+EXPORT_DIR = "export"
+IMPORT_DIR = "import"
 #: Statuses after which a batch changes no more.
 ENDED = ("completed", "failed", "expired", "cancelled")
 
@@ -48,12 +51,26 @@ class BatchEntry(BaseModel):
         return sorted({int(custom_id.split(":")[1]) for custom_id in self.requests})
 
 
+class LedgerOptions(BaseModel):
+    """What shapes a catalog run's requests: the run picked up again (`jfm batch import`) keeps to it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str | None = Field(description="The drafter's model (--model); none: the embedded default's name.")
+    panel_model: str | None = Field(description="The panel's model (--panel-model); none: the drafter's.")
+    threshold: int = Field(description="Score every dimension must reach (--threshold).")
+    max_rounds: int = Field(description="Most draft-review rounds (--max-rounds).")
+    samples: int = Field(description="Answers asked of each reviewer (--samples).")
+    ladder: bool = Field(description="Responsibilities first drafted in one call for every level (--ladder).")
+
+
 class BatchLedger(BaseModel):
     """`out/_catalog/batches.json`: every batch of the catalog run, in the order submitted."""
 
     model_config = ConfigDict(extra="forbid")
 
     version: int = Field(default=LEDGER_VERSION, description="The ledger format's version.")
+    options: LedgerOptions | None = Field(default=None, description="The options the run began with.")
     batches: list[BatchEntry] = Field(default_factory=list, description="Every batch, oldest first.")
 
     @property
