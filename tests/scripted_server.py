@@ -7,7 +7,7 @@ handling can be tested exactly. Every request received is kept in `requests`.
 It also serves the Files and Batches APIs (`/v1/files`, `/v1/batches`): a batch's requests are
 answered by the same responder when the batch is first polled, its output lines shuffled (the
 Batch API keeps no order); a batch named in `expire` ends "expired" with half of them answered;
-while `hold` is set, every batch stays in progress.
+one in `fail` ends "failed" with none; while `hold` is set, every batch stays in progress.
 """
 
 from __future__ import annotations
@@ -99,8 +99,9 @@ class ScriptedServer:
         #: Files uploaded and made, by id; batches by id, in the order created.
         self.files: dict[str, bytes] = {}
         self.batches: dict[str, dict[str, Any]] = {}
-        #: Ordinals (from 1) of the batches that expire half done.
+        #: Ordinals (from 1) of the batches that expire half done, and of those that fail whole.
         self.expire: set[int] = set()
+        self.fail: set[int] = set()
         self.hold = threading.Event()
         self.polls = 0
         #: False: the Files and Batches APIs answer 404, as on an endpoint without them.
@@ -227,6 +228,10 @@ class ScriptedServer:
         """Answer a batch's requests (half of them when it is to expire), in shuffled order."""
         ordinal = list(self.batches).index(batch["id"]) + 1
         lines = [json.loads(line) for line in self.files[batch["input_file_id"]].decode().splitlines()]
+        if ordinal in self.fail:
+            batch["status"] = "failed"
+            batch["errors"] = {"object": "list", "data": [{"code": "server_error", "message": "scripted"}]}
+            return
         done = lines[: len(lines) // 2] if ordinal in self.expire else lines
         output = []
         for line in done:

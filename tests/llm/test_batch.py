@@ -27,7 +27,7 @@ from jfmfactory.pipeline.loop import QuietReporter
 from jfmfactory.records.batches import read_ledger
 from jfmfactory.records.runlog import Usage
 from scripted_answers import REPO, generate_roles, stateless
-from scripted_server import ScriptedServer
+from scripted_server import Reply, ScriptedServer
 
 ROLES = 6
 JFM = str(Path(sys.executable).with_name("jfm"))
@@ -64,6 +64,7 @@ def outputs(project: Project, role: str) -> dict[str, Any]:
 
 
 OPTIONS = DraftOptions(role="", model="m", max_rounds=ROUNDS)
+QUIET = lambda role: QuietReporter()  # noqa: E731
 
 
 def test_a_batched_catalog_writes_what_the_live_path_writes_in_a_few_batches_a_round(tmp_path: Path) -> None:
@@ -238,3 +239,60 @@ def test_batches_exported_for_an_engine_elsewhere_and_imported_make_the_live_pat
         [JFM, "batch", "import", str(output)], cwd=project.root, capture_output=True, text=True
     )
     assert again.returncode == 2 and "no exported batch waits for answers" in again.stderr
+
+
+def test_a_failed_batch_is_submitted_again_whole(tmp_path: Path) -> None:
+    project = catalog_project(tmp_path / "project", roles=2)
+    with ScriptedServer(stateless).running() as server:
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test-not-a-real-key"}
+        server.fail = {1}
+        result = draft_all_batched(project, replace(OPTIONS, max_rounds=1), env, QUIET, poll_s=0.01)
+    first, second = result.ledger.batches[:2]
+    assert first.status == "failed" and first.answered == 0 and first.unfinished == len(first.requests)
+    assert set(second.requests) == set(first.requests)  # all of it again, in the next batch
+    assert all(run.error is None and run.run is not None for run in result.runs)
+
+
+def test_a_request_a_batch_answers_with_an_error_fails_its_role_as_it_would_live(tmp_path: Path) -> None:
+    def refusing(request: dict[str, Any]) -> Any:
+        if request["tool_choice"]["function"]["name"] == "ToolDraft" and "Generated Role 002" in str(request):
+            return Reply(status=400, body={"error": {"message": "this tool call is refused"}})
+        return stateless(request)
+
+    project = catalog_project(tmp_path / "project", roles=2)
+    with ScriptedServer(refusing).running() as server:
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test-not-a-real-key"}
+        result = draft_all_batched(project, replace(OPTIONS, max_rounds=1), env, QUIET, poll_s=0.01)
+    fine, refused = result.runs
+    assert fine.error is None and fine.run is not None and fine.run.status == "not_passed"
+    assert refused.error is not None and "drafter:tools.1" in refused.error and "HTTP 400" in refused.error
+    assert refused.run is not None and refused.run.status == "failed" and refused.run.stop_reason == "error"
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (None, "cannot be read (No such file or directory)"),
+        ('{"custom_id": "x"}\nnot json\n', "line 2 is not JSON"),
+        ('{"response": {}}\n', "every line must be an object with a custom_id"),
+        (
+            '{"custom_id": "generated-009:1:drafter:overview:1"}\n',
+            "answers none of the requests of offline-1",
+        ),
+    ],
+)
+def test_an_import_that_cannot_be_filed_is_refused_in_one_line_and_files_nothing(
+    tmp_path: Path, content: str | None, says: str
+) -> None:
+    project = catalog_project(tmp_path / "project", roles=1)
+    exported = subprocess.run([JFM, "batch", "export", "--model", "m"], cwd=project.root, capture_output=True)
+    assert exported.returncode == 0
+    output = tmp_path / "output.jsonl"
+    if content is not None:
+        output.write_text(content)
+    done = subprocess.run(
+        [JFM, "batch", "import", str(output)], cwd=project.root, capture_output=True, text=True
+    )
+    assert done.returncode == 2 and done.stderr.startswith(f"jfm: error: {output}: {says}")
+    assert done.stderr.count("\n") == 1
+    assert not (catalog_folder(project) / "import").exists()
