@@ -599,8 +599,10 @@ def _draft_batched(
     try:
         while not ended.wait(0.1) and not dispatcher.exported.is_set():
             pass
-    finally:
+    except BaseException:  # Ctrl-C or SIGTERM: the ledger already names the batches in flight
         dispatcher.finished.set()
+        raise
+    dispatcher.finished.set()
     batches.join()
     if not ended.is_set():
         return None

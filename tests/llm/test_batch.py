@@ -110,8 +110,9 @@ def jfm_batch(project: Project, env: dict[str, str], *flags: str) -> subprocess.
     )  # fmt: skip
 
 
+@pytest.mark.parametrize(("stop", "status"), [(signal.SIGKILL, -9), (signal.SIGTERM, 143)])
 def test_a_killed_batched_run_waits_for_its_batches_in_flight_instead_of_submitting_them_again(
-    tmp_path: Path,
+    tmp_path: Path, stop: signal.Signals, status: int
 ) -> None:
     project = catalog_project(tmp_path / "project", roles=2)
     with ScriptedServer(stateless).running() as server:
@@ -122,8 +123,9 @@ def test_a_killed_batched_run_waits_for_its_batches_in_flight_instead_of_submitt
         while server.polls < 3 and time.monotonic() < deadline and first.poll() is None:
             time.sleep(0.05)
         assert server.polls >= 3, first.communicate()
-        first.send_signal(signal.SIGKILL)
-        first.wait()
+        first.send_signal(stop)
+        _, stderr = first.communicate(timeout=30)
+        assert first.returncode == status, stderr
         assert len(server.batches) == 1  # killed mid-poll, its first batch in flight
         server.hold.clear()
         again = jfm_batch(project, env, "--max-rounds", "2", "--poll", "0.05")
