@@ -183,12 +183,38 @@ def catalog_figures(work: Path) -> dict[str, Any]:
         figures["cost_batch"] = prices.at_batch_rates().usage_cost(ledger.costed())
 
         asked = len(server.requests)
-        project = catalog_project(work / "limited", LIMITED_ROLES)
+        limited = catalog_project(work / "limited", LIMITED_ROLES)
         started = time.perf_counter()
-        draft_all(project, DraftOptions(role="", model="m", max_rounds=3, rpm=RPM), env, quiet)
+        runs = draft_all(limited, DraftOptions(role="", model="m", max_rounds=3, rpm=RPM), env, quiet)
         figures["limited_wall_s"] = time.perf_counter() - started
         figures["limited_requests"] = len(server.requests) - asked
+    # The first roles of the batched catalog are the limited run's (same seeds, same answers).
+    figures["same_outputs"] = sum(
+        outputs(project.out_dir(run.role, None)) == outputs(limited.out_dir(run.role, None)) for run in runs
+    )
     return figures
+
+
+#: What may differ between two runs of the same answers: when, how long, which port, and the
+#: estimated cost (a batched run's is at batch rates).
+VOLATILE = {"latency_s", "started_at", "finished_at", "resumed_at", "base_url", "estimated_cost_usd"}
+
+
+def outputs(folder: Path) -> dict[str, Any]:
+    """Every file of a run folder, JSON without its volatile fields."""
+
+    def steady(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: steady(item) for key, item in value.items() if key not in VOLATILE}
+        return [steady(item) for item in value] if isinstance(value, list) else value
+
+    return {
+        str(path.relative_to(folder)): steady(json.loads(path.read_bytes()))
+        if path.suffix == ".json"
+        else path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and not path.name.startswith(".")
+    }
 
 
 def recorded_revision_ratio() -> float:
@@ -222,6 +248,11 @@ def catalog_rows(catalog: dict[str, Any]) -> list[Row]:
             and catalog["roles"] == CATALOG_ROLES,
             f"{per_round}; {catalog['requests']:,} requests, {catalog['tokens']:,} tokens; "
             f"{catalog['batched_wall_s']:.0f} s wall with batches answered at once",
+        ),
+        (
+            f"batched outputs identical to the live path's, for the {LIMITED_ROLES} roles run both ways",
+            f"{catalog['same_outputs']} of {LIMITED_ROLES}", f"{LIMITED_ROLES} of {LIMITED_ROLES}",
+            catalog["same_outputs"] == LIMITED_ROLES, "",
         ),
         (
             "estimated cost of those tokens (example prices in the bench): live vs batch",
