@@ -97,6 +97,8 @@ MAX_CONCURRENCY = 16
 DEFAULT_CONCURRENCY = 4
 #: Calls at once of one role in a batched run: all that a step of its round asks.
 BATCHED_CALLS = 1000
+#: As many threads as there are items.
+ALL_AT_ONCE = 1 << 30
 # Room for the longest answer each response model allows, so that no valid answer is cut off.
 DRAFT_MAX_TOKENS = 700
 REVIEW_MAX_TOKENS = 1000
@@ -586,7 +588,8 @@ def _draft_batched(
 
     def roles() -> None:
         try:
-            runs.append(_draft_roles(project, options, env, reporter_for, BATCHED_CALLS, dispatcher))
+            # Every role at once: a role left to start later would need batches of its own.
+            runs.append(_draft_roles(project, options, env, reporter_for, ALL_AT_ONCE, dispatcher))
         finally:
             ended.set()
             note_busy(-1)
@@ -612,14 +615,8 @@ def _draft_batched(
 
 
 def ledger_options(options: DraftOptions) -> LedgerOptions:
-    return LedgerOptions(
-        model=options.model,
-        panel_model=options.panel_model,
-        threshold=options.threshold,
-        max_rounds=options.max_rounds,
-        samples=options.samples,
-        ladder=options.ladder,
-    )
+    """The options that shape a run's requests, as its ledger keeps them."""
+    return LedgerOptions(**{name: getattr(options, name) for name in LedgerOptions.model_fields})
 
 
 def import_batch(
@@ -660,16 +657,7 @@ def import_batch(
     if not filed:
         names = ", ".join(batch.id for batch in waiting)
         raise BadInput(f"{path}: answers none of the requests of {names}")
-    chosen = ledger.options
-    options = DraftOptions(
-        role="",
-        model=chosen.model,
-        panel_model=chosen.panel_model,
-        threshold=chosen.threshold,
-        max_rounds=chosen.max_rounds,
-        samples=chosen.samples,
-        ladder=chosen.ladder,
-    )
+    options = DraftOptions(role="", **ledger.options.model_dump())
     return draft_all_batched(project, options, env, reporter_for, offline=True)
 
 
