@@ -7,7 +7,8 @@ handling can be tested exactly. Every request received is kept in `requests`.
 It also serves the Files and Batches APIs (`/v1/files`, `/v1/batches`): a batch's requests are
 answered by the same responder when the batch is first polled, its output lines shuffled (the
 Batch API keeps no order); a batch named in `expire` ends "expired" with half of them answered;
-one in `fail` ends "failed" with none; while `hold` is set, every batch stays in progress.
+one in `fail` ends "failed" with none; one in `garble` has a line that is not JSON; while
+`hold` is set, every batch stays in progress; the first `failing_polls` polls are answered 503.
 """
 
 from __future__ import annotations
@@ -102,6 +103,9 @@ class ScriptedServer:
         #: Ordinals (from 1) of the batches that expire half done, and of those that fail whole.
         self.expire: set[int] = set()
         self.fail: set[int] = set()
+        #: Ordinals of the batches whose first output line is not JSON; polls answered 503 first.
+        self.garble: set[int] = set()
+        self.failing_polls = 0
         self.hold = threading.Event()
         self.polls = 0
         #: False: the Files and Batches APIs answer 404, as on an endpoint without them.
@@ -219,6 +223,9 @@ class ScriptedServer:
     def _poll(self, batch_id: str) -> Reply:
         with self._lock:
             self.polls += 1
+            if self.failing_polls:
+                self.failing_polls -= 1
+                return Reply(status=503, body={"error": {"message": "scripted: try again"}})
             batch = self.batches[batch_id]
             if batch["status"] == "in_progress" and not self.hold.is_set():
                 self._run(batch)
@@ -243,14 +250,16 @@ class ScriptedServer:
                 {"id": "batch_req", "custom_id": line["custom_id"], "response": response, "error": None}
             )
         random.Random(ordinal).shuffle(output)
+        garbled = ["{not json"] if ordinal in self.garble and output else []
+        output_text = "".join(f"{line}\n" for line in garbled) + "".join(
+            json.dumps(o) + "\n" for o in output[len(garbled) :]
+        )
         expired = {"code": "batch_expired", "message": "not executed before the completion window expired"}
         errors = [
             {"id": "batch_req", "custom_id": line["custom_id"], "response": None, "error": expired}
             for line in lines[len(done) :]
         ]
-        batch["output_file_id"] = self._keep_file(
-            "".join(json.dumps(o) + "\n" for o in output).encode(), "batch_output"
-        )["id"]
+        batch["output_file_id"] = self._keep_file(output_text.encode(), "batch_output")["id"]
         if errors:
             batch["error_file_id"] = self._keep_file(
                 "".join(json.dumps(e) + "\n" for e in errors).encode(), "batch_output"

@@ -549,6 +549,8 @@ def draft_all_batched(
         raise BadInput(
             "--batch: the panel asks the drafter's endpoint in a batched run; leave --panel-base-url out"
         )
+    if options.rpm or options.tpm:
+        raise BadInput("--rpm, --tpm: limit a live run; a batched run's pace is the endpoint's")
     if options.record or options.replay or options.resume or options.out:
         raise BadInput(
             "--batch: drafts into out/ROLE/ for each role; --out, --resume, --record, --replay name one run"
@@ -645,8 +647,14 @@ def import_batch(
             lines.append(json.loads(line))
         except ValueError as error:
             raise BadInput(f"{path}: line {number} is not JSON ({error})") from None
-    if not all(isinstance(line, dict) and "custom_id" in line for line in lines):
-        raise BadInput(f"{path}: every line must be an object with a custom_id")
+    for number, line in enumerate(lines, start=1):
+        if not isinstance(line, dict) or "custom_id" not in line:
+            raise BadInput(f"{path}: every line must be an object with a custom_id")
+        response = line.get("response")
+        if response is not None and not (
+            isinstance(response, dict) and isinstance(response.get("status_code"), int)
+        ):
+            raise BadInput(f"{path}: answer {number} ({line['custom_id']}): its response has no status_code")
     filed = 0
     for batch in waiting:
         mine = [line for line in lines if line["custom_id"] in batch.requests]

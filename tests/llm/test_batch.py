@@ -250,7 +250,8 @@ def test_a_failed_batch_is_submitted_again_whole(tmp_path: Path) -> None:
         server.fail = {1}
         result = draft_all_batched(project, replace(OPTIONS, max_rounds=1), env, QUIET, poll_s=0.01)
     first, second = result.ledger.batches[:2]
-    assert first.status == "failed" and first.answered == 0 and first.unfinished == len(first.requests)
+    assert first.status == "failed (server_error: scripted)"  # with the endpoint's reason
+    assert first.answered == 0 and first.unfinished == len(first.requests)
     assert set(second.requests) == set(first.requests)  # all of it again, in the next batch
     assert all(run.error is None and run.run is not None for run in result.runs)
 
@@ -265,10 +266,32 @@ def test_a_request_a_batch_answers_with_an_error_fails_its_role_as_it_would_live
     with ScriptedServer(refusing).running() as server:
         env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test-not-a-real-key"}
         result = draft_all_batched(project, replace(OPTIONS, max_rounds=1), env, QUIET, poll_s=0.01)
-    fine, refused = result.runs
-    assert fine.error is None and fine.run is not None and fine.run.status == "not_passed"
-    assert refused.error is not None and "drafter:tools.1" in refused.error and "HTTP 400" in refused.error
-    assert refused.run is not None and refused.run.status == "failed" and refused.run.stop_reason == "error"
+        fine, refused = result.runs
+        assert fine.error is None and fine.run is not None and fine.run.status == "not_passed"
+        assert (
+            refused.error is not None and "drafter:tools.1" in refused.error and "HTTP 400" in refused.error
+        )
+        assert (
+            refused.run is not None and refused.run.status == "failed" and refused.run.stop_reason == "error"
+        )
+        # Run again once the endpoint is mended: the refused calls are asked again, not replayed.
+        server.responder = stateless
+        again = draft_all_batched(project, replace(OPTIONS, max_rounds=1), env, QUIET, poll_s=0.01)
+    assert [run.skipped for run in again.runs] == ["up to date", None]
+    assert again.runs[1].error is None and again.runs[1].run is not None
+    assert again.runs[1].run.status == "not_passed"
+
+
+def test_an_output_line_that_is_not_json_and_polls_answered_503_only_delay_the_run(tmp_path: Path) -> None:
+    project = catalog_project(tmp_path / "project", roles=1)
+    with ScriptedServer(stateless).running() as server:
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test-not-a-real-key"}
+        server.garble = {1}
+        server.failing_polls = 4  # more than the client's own two retries
+        result = draft_all_batched(project, replace(OPTIONS, max_rounds=1), env, QUIET, poll_s=0.01)
+    first, second = result.ledger.batches[:2]
+    assert first.unfinished == 1 and len(second.requests) == 1 and set(second.requests) <= set(first.requests)
+    assert result.runs[0].error is None and result.runs[0].run is not None
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pytest
 from conftest import Script, reviewer_title
 from jfmfactory.api import DraftOptions, draft, review
 from jfmfactory.inputs.project import Project
-from jfmfactory.llm.parallel import ordered_map
+from jfmfactory.llm.parallel import ordered_map, tracking
 from scripted_server import ScriptedServer
 
 
@@ -120,3 +120,27 @@ def test_a_model_without_a_price_gets_no_estimate(
     (project.root / "prices.toml").write_text("[models.other]\nprompt = 1.0\ncompletion = 2.0\n")
     run = draft(project, DraftOptions(role="product-management", model="m", max_rounds=1), endpoint_env)
     assert run.estimated_cost_usd is None
+
+
+@pytest.mark.parametrize("startable", [0, 2])
+def test_a_thread_that_cannot_start_fails_the_map_and_keeps_the_busy_count_true(
+    monkeypatch: pytest.MonkeyPatch, startable: int
+) -> None:
+    real_start = threading.Thread.start
+    started: list[threading.Thread] = []
+
+    def start(thread: threading.Thread) -> None:
+        if len(started) >= startable:
+            raise RuntimeError("can't start new thread")
+        started.append(thread)
+        real_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    with tracking() as activity:
+        with pytest.raises(RuntimeError, match="can't start new thread"):
+            ordered_map(lambda n: n, range(5), workers=5)
+        monkeypatch.undo()
+        for thread in started:
+            thread.join()
+        # A count left high would keep a batched run from ever seeing its threads all wait.
+        assert activity.busy == 1

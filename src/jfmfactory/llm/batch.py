@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,15 +114,33 @@ class BatchEndpoint:
         return batch.id, uploaded.id
 
     def poll(self, batch_id: str) -> tuple[str, int, int, list[str]]:
-        """A batch's status, its requests done and in all, and its output and error file ids."""
+        """A batch's status (with the endpoint's reasons when it failed), its requests done and
+        in all, and its output and error file ids."""
         batch = self.client.batches.retrieve(batch_id)
         counts = batch.request_counts
         files = [file_id for file_id in (batch.output_file_id, batch.error_file_id) if file_id]
-        return batch.status, counts.completed if counts else 0, counts.total if counts else 0, files
+        status: str = batch.status
+        reasons = [f"{e.code}: {e.message}" for e in (batch.errors.data or [])] if batch.errors else []
+        if reasons:
+            status = f"{status} ({'; '.join(reasons)})"[:300]
+        return status, counts.completed if counts else 0, counts.total if counts else 0, files
 
     def lines(self, file_id: str) -> list[dict[str, Any]]:
-        text = self.client.files.content(file_id).text
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
+        return json_lines(self.client.files.content(file_id).text)
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    """The JSON objects of a JSONL text; a line that is none is left out (its request counts as
+    unanswered, and goes into the next batch)."""
+    found = []
+    for line in text.splitlines():
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            found.append(value)
+    return found
 
 
 class ExportedBatches(BatchEndpoint):
@@ -136,8 +155,10 @@ class ExportedBatches(BatchEndpoint):
         self.imported = folder / IMPORT_DIR
 
     def submit(self, lines: list[dict[str, Any]]) -> tuple[str, str]:
+        # Numbered in order, and stamped so that an id is never reused (nor an old import taken
+        # for a new batch's answers) even if a file is deleted.
         number = len(list(self.exported.glob("*.jsonl"))) + 1
-        path = self.exported / f"offline-{number}.jsonl"
+        path = self.exported / f"offline-{number}-{int(time.time())}.jsonl"
         write_atomic(path, "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
         return path.stem, str(path)
 
@@ -148,8 +169,7 @@ class ExportedBatches(BatchEndpoint):
         return "completed", 0, 0, [str(path)]
 
     def lines(self, file_id: str) -> list[dict[str, Any]]:
-        text = Path(file_id).read_text(encoding="utf-8")
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
+        return json_lines(Path(file_id).read_text(encoding="utf-8"))
 
 
 class Dispatcher:
@@ -270,10 +290,13 @@ class Dispatcher:
         """Poll every batch in flight; collect those that ended. True when one did."""
         collected = False
         for batch in [batch for batch in self.ledger.batches if not batch.collected]:
-            status, completed, total, files = self.endpoint.poll(batch.id)
+            try:
+                status, completed, total, files = self.endpoint.poll(batch.id)
+            except (openai.APIConnectionError, openai.InternalServerError, openai.RateLimitError):
+                continue  # the endpoint's passing trouble (after the client's own retries): next poll
             batch.status = status
             self.progress(BatchProgress(batch.id, status, total or len(batch.requests), completed))
-            if status in ENDED:
+            if status.split(" ")[0] in ENDED:
                 self._collect(batch, files)
                 collected = True
         return collected
@@ -287,9 +310,12 @@ class Dispatcher:
                 answer = _answer(line)
                 if answer is not None and line.get("custom_id") in batch.requests:
                     answered[line["custom_id"]] = answer
+        # Only successes are kept for a run started again: an error is the endpoint's answer this
+        # time, and a later run should ask again (once the endpoint is mended).
         kept = [
             {"custom_id": custom_id, "digest": batch.requests[custom_id], "status": a.status, "body": a.body}
             for custom_id, a in answered.items()
+            if a.status == 200
         ]
         write_atomic(self.answers_dir / f"{batch.id}.jsonl", "".join(json.dumps(k) + "\n" for k in kept))
         with self.lock:
@@ -297,7 +323,7 @@ class Dispatcher:
                 key = (custom_id, digest)
                 self.in_flight.pop(key, None)
                 answer = answered.get(custom_id)
-                if answer is not None:
+                if answer is not None and answer.status == 200:
                     self.answers[key] = answer
                 waiting = self.waiting.get(key)
                 if waiting is None:
@@ -355,12 +381,10 @@ def _answer(line: dict[str, Any]) -> Answer | None:
     """One output line's answer; None for a request the batch did not finish (expired,
     cancelled, or a transient failure of the endpoint's own), which is tried again."""
     response = line.get("response")
-    if not isinstance(response, dict) or "status_code" not in response:
+    status = response.get("status_code") if isinstance(response, dict) else None
+    if not isinstance(status, int) or status in TRANSIENT:
         return None
-    status = int(response["status_code"])
-    if status in TRANSIENT:
-        return None
-    body = response.get("body")
+    body = response.get("body") if isinstance(response, dict) else None
     return Answer(status, body if isinstance(body, dict) else {"error": {"message": str(body)}})
 
 

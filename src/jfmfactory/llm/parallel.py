@@ -107,10 +107,20 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> list[
                 ended.put(None)
             note_busy(-1)
 
-    threads = [threading.Thread(target=work, name=f"jfm-call-{n}", daemon=True) for n in range(count)]
-    note_busy(count)
-    for thread in threads:
-        thread.start()
+    for number in range(count):
+        note_busy(1)
+        try:
+            threading.Thread(target=work, name=f"jfm-call-{number}", daemon=True).start()
+        except RuntimeError as failure:  # "can't start new thread": as many as the system allows
+            note_busy(-1)
+            halted.set()
+            failures[len(items)] = failure  # ranked after any item's own failure
+            with lock:
+                live[0] -= count - number
+                none_left = live[0] == 0
+            if none_left:
+                raise
+            break
     note_busy(-1)  # the calling thread waits for its workers
     try:
         ended.get()
