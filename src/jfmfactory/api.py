@@ -504,7 +504,8 @@ def draft_all(
     settings = EndpointSettings.resolve(options.base_url, options.model, env, options.timeout_s)
     # One limiter for every role: the limits are the endpoint's, not a role's.
     limiter = rate_limiter(options)
-    return _draft_roles(project, options, env, reporter_for, workers(options, settings.embedded), limiter)
+    parallel_roles = workers(options, settings.embedded)
+    return _draft_roles(project, options, env, reporter_for, parallel_roles, limiter=limiter)
 
 
 @dataclass(frozen=True)
@@ -591,7 +592,7 @@ def _draft_batched(
     def roles() -> None:
         try:
             # Every role at once: a role left to start later would need batches of its own.
-            runs.append(_draft_roles(project, options, env, reporter_for, ALL_AT_ONCE, dispatcher))
+            runs.append(_draft_roles(project, options, env, reporter_for, ALL_AT_ONCE, batch=dispatcher))
         finally:
             ended.set()
             note_busy(-1)
@@ -675,7 +676,8 @@ def _draft_roles(
     env: Mapping[str, str],
     reporter_for: Callable[[str], Reporter],
     parallel_roles: int,
-    route: Dispatcher | RateLimiter | None,
+    batch: Dispatcher | None = None,
+    limiter: RateLimiter | None = None,
 ) -> list[CatalogRun]:
     roles = list_roles(project.seeds)
     if not roles:
@@ -688,8 +690,6 @@ def _draft_roles(
         if previous is not None:
             return CatalogRun(role, previous, "up to date", None, 0.0)
         try:
-            batch = route if isinstance(route, Dispatcher) else None
-            limiter = route if isinstance(route, RateLimiter) else None
             run = draft(project, role_options, env, reporter_for(role), batch, limiter)
         except JfmError as error:
             return CatalogRun(role, RunStore(project.out_dir(role, None)).read_run(), None, str(error), 0.0)
