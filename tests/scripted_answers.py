@@ -10,11 +10,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from jfmfactory.api import read_inputs
 from jfmfactory.inputs.project import Project
 from jfmfactory.inputs.seeds import LEVELS, RoleSeeds
 from jfmfactory.pipeline.drafter import Drafter
 from jfmfactory.pipeline.evidence import gather, load_queries
+from jfmfactory.pipeline.role_inputs import read_inputs
 from jfmfactory.records.profile import Profile
 from jfmfactory.records.runlog import Transcript
 from scripted_server import Reply

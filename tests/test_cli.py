@@ -444,8 +444,8 @@ BROKEN_TEMPLATES = {
     "prompts/review_reask.j2": "{{ nobody }}",
     "prompts/quotes_text.j2": "{% for item, quotes in items %}{{ nobody }}{% endfor %}",
     "prompts/profile_text.j2": "{{ nobody }}",
-    "prompts/item_tool.j2": "{{ nobody }}",
-    "prompts/item_guideline.j2": "{{ nobody }}",
+    "prompts/items/tool.toml": "{{ nobody }}",
+    "prompts/items/guideline.toml": "{{ nobody }}",
     "prompts/degree_years.j2": "{% if not years %}{{ nobody }}{% endif %}",
     "prompts/no_evidence.j2": "{{ nobody }}",
     "prompts/ladder_quotes.j2": "{{ nobody }}",
@@ -464,7 +464,10 @@ def test_a_template_naming_an_undefined_variable_fails_before_any_call_naming_th
 ) -> None:
     path = project.root / file
     broken = BROKEN_TEMPLATES[file]
-    if path.suffix == ".toml":  # a reviewer's prompt
+    if path.parent.name == "items":  # an item kind's instruction
+        path.write_text(path.read_text().replace('instruction = """', f'instruction = """{broken} ', 1))
+        named = f"jfm: error: {path}: 'nobody' is undefined"
+    elif path.suffix == ".toml":  # a reviewer's prompt
         path.write_text(path.read_text().replace('prompt = """', f'prompt = """{broken} ', 1))
         named = f"jfm: error: {file}: 'nobody' is undefined"
     else:

@@ -19,18 +19,20 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 from . import api
-from .catalog.scaffold import parse_levels
+from .api import (
+    KEY_VARIABLES,
+    POLL_S,
+    BatchLedger,
+    Project,
+    QuietReporter,
+    Redactor,
+    RunRecord,
+    load_prices,
+    parse_levels,
+    stop_requests,
+    write_atomic,
+)
 from .errors import EXIT_FAILED, EXIT_NOT_PASSED, EXIT_PASSED, BadInput, JfmError
-from .inputs.project import Project
-from .llm.batch import POLL_S
-from .llm.client import Redactor
-from .llm.prices import load_prices
-from .llm.provider import KEY_VARIABLES
-from .llm.stopping import stop_requests
-from .pipeline.loop import QuietReporter
-from .records.batches import BatchLedger
-from .records.runlog import RunRecord
-from .records.store import write_atomic
 from .views import console, entry
 from .views.console import (
     BatchBars,
@@ -50,7 +52,7 @@ from .views.console import (
 _USAGE_ERROR = next(cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "ClickException")
 
 
-def _one_line(error: Exception) -> None:
+def _usage_error_in_one_line(error: Exception) -> None:
     """Have a usage error (a flag's value, an unknown option or command) show as one line."""
     if not isinstance(error, _USAGE_ERROR) or type(error).__name__ == "NoArgsIsHelpError":
         return  # `jfm` alone prints the help, as asked
@@ -71,14 +73,14 @@ class OneLineGroup(TyperGroup):
         try:
             return super().make_context(*args, **kwargs)
         except Exception as error:
-            _one_line(error)
+            _usage_error_in_one_line(error)
             raise
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except Exception as error:
-            _one_line(error)
+            _usage_error_in_one_line(error)
             raise
 
 
@@ -264,21 +266,16 @@ def _run(
     with _reported():
         project = Project.find(Path.cwd(), seeds)
         run = call(project, options, os.environ, ConsoleReporter(err))
-    summary(out, run, options.out.resolve() if options.out else project.root.joinpath("out", *default_out))
+    summary(out, run, options.out.resolve() if options.out else project.out.joinpath(*default_out))
     raise typer.Exit(EXIT_PASSED if run.status == "passed" else EXIT_NOT_PASSED)
 
 
 def _run_all(options: api.DraftOptions, seeds: Path | None, batch: bool, poll: float) -> None:
     """`jfm draft --all`: a progress bar per role (per batch with `batch`), then one summary
     table; exit 0 when all pass."""
-    if options.out is not None or options.resume or options.record or options.replay:
-        raise _fail(
-            BadInput(
-                "--all: drafts into out/ROLE/ for each role; "
-                "--out, --resume, --record and --replay name one run"
-            )
-        )
     with _reported():
+        # Refused before the progress bars start, so an error is the only line printed.
+        api.check_catalog_options(options, "--batch" if batch else "--all")
         project = Project.find(Path.cwd(), seeds)
         with catalog_progress(err) as progress:
             if batch:
@@ -485,7 +482,7 @@ def calibrate(
         record = api.calibrate(
             project, options, os.environ, seed, lambda line: err.print(line, highlight=False)
         )
-        folder = out_dir or project.root / "out" / api.CALIBRATION_OUT
+        folder = out_dir or project.out / api.CALIBRATION_OUT
         pages = entry.write_calibration_pages(folder, record)
     out.print(calibration_table(record))
     out.print(

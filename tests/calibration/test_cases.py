@@ -8,14 +8,15 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from jfmfactory.api import label, read_inputs
+from jfmfactory.api import label
 from jfmfactory.calibration.cases import Case, load_case, load_cases
 from jfmfactory.errors import BadInput
 from jfmfactory.inputs.guard import screen
 from jfmfactory.inputs.project import Project
 from jfmfactory.inputs.seeds import load_role
 from jfmfactory.pipeline.checks import Finding, check_grounding_support
-from jfmfactory.pipeline.drafter import items
+from jfmfactory.pipeline.role_inputs import read_inputs
+from jfmfactory.records.sections import items
 
 DIMENSIONS = ["clarity", "completeness", "grounding", "level-differentiation", "role-boundaries"]
 

@@ -6,13 +6,13 @@ from collections import Counter
 from dataclasses import replace
 
 from conftest import REPO
-from jfmfactory.api import read_inputs
 from jfmfactory.calibration.cases import load_cases
 from jfmfactory.calibration.operators import OPERATORS, World, load_operator_data, planted, prompt_echoes
 from jfmfactory.inputs.project import Project
 from jfmfactory.inputs.seeds import load_role
 from jfmfactory.pipeline.checks import check_grounding_support
-from jfmfactory.pipeline.drafter import items
+from jfmfactory.pipeline.role_inputs import read_inputs
+from jfmfactory.records.sections import items
 
 DIMENSIONS = ["clarity", "completeness", "grounding", "level-differentiation", "role-boundaries"]
 CASES = {case.name: case for case in load_cases(REPO / "calibration" / "cases", DIMENSIONS)}

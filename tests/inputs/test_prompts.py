@@ -5,12 +5,12 @@ import re
 import pytest
 
 from conftest import canned_profile
-from jfmfactory.api import read_inputs
 from jfmfactory.errors import BadInput
 from jfmfactory.inputs.project import Project
 from jfmfactory.inputs.prompts import Prompts
 from jfmfactory.inputs.seeds import load_role
 from jfmfactory.pipeline.panel import quotes_text
+from jfmfactory.pipeline.role_inputs import read_inputs
 
 
 def test_a_quote_cannot_close_its_own_delimiter(project: Project) -> None:

@@ -70,7 +70,7 @@ def test_a_changed_prompt_fails_the_replay_loudly(project: Project, script: Scri
             DraftOptions(role="product-management", model="m", out=tmp_path / "a", record=cassette),
             env,
         )
-    template = project.prompts / "item_skill.j2"
+    template = project.prompts / "items" / "skill.toml"
     assert "Answer with the skill" in template.read_text()
     template.write_text(template.read_text().replace("Answer with the skill", "Answer with the core skill"))
 

@@ -8,7 +8,7 @@ import openai
 import pytest
 
 from jfmfactory.llm.client import LLM, CallFailed, TranscriptRecorder, bind_choices
-from jfmfactory.pipeline.drafter import StatementDraft
+from jfmfactory.pipeline.item_kinds import StatementDraft
 from jfmfactory.pipeline.panel import ReviewDraft
 from jfmfactory.records.runlog import Transcript, Usage
 from scripted_server import Reply, ScriptedServer

@@ -5,28 +5,22 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
+import tomllib
 from typing import Any
 
-import pytest
-
 from conftest import REPO, canned_profile
-from jfmfactory.api import RoleInputs, read_inputs
-from jfmfactory.errors import BadInput
 from jfmfactory.inputs.project import Project
 from jfmfactory.inputs.seeds import load_role
 from jfmfactory.pipeline.drafter import (
-    ITEM_KINDS,
-    RESPONSIBILITIES,
     Drafter,
     Fault,
     assign_quotes,
-    items,
-    load_examples,
-    section_keys,
 )
+from jfmfactory.pipeline.item_kinds import ITEM_KINDS, KindTemplate
+from jfmfactory.pipeline.role_inputs import RoleInputs, read_inputs
 from jfmfactory.records.evidence import Evidence
 from jfmfactory.records.profile import GUIDELINE_COLUMNS, RESPONSIBILITIES_PER_LEVEL, YEARS_COLUMN
+from jfmfactory.records.sections import RESPONSIBILITIES, items, section_keys
 from scripted_answers import ScriptedLLM
 
 ROLE = "product-management"
@@ -34,7 +28,9 @@ INPUTS: RoleInputs = read_inputs(Project.find(REPO), ROLE)
 EVIDENCE: Evidence = INPUTS.evidence
 LEVELS = INPUTS.seeds.manifest.levels
 PROFILE = canned_profile(load_role(REPO / "seeds", ROLE))
-EXAMPLES = load_examples(REPO / "prompts").responsibility
+EXAMPLES = KindTemplate.model_validate(
+    tomllib.loads((REPO / "prompts" / "items" / "responsibility.toml").read_text())
+).examples
 
 
 class CountingLLM(ScriptedLLM):
@@ -79,7 +75,7 @@ def test_sections_are_keyed_in_profile_order() -> None:
         "aliases",
     ]
     assert RESPONSIBILITIES.key("P4") == "responsibilities.P4"
-    assert all((REPO / "prompts" / kind.template).is_file() for kind in ITEM_KINDS)
+    assert all((REPO / "prompts" / kind.template).is_file() for kind in ITEM_KINDS if kind.answer is not None)
 
 
 def test_every_item_is_walked_with_its_section_text_sources_and_quote() -> None:
@@ -331,25 +327,6 @@ def test_an_item_with_no_quote_left_to_rest_on_is_kept_as_it_is() -> None:
         key, 2, current=current, faults=faults
     )
     assert llm.asked == [] and drafted == current
-
-
-# -- worked examples -----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("edit", "message"),
-    [
-        (lambda t: t.replace("{ text = ", "{ txt = ", 1), "responsibility example 1: answer"),
-        (lambda t: t.replace('vital signs"\n', 'vital signs"\nquotes = ["x"]\n', 1), "give quote or quotes"),
-        (lambda t: t + "\n[[memo]]\nquote = 'x'\nanswer = {}\n", "memo: Extra inputs"),
-    ],
-)
-def test_a_malformed_examples_file_is_named(tmp_path: Path, edit, message: str) -> None:
-    path = tmp_path / "examples.toml"
-    path.write_text(edit((REPO / "prompts" / "examples.toml").read_text()))
-    with pytest.raises(BadInput) as failure:
-        load_examples(tmp_path)
-    assert str(failure.value).startswith(f"{path}: ") and message in str(failure.value)
 
 
 def test_a_redrafted_item_takes_no_quote_a_higher_level_rests_on() -> None:

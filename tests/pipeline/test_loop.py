@@ -6,12 +6,13 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, Script, canned_profile, quotes_of
-from jfmfactory.api import DraftOptions, draft, read_inputs
+from jfmfactory.api import DraftOptions, draft
 from jfmfactory.errors import BadInput
 from jfmfactory.inputs.project import Project
 from jfmfactory.inputs.seeds import load_role
 from jfmfactory.llm.client import CallFailed
 from jfmfactory.pipeline.loop import Fault, revision_plan
+from jfmfactory.pipeline.role_inputs import read_inputs
 from jfmfactory.records.runlog import DimensionReview, ReviewIssue
 from scripted_server import ScriptedServer, tool_name
 
@@ -303,8 +304,8 @@ def test_resume_refuses_changed_inputs_and_returns_a_finished_run(
     data = json.loads(run_json.read_text())
     data["status"] = "interrupted"
     run_json.write_text(json.dumps(data))
-    template = project.prompts / "item_tool.j2"
-    template.write_text(template.read_text() + "\nBe brief.")
+    template = project.prompts / "items" / "tool.toml"
+    template.write_text(template.read_text().replace('instruction = """\n', 'instruction = """\nBe brief. '))
     with pytest.raises(BadInput, match="--resume: the sources, prompts, panel or models changed"):
         draft(project, DraftOptions(role="product-management", model="m", resume=True), endpoint_env)
 

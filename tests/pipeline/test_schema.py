@@ -6,11 +6,13 @@ import tomllib
 import pytest
 
 from conftest import Script
-from jfmfactory.api import RESPONSE_MODELS, DraftOptions, draft
+from jfmfactory.api import DraftOptions, draft
 from jfmfactory.errors import BadInput
 from jfmfactory.inputs.project import Project
 from jfmfactory.inputs.prompts import Prompts
-from jfmfactory.pipeline.schema import load_schema_text
+from jfmfactory.pipeline.item_kinds import ITEM_KINDS
+from jfmfactory.pipeline.role_inputs import RESPONSE_MODELS
+from jfmfactory.pipeline.schema import ModelText, described_text, load_schema_text
 from scripted_server import ScriptedServer
 
 
@@ -24,8 +26,22 @@ def test_every_tool_describes_each_model_and_field_as_the_file_words_it(
     draft(project, ladder, endpoint_env)
 
     tools = {r["tools"][0]["function"]["name"]: r["tools"][0]["function"] for r in scripted.requests}
-    assert sorted(tools) == sorted(model.__name__ for model in RESPONSE_MODELS)
-    texts = tomllib.loads((project.prompts / "schema.toml").read_text())
+    kinds = [kind for kind in ITEM_KINDS if kind.answer is not None]
+    assert sorted(tools) == sorted(
+        {model.__name__ for model in RESPONSE_MODELS} | {k.answer.__name__ for k in kinds}
+    )  # type: ignore[union-attr]
+    # What the files say, rendered as the prompts are (they may name the profile's rules).
+    prompts = Prompts(project.prompts)
+    texts = {
+        name: described_text(prompts, ModelText.model_validate(table), name).model_dump()
+        for name, table in tomllib.loads((project.prompts / "schema.toml").read_text()).items()
+    }
+    for kind in kinds:
+        template = tomllib.loads((project.prompts / kind.template).read_text())["answer"]
+        texts[kind.answer.__name__] = described_text(
+            prompts, ModelText.model_validate(template), kind.name
+        ).model_dump()  # type: ignore[union-attr]
+    assert texts["LadderLevelDraft"]["fields"]["responsibilities"].startswith("Five different")
     for name, tool in tools.items():
         assert tool["description"] == texts[name]["description"]
         parameters = tool["parameters"]
@@ -61,8 +77,8 @@ def test_every_tool_describes_each_model_and_field_as_the_file_words_it(
             "[IssueDraft]: summary: Extra inputs",
         ),
         (
-            lambda t: re.sub(r"\[ToolDraft\]\ndescription = .*\n", "[ToolDraft]\n", t),
-            "[ToolDraft]: description: Field required",
+            lambda t: re.sub(r"\[LadderDraft\]\ndescription = .*\n", "[LadderDraft]\n", t),
+            "[LadderDraft]: description: Field required",
         ),
     ],
 )

@@ -29,7 +29,7 @@ PROFILE_FILE = "profile.json"
 EVIDENCE_FILE = "evidence.json"
 CASE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
-Verdict = Literal["pass", "fail"]
+PassFail = Literal["pass", "fail"]
 
 
 class Label(BaseModel):
@@ -37,7 +37,7 @@ class Label(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    verdict: Verdict = Field(description="pass or fail.")
+    verdict: PassFail = Field(description="pass or fail.")
     by: str = Field(min_length=1, description="Who labelled it.")
     why: str = Field(min_length=1, description="One line on why.")
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 
 from pydantic import BaseModel, Field
 
-from .cases import Verdict
+from .cases import PassFail
 
 
 class Trial(BaseModel):
@@ -21,8 +21,8 @@ class Trial(BaseModel):
     case: str = Field(description="The calibration case.")
     operator: str | None = Field(description="The planted fault, or none for the case as labelled.")
     dimension: str = Field(description="The dimension labelled.")
-    label: Verdict = Field(description="What a person said: pass or fail.")
-    decided: Verdict = Field(description="What the panel decided.")
+    label: PassFail = Field(description="What a person said: pass or fail.")
+    decided: PassFail = Field(description="What the panel decided.")
     score: float = Field(description="The dimension's score.")
     failed_by: list[str] = Field(
         description="Members whose score on the dimension fell below the threshold (check:… or a reviewer)."
@@ -131,7 +131,7 @@ def agreement(trials: list[Trial]) -> Agreement:
 
     labels = [t.label for t in trials]
     decided = [t.decided for t in trials]
-    order: list[Verdict] = ["pass", "fail"]
+    order: list[PassFail] = ["pass", "fail"]
     matrix = confusion_matrix(labels, decided, labels=order) if trials else [[0, 0], [0, 0]]
     confusion: dict[str, dict[str, int]] = {
         row: {col: int(matrix[i][j]) for j, col in enumerate(order)} for i, row in enumerate(order)

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..inputs.datafile import load_model
 from ..inputs.seeds import RoleSeeds
+from ..pipeline.item_kinds import instructions
 from ..records.evidence import Evidence
 from ..records.profile import GUIDELINE_COLUMNS, Alias, Cited, Distinction, Profile, Skill, Tool
 
@@ -61,16 +62,18 @@ class World:
     evidence: Evidence | None = None
 
 
-#: The drafter's instructions: the system message and each item kind's instruction.
-DRAFTING_PROMPTS = ("system.j2", "item_*.j2")
+#: The framing every drafter call shares, besides each item kind's instruction.
+SYSTEM_PROMPT = "system.j2"
 
 
 def prompt_echoes(prompts: Path) -> list[str]:
     """The drafting prompts' own sentences (those without a template expression), as a model that
-    echoes its instructions writes them."""
+    echoes its instructions writes them: each item kind's instruction (by kind name), then the
+    framing every call shares."""
     sentences: list[str] = []
-    for path in sorted(path for pattern in DRAFTING_PROMPTS for path in prompts.glob(pattern)):
-        text = _JINJA_BLOCK.sub("", path.read_text(encoding="utf-8"))
+    texts = [*instructions(prompts), (prompts / SYSTEM_PROMPT).read_text(encoding="utf-8")]
+    for text in texts:
+        text = _JINJA_BLOCK.sub("", text)
         text = text.replace("{{ level }}", "{level}")
         for sentence in _SENTENCE.split(text):
             sentence = sentence.strip(" -")

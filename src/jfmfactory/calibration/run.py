@@ -16,7 +16,7 @@ from ..errors import BadInput, first_error
 from ..inputs.datafile import read_toml
 from ..records.profile import Profile
 from ..records.runlog import DimensionReview, Endpoint, Usage
-from .cases import Case, Verdict
+from .cases import Case, PassFail
 from .measures import Agreement, DimensionMeasure, OperatorMeasure, Trial
 from .operators import OPERATORS, Operator, World, planted
 
@@ -52,7 +52,7 @@ class CaseSummary(BaseModel):
     role: str = Field(description="The role it is judged against.")
     gold: bool = Field(description="Whether faults were planted in it.")
     origin: str = Field(description="Where its profile comes from.")
-    labels: dict[str, Verdict] = Field(description="Per labelled dimension, the person's verdict.")
+    labels: dict[str, PassFail] = Field(description="Per labelled dimension, the person's verdict.")
     unlabelled: dict[str, str] = Field(description="Dimensions left unlabelled, with why.")
 
 

@@ -34,9 +34,14 @@ class Project:
     def calibration(self) -> Path:
         return self.root / "calibration"
 
+    @property
+    def out(self) -> Path:
+        """Where every output goes unless a flag says otherwise: a role's, a catalog's, calibration's."""
+        return self.root / "out"
+
     def out_dir(self, role: str, out: Path | None) -> Path:
         """`--out DIR` as given, else `out/<role>/` in the project."""
-        return out if out is not None else self.root / "out" / role
+        return out if out is not None else self.out / role
 
     @classmethod
     def find(cls, start: Path, seeds: Path | None = None) -> Project:

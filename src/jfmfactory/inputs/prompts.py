@@ -10,7 +10,13 @@ import jinja2
 from jinja2 import meta
 
 from ..errors import BadInput
+from ..records.profile import RESPONSIBILITIES_PER_LEVEL
 from .datafile import read_toml
+
+_NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+#: What every template, reviewer file and schema description may name: the profile's rules,
+#: spelled once in code (`records.profile`) and in words where a prompt reads them.
+PROFILE_RULES = {"responsibilities_per_level": _NUMBER_WORDS[RESPONSIBILITIES_PER_LEVEL]}
 
 
 def untrusted(text: str) -> str:
@@ -33,6 +39,7 @@ class Prompts:
             autoescape=False,
         )
         self.env.filters["untrusted"] = untrusted
+        self.env.globals.update(PROFILE_RULES)
         self._variables: dict[tuple[str, str | None], set[str]] = {}
 
     def render(self, name: str, **context: Any) -> str:

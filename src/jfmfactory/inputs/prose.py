@@ -66,7 +66,7 @@ def prompt_runs(prompts: Path) -> frozenset[tuple[str, ...]]:
     """Every run of ECHO_WORDS words in the prompt templates and the data beside them, with the
     template expressions taken out: what an item that echoes its instructions shares with them."""
     runs: set[tuple[str, ...]] = set()
-    for path in sorted(p for p in prompts.iterdir() if p.suffix in (".j2", ".toml")):
+    for path in sorted(p for p in prompts.rglob("*") if p.suffix in (".j2", ".toml")):
         for piece in _JINJA.split(path.read_text(encoding="utf-8")):
             runs.update(_runs(normalise(piece).split()))
     return frozenset(runs)

@@ -10,11 +10,11 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..errors import BadInput
+from ..records.profile import LEVEL_SPAN, LEVELS
 from ..records.store import write_atomic
 from .datafile import append_table, load_model, toml_value
 
 MANIFEST = "manifest.toml"
-LEVELS = ("P1", "P2", "P3", "P4", "P5", "P6", "P7")
 ROLE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
@@ -51,7 +51,7 @@ class Manifest(BaseModel):
     def _known_levels(cls, levels: list[str]) -> list[str]:
         unknown = [level for level in levels if level not in LEVELS]
         if unknown:
-            raise ValueError(f"unknown level(s) {unknown}; use {LEVELS[0]}..{LEVELS[-1]}")
+            raise ValueError(f"unknown level(s) {unknown}; use {LEVEL_SPAN}")
         if len(set(levels)) != len(levels):
             raise ValueError("levels repeat")
         return sorted(levels, key=LEVELS.index)

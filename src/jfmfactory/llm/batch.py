@@ -22,11 +22,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import httpx
 import openai
 
+from ..errors import JfmError
 from ..records.batches import (
     ANSWERS_DIR,
     ENDED,
@@ -37,10 +38,11 @@ from ..records.batches import (
     read_ledger,
     write_ledger,
 )
+from ..records.jsonl import jsonl_text, parse_jsonl
 from ..records.runlog import Usage, now
 from ..records.store import write_atomic
 from .client import CHAT_PATH, call_in_flight
-from .parallel import Activity
+from .parallel import Activity, note_busy
 
 BATCH_URL: Final = "/v1/chat/completions"
 #: The Batch API's limits on one input file.
@@ -48,6 +50,8 @@ MAX_REQUESTS = 50_000
 MAX_BYTES = 200 * 1024 * 1024
 COMPLETION_WINDOW: Final = "24h"
 POLL_S = 10.0
+
+T = TypeVar("T")
 #: Batches a request may go unfinished in before its call fails.
 MAX_TRIES = 3
 #: Per-request statuses that are the endpoint's trouble, not the request's: tried again.
@@ -103,7 +107,7 @@ class BatchEndpoint:
 
     def submit(self, lines: list[dict[str, Any]]) -> tuple[str, str]:
         """Upload the JSONL of `lines` and start a batch of it; its id and the file's."""
-        data = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines).encode()
+        data = jsonl_text(lines).encode()
         uploaded = self.client.files.create(file=("jfm-batch.jsonl", data), purpose="batch")
         batch = self.client.batches.create(
             input_file_id=uploaded.id,
@@ -132,15 +136,7 @@ class BatchEndpoint:
 def json_lines(text: str) -> list[dict[str, Any]]:
     """The JSON objects of a JSONL text; a line that is none is left out (its request counts as
     unanswered, and goes into the next batch)."""
-    found = []
-    for line in text.splitlines():
-        try:
-            value = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(value, dict):
-            found.append(value)
-    return found
+    return [value for value in parse_jsonl(text, skip_bad=True) if isinstance(value, dict)]
 
 
 class ExportedBatches(BatchEndpoint):
@@ -159,7 +155,7 @@ class ExportedBatches(BatchEndpoint):
         # for a new batch's answers) even if a file is deleted.
         number = len(list(self.exported.glob("*.jsonl"))) + 1
         path = self.exported / f"offline-{number}-{int(time.time())}.jsonl"
-        write_atomic(path, "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
+        write_atomic(path, jsonl_text(lines))
         return path.stem, str(path)
 
     def poll(self, batch_id: str) -> tuple[str, int, int, list[str]]:
@@ -194,8 +190,7 @@ class Dispatcher:
         #: Answers of batches collected, by (custom_id, digest).
         self.answers: dict[tuple[str, str], Answer] = {}
         for path in sorted(self.answers_dir.glob("*.jsonl")):
-            for line in path.read_text(encoding="utf-8").splitlines():
-                kept = json.loads(line)
+            for kept in parse_jsonl(path.read_text(encoding="utf-8")):
                 self.answers[(kept["custom_id"], kept["digest"])] = Answer(kept["status"], kept["body"])
         #: Requests of batches in flight, by (custom_id, digest): the batch's id.
         self.in_flight: dict[tuple[str, str], str] = {
@@ -239,6 +234,37 @@ class Dispatcher:
         waiting.done.wait()
         assert waiting.answer is not None
         return waiting.answer
+
+    def drive(self, work: Callable[[], T]) -> T | None:
+        """`work()` (every role of the run) on a thread of its own while this dispatcher batches
+        its calls on another; its result, or None when the run stopped at batches exported for
+        an engine elsewhere (the roles' threads are left waiting: the process is about to end)."""
+        results: list[T] = []
+        ended = threading.Event()
+
+        def roles() -> None:
+            try:
+                results.append(work())
+            finally:
+                ended.set()
+                note_busy(-1)
+
+        batches = threading.Thread(target=self.run, name="jfm-batches", daemon=True)
+        batches.start()
+        note_busy(1)  # the roles' thread
+        threading.Thread(target=roles, name="jfm-roles", daemon=True).start()
+        note_busy(-1)  # this one waits
+        try:
+            while not ended.wait(0.1) and not self.exported.is_set():
+                pass
+        finally:  # on Ctrl-C or SIGTERM too: the ledger already names the batches in flight
+            self.finished.set()
+        batches.join()
+        if not ended.is_set():
+            return None
+        if not results:  # the roles' thread failed: a bug, named by its traceback on stderr
+            raise JfmError("the batched run ended without its roles' results")
+        return results[0]
 
     # -- the dispatcher's side -----------------------------------------------------------
 
@@ -317,7 +343,7 @@ class Dispatcher:
             for custom_id, a in answered.items()
             if a.status == 200
         ]
-        write_atomic(self.answers_dir / f"{batch.id}.jsonl", "".join(json.dumps(k) + "\n" for k in kept))
+        write_atomic(self.answers_dir / f"{batch.id}.jsonl", jsonl_text(kept))
         with self.lock:
             for custom_id, digest in batch.requests.items():
                 key = (custom_id, digest)

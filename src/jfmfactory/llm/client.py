@@ -126,7 +126,7 @@ def check_answer(response: httpx.Response) -> None:
     except ValueError:
         if content_type.endswith("json"):
             return  # the openai client says that JSON it was promised is not JSON
-        shown = _one_line(body.decode("utf-8", errors="replace"), 120) or "(empty)"
+        shown = _clipped(body.decode("utf-8", errors="replace"), 120) or "(empty)"
         what = content_type or "no Content-Type"
         message = f"the endpoint answered HTTP {response.status_code} with {what}, not JSON: {shown}"
         raise UnusableAnswer(message=message, response=response, body=None) from None
@@ -181,7 +181,7 @@ class TranscriptRecorder:
     def on_error(self, error: Exception, *args: Any, **kwargs: Any) -> None:
         if self.transcript.attempts and self.transcript.attempts[-1].error is None:
             attempt = self.transcript.attempts[-1]
-            attempt.error = _one_line(error)
+            attempt.error = _clipped(error)
             if not attempt.latency_s:
                 attempt.latency_s = round(time.perf_counter() - self._started, 3)
 
@@ -293,21 +293,21 @@ def describe_failure(exc: BaseException) -> str:
     if isinstance(exc, UnusableAnswer):
         return exc.message
     if isinstance(exc, openai.APIStatusError):
-        return f"HTTP {exc.status_code}: {_one_line(exc.message)}"
+        return f"HTTP {exc.status_code}: {_clipped(exc.message)}"
     if isinstance(exc, openai.APITimeoutError):
         return "timed out"
     if isinstance(exc, openai.APIConnectionError):
-        return f"cannot connect ({_one_line(exc.__cause__ or exc)})"
+        return f"cannot connect ({_clipped(exc.__cause__ or exc)})"
     if isinstance(exc, IncompleteOutputException):
         return "the answer was cut off by the token limit (finish_reason length)"
     if isinstance(exc, json.JSONDecodeError):
-        return f"the response is not JSON ({_one_line(exc)})"
+        return f"the response is not JSON ({_clipped(exc)})"
     if reasks is not None:
-        reason = first_error(exc) if isinstance(exc, ValidationError) else _one_line(exc)
+        reason = first_error(exc) if isinstance(exc, ValidationError) else _clipped(exc)
         return f"no valid answer after {reasks} attempt(s): {reason}"
-    return _one_line(exc)
+    return _clipped(exc)
 
 
-def _one_line(value: object, limit: int = 300) -> str:
+def _clipped(value: object, limit: int = 300) -> str:
     text = " ".join(str(value).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -30,7 +30,7 @@ from ..inputs.text import Vocabulary, normalise
 from ..records.evidence import Evidence
 from ..records.profile import GUIDELINE_COLUMNS, RESPONSIBILITIES_PER_LEVEL, Profile
 from ..records.runlog import DimensionReview, ReviewIssue
-from .drafter import (
+from ..records.sections import (
     ALIASES,
     GUIDELINES,
     OVERVIEW,
@@ -107,6 +107,22 @@ class Check:
         return f"check:{self.name}"
 
 
+#: Every check, in the order `run.json` lists them (the order they are declared).
+CHECKS: list[Check] = []
+CheckFunction = Callable[[Profile, CheckInputs, Messages], Finding]
+
+
+def check(name: str, messages: Mapping[str, tuple[str, ...]]) -> Callable[[CheckFunction], CheckFunction]:
+    """Declare a check: its name (as reviewer files name it) and its messages, each with the
+    fields its format string in `panel/_checks.toml` may use."""
+
+    def register(run: CheckFunction) -> CheckFunction:
+        CHECKS.append(Check(name, run, messages))
+        return run
+
+    return register
+
+
 def score_for(problems: int, bands: tuple[tuple[int, int], ...] = PROBLEM_BANDS) -> int:
     return next((score for most, score in bands if problems <= most), 1)
 
@@ -119,6 +135,18 @@ def similarity(a: str, b: str) -> float:
     return matcher.ratio()
 
 
+@check(
+    "completeness",
+    {
+        "empty-description": (),
+        "responsibility-count": ("count", "expected"),
+        "empty-responsibility": (),
+        "empty-cell": ("column",),
+        "few-skills": ("count", "least"),
+        "few-tools": ("count", "least"),
+        "code-as-name": ("name",),
+    },
+)
 def check_completeness(profile: Profile, inputs: CheckInputs, say: Messages) -> Finding:
     issues = []
     prose = inputs.prose
@@ -126,8 +154,7 @@ def check_completeness(profile: Profile, inputs: CheckInputs, say: Messages) -> 
         issues.append(
             ReviewIssue(section=OVERVIEW.key(), quote=profile.description, problem=say("empty-description"))
         )
-    if not profile.distinct_from:
-        issues.append(ReviewIssue(section=OVERVIEW.key(), quote="", problem=say("no-distinctions")))
+    # A profile naming no distinctions fails the boundaries check (its own dimension's).
     for level in profile.levels:
         responsibilities = RESPONSIBILITIES.items(profile, level)
         if len(responsibilities) != RESPONSIBILITIES_PER_LEVEL:
@@ -186,6 +213,14 @@ def check_completeness(profile: Profile, inputs: CheckInputs, say: Messages) -> 
     return Finding(issues, rationale, score_for(len(issues)))
 
 
+@check(
+    "duplicates",
+    {
+        "repeats": ("where", "other", "ratio"),
+        "nearly-repeats": ("where", "other", "ratio"),
+        "same-level": (),
+    },
+)
 def check_duplicates(profile: Profile, inputs: CheckInputs, say: Messages) -> Finding:
     seen: list[tuple[str, str, str]] = []  # (level, normalised, text)
     issues = []
@@ -212,6 +247,18 @@ def check_duplicates(profile: Profile, inputs: CheckInputs, say: Messages) -> Fi
     return Finding(issues, rationale, score_for(len(issues)))
 
 
+@check(
+    "grounding-support",
+    {
+        "unknown-sources": ("ids",),
+        "no-sources": (),
+        "no-evidence": (),
+        "unknown-quote": ("id",),
+        "quote-not-in-source": ("quote", "source"),
+        "unsupported": ("share", "needed"),
+        "borrowed": ("words",),
+    },
+)
 def check_grounding_support(profile: Profile, inputs: CheckInputs, say: Messages) -> Finding:
     """Every item that cites sources must rest on quotes (its `evidence`) that stand, word for
     word, in the sources they name (and the item cites), and at least SUPPORT_PAIRS of the item's
@@ -289,6 +336,119 @@ def support(terms: list[str], passages: list[set[tuple[str, str]]]) -> float:
     return max((sum(pair in passage for pair in pairs) / len(pairs) for passage in passages), default=0.0)
 
 
+YEARS = re.compile(r"(\d+)\s*(?:[–-]\s*(\d+))?\s*\+?\s*(?:years?|yrs?)\b")
+
+
+def years_range(text: str) -> tuple[int, int | None] | None:
+    """Typical years as stated: "15+ years" is (15, None), "5–8 years" is (5, 8)."""
+    found = YEARS.search(text.lower())
+    if found is None:
+        return None
+    return int(found.group(1)), int(found.group(2)) if found.group(2) else None
+
+
+def years(text: str) -> int | None:
+    """The least typical years a text states."""
+    stated = years_range(text)
+    return stated[0] if stated else None
+
+
+@check(
+    "level-order",
+    {
+        "no-years": (),
+        "years-not-rising": ("years", "below", "below_years"),
+    },
+)
+def check_level_order(profile: Profile, inputs: CheckInputs, say: Messages) -> Finding:
+    issues = []
+    previous: tuple[str, int] | None = None
+    for level in profile.levels:
+        row = profile.guidelines.get(level)
+        cell = row.degree_years.text if row is not None else ""
+        found = years(cell)
+        if found is None:
+            issues.append(ReviewIssue(section=GUIDELINES.key(level), quote=cell, problem=say("no-years")))
+        elif previous is not None and found <= previous[1]:
+            issues.append(
+                ReviewIssue(
+                    section=GUIDELINES.key(level),
+                    quote=cell,
+                    problem=say("years-not-rising", years=found, below=previous[0], below_years=previous[1]),
+                )
+            )
+        if found is not None:
+            previous = (level, found)
+    rationale = "typical years rise level by level" if not issues else f"{len(issues)} level(s) out of order"
+    return Finding(issues, rationale, score_for(len(issues)))
+
+
+@check("rubric-years", {"outside-rubric": ("years", "low", "high", "level")})
+def check_rubric_years(profile: Profile, inputs: CheckInputs, say: Messages) -> Finding:
+    """Each level's typical years must fall in the rubric's band for it, or the cell says why."""
+    catalog = inputs.catalog
+    if catalog is None:
+        return Finding([], "no level rubric in this project", 5)
+    issues = []
+    for level in profile.levels:
+        row = profile.guidelines.get(level)
+        cell = row.degree_years.text if row is not None else ""
+        low, high = catalog.rubric.block(level).years
+        stated = years_range(cell)
+        explained = "rubric" in cell.lower() and "because" in cell.lower()
+        # "N+ years" must start inside the band; "N–M years" must lie within it.
+        agrees = stated is None or (low <= stated[0] < high and (stated[1] is None or stated[1] <= high))
+        if stated is not None and not agrees and not explained:
+            issues.append(
+                ReviewIssue(
+                    section=GUIDELINES.key(level),
+                    quote=cell,
+                    problem=say("outside-rubric", years=stated[0], low=low, high=high, level=level),
+                )
+            )
+    rationale = (
+        "typical years agree with the level rubric" if not issues else f"{len(issues)} level(s) disagree"
+    )
+    return Finding(issues, rationale, score_for(len(issues)))
+
+
+@check("aliases", {"title-of-other-focus": ("owner",)})
+def check_aliases(profile: Profile, inputs: CheckInputs, say: Messages) -> Finding:
+    """A drafted title alias must not be the name or an alias of another focus in the catalog."""
+    catalog = inputs.catalog
+    focus = catalog.for_role(profile.role) if catalog is not None else None
+    if catalog is None or focus is None:
+        return Finding([], "the role is not in the catalog", 5)
+    issues = []
+    for alias in ALIASES.items(profile):
+        owner = catalog.alias_owner(alias.text, focus)
+        if owner is not None:
+            issues.append(
+                ReviewIssue(
+                    section=alias.section, quote=alias.text, problem=say("title-of-other-focus", owner=owner)
+                )
+            )
+    rationale = (
+        "no alias belongs to another focus" if not issues else f"{len(issues)} alias(es) of other foci"
+    )
+    return Finding(issues, rationale, score_for(len(issues)))
+
+
+@check(
+    "prose",
+    {
+        key: ()
+        for key in (
+            "placeholder",
+            "prompt-echo",
+            "meta-text",
+            "code-in-prose",
+            "lower-case-start",
+            "cut-off",
+            "word-order",
+        )
+    },
+)
 def check_prose(profile: Profile, inputs: CheckInputs, say: Messages) -> Finding:
     """Every sentence of the profile reads as one: no placeholders, prompt echoes, talk about the
     profile, level codes or source ids in prose, lower-case starts, cut-off ends or shuffled words."""
@@ -310,6 +470,7 @@ def check_prose(profile: Profile, inputs: CheckInputs, say: Messages) -> Finding
     return Finding(issues, rationale, score_for(len(issues), BLATANT_BANDS))
 
 
+@check("boundaries", {"no-distinctions": (), "distinct-from-itself": (), "other-territory": ("owner",)})
 def check_boundaries(profile: Profile, inputs: CheckInputs, say: Messages) -> Finding:
     """The role names what it is distinct from, never itself, and does no other focus's work (the
     catalog's `territory` phrases of every other focus)."""
@@ -360,167 +521,6 @@ def _holds(words: list[str], phrase: tuple[str, ...]) -> bool:
     return bool(phrase) and any(
         tuple(words[i : i + len(phrase)]) == phrase for i in range(len(words) - len(phrase) + 1)
     )
-
-
-YEARS = re.compile(r"(\d+)\s*(?:[–-]\s*(\d+))?\s*\+?\s*(?:years?|yrs?)\b")
-
-
-def years_range(text: str) -> tuple[int, int | None] | None:
-    """Typical years as stated: "15+ years" is (15, None), "5–8 years" is (5, 8)."""
-    found = YEARS.search(text.lower())
-    if found is None:
-        return None
-    return int(found.group(1)), int(found.group(2)) if found.group(2) else None
-
-
-def years(text: str) -> int | None:
-    """The least typical years a text states."""
-    stated = years_range(text)
-    return stated[0] if stated else None
-
-
-def check_level_order(profile: Profile, inputs: CheckInputs, say: Messages) -> Finding:
-    issues = []
-    previous: tuple[str, int] | None = None
-    for level in profile.levels:
-        row = profile.guidelines.get(level)
-        cell = row.degree_years.text if row is not None else ""
-        found = years(cell)
-        if found is None:
-            issues.append(ReviewIssue(section=GUIDELINES.key(level), quote=cell, problem=say("no-years")))
-        elif previous is not None and found <= previous[1]:
-            issues.append(
-                ReviewIssue(
-                    section=GUIDELINES.key(level),
-                    quote=cell,
-                    problem=say("years-not-rising", years=found, below=previous[0], below_years=previous[1]),
-                )
-            )
-        if found is not None:
-            previous = (level, found)
-    rationale = "typical years rise level by level" if not issues else f"{len(issues)} level(s) out of order"
-    return Finding(issues, rationale, score_for(len(issues)))
-
-
-def check_rubric_years(profile: Profile, inputs: CheckInputs, say: Messages) -> Finding:
-    """Each level's typical years must fall in the rubric's band for it, or the cell says why."""
-    catalog = inputs.catalog
-    if catalog is None:
-        return Finding([], "no level rubric in this project", 5)
-    issues = []
-    for level in profile.levels:
-        row = profile.guidelines.get(level)
-        cell = row.degree_years.text if row is not None else ""
-        low, high = catalog.rubric.block(level).years
-        stated = years_range(cell)
-        explained = "rubric" in cell.lower() and "because" in cell.lower()
-        # "N+ years" must start inside the band; "N–M years" must lie within it.
-        agrees = stated is None or (low <= stated[0] < high and (stated[1] is None or stated[1] <= high))
-        if stated is not None and not agrees and not explained:
-            issues.append(
-                ReviewIssue(
-                    section=GUIDELINES.key(level),
-                    quote=cell,
-                    problem=say("outside-rubric", years=stated[0], low=low, high=high, level=level),
-                )
-            )
-    rationale = (
-        "typical years agree with the level rubric" if not issues else f"{len(issues)} level(s) disagree"
-    )
-    return Finding(issues, rationale, score_for(len(issues)))
-
-
-def check_aliases(profile: Profile, inputs: CheckInputs, say: Messages) -> Finding:
-    """A drafted title alias must not be the name or an alias of another focus in the catalog."""
-    catalog = inputs.catalog
-    focus = catalog.for_role(profile.role) if catalog is not None else None
-    if catalog is None or focus is None:
-        return Finding([], "the role is not in the catalog", 5)
-    issues = []
-    for alias in ALIASES.items(profile):
-        owner = catalog.alias_owner(alias.text, focus)
-        if owner is not None:
-            issues.append(
-                ReviewIssue(
-                    section=alias.section, quote=alias.text, problem=say("title-of-other-focus", owner=owner)
-                )
-            )
-    rationale = (
-        "no alias belongs to another focus" if not issues else f"{len(issues)} alias(es) of other foci"
-    )
-    return Finding(issues, rationale, score_for(len(issues)))
-
-
-#: Every check, in the order `run.json` lists them.
-CHECKS = (
-    Check(
-        "completeness",
-        check_completeness,
-        {
-            "empty-description": (),
-            "no-distinctions": (),
-            "responsibility-count": ("count", "expected"),
-            "empty-responsibility": (),
-            "empty-cell": ("column",),
-            "few-skills": ("count", "least"),
-            "few-tools": ("count", "least"),
-            "code-as-name": ("name",),
-        },
-    ),
-    Check(
-        "duplicates",
-        check_duplicates,
-        {
-            "repeats": ("where", "other", "ratio"),
-            "nearly-repeats": ("where", "other", "ratio"),
-            "same-level": (),
-        },
-    ),
-    Check(
-        "grounding-support",
-        check_grounding_support,
-        {
-            "unknown-sources": ("ids",),
-            "no-sources": (),
-            "no-evidence": (),
-            "unknown-quote": ("id",),
-            "quote-not-in-source": ("quote", "source"),
-            "unsupported": ("share", "needed"),
-            "borrowed": ("words",),
-        },
-    ),
-    Check(
-        "level-order",
-        check_level_order,
-        {
-            "no-years": (),
-            "years-not-rising": ("years", "below", "below_years"),
-        },
-    ),
-    Check("rubric-years", check_rubric_years, {"outside-rubric": ("years", "low", "high", "level")}),
-    Check("aliases", check_aliases, {"title-of-other-focus": ("owner",)}),
-    Check(
-        "prose",
-        check_prose,
-        {
-            key: ()
-            for key in (
-                "placeholder",
-                "prompt-echo",
-                "meta-text",
-                "code-in-prose",
-                "lower-case-start",
-                "cut-off",
-                "word-order",
-            )
-        },
-    ),
-    Check(
-        "boundaries",
-        check_boundaries,
-        {"no-distinctions": (), "distinct-from-itself": (), "other-territory": ("owner",)},
-    ),
-)
 
 
 def run_checks(profile: Profile, inputs: CheckInputs, caps: Mapping[str, list[str]]) -> list[DimensionReview]:

@@ -9,11 +9,9 @@ item then carries the quote's id (`evidence`) and its source (`sources`). Typica
 from the level rubric, title aliases are the titles the sources use, and the overview's
 distinctions are the catalog's neighbouring foci: none of these is the model's to invent.
 
-The sections are in one registry here: what each is called, what its items are and where it
-goes in the Profile. Every part of jfm that names a section (the panel's checks and evidence,
-the views) takes the keys and the items from it, so that the shape of a profile is written
-down once. What the tool schema says of each response model and field is in
-`prompts/schema.toml`.
+What each kind of item is asked and how its answer becomes an item is declared once, in
+`item_kinds`; a section is drafted by its kind's layout (a list, a row of guideline cells, a
+summary). The sections themselves are in one registry, `records.sections`.
 """
 
 from __future__ import annotations
@@ -21,16 +19,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field
 
-from ..errors import BadInput, first_error
-from ..inputs.datafile import load_model
 from ..inputs.prompts import Prompts
 from ..inputs.seeds import RoleSeeds
 from ..llm.client import LLM, Structured, bind_choices
@@ -38,31 +32,19 @@ from ..llm.parallel import ordered_map
 from ..records.evidence import Evidence, Quote
 from ..records.profile import GUIDELINE_COLUMNS, RESPONSIBILITIES_PER_LEVEL, YEARS_COLUMN, Profile, SourceRef
 from ..records.runlog import Transcript
+from ..records.sections import (
+    ALIASES,
+    GUIDELINES,
+    OVERVIEW,
+    RESPONSIBILITIES,
+    SKILLS,
+    TOOLS,
+    Sections,
+    cell_key,
+    profile_sections,
+)
+from .item_kinds import ITEM_KINDS, Draws, ItemKind, Layout, cited, load_kind_prompts, sentence
 from .schema import SchemaText
-
-SKILLS_DRAFTED = 6
-TOOLS_DRAFTED = 5
-ALIASES_DRAFTED = 5
-OVERVIEW_QUOTES = 3
-DISTINCTIONS_DRAFTED = 3
-
-
-class StatementDraft(Structured):
-    text: str = Field(min_length=8, max_length=240)
-
-
-class SkillDraft(Structured):
-    name: str = Field(min_length=2, max_length=60)
-    description: str = Field(min_length=8, max_length=200)
-
-
-class ToolDraft(Structured):
-    name: str = Field(min_length=2, max_length=40)
-
-
-class OverviewDraft(Structured):
-    description: str = Field(min_length=40, max_length=600)
-
 
 S = TypeVar("S", bound=str)
 T = TypeVar("T")
@@ -84,225 +66,13 @@ class LadderDraft(Structured, Generic[S]):
     levels: list[LadderLevelDraft[S]]
 
 
-#: Every response model the drafter asks for.
-DRAFT_MODELS: list[type[BaseModel]] = [StatementDraft, SkillDraft, ToolDraft, OverviewDraft, LadderDraft]
-EXAMPLES_FILE = "examples.toml"
+#: The response models the drafter asks for besides its item kinds' (described in prompts/schema.toml).
+DRAFT_MODELS: list[type[BaseModel]] = [LadderDraft]
 #: The ladder path's instruction and the quotes it shows, level by level.
 LADDER_TEMPLATE = "ladder.j2"
 LADDER_QUOTES = "ladder_quotes.j2"
-
-
-@dataclass(frozen=True)
-class ItemKind:
-    """One kind of item the drafter asks for: its response model and its instruction
-    (prompts/item_NAME.j2, the system message's second part); its worked examples are
-    `prompts/examples.toml`'s [[NAME]] entries."""
-
-    name: str
-    model: type[BaseModel]
-
-    @property
-    def template(self) -> str:
-        return f"item_{self.name}.j2"
-
-
-RESPONSIBILITY_ITEM = ItemKind("responsibility", StatementDraft)
-GUIDELINE_ITEM = ItemKind("guideline", StatementDraft)
-SKILL_ITEM = ItemKind("skill", SkillDraft)
-TOOL_ITEM = ItemKind("tool", ToolDraft)
-OVERVIEW_ITEM = ItemKind("overview", OverviewDraft)
-ITEM_KINDS = (RESPONSIBILITY_ITEM, GUIDELINE_ITEM, SKILL_ITEM, TOOL_ITEM, OVERVIEW_ITEM)
-
-
-class Example(BaseModel):
-    """A worked example: the quote(s) a drafter request shows, and the answer to give."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    quote: str | None = Field(default=None, description="The quote shown (one-quote kinds).")
-    quotes: list[str] | None = Field(default=None, description="The quotes shown (the overview).")
-    aspect: str | None = Field(
-        default=None, description="A guideline example's column heading, named before its quote."
-    )
-    answer: dict[str, Any] = Field(description="The answer, as the kind's response model takes it.")
-
-
-class Examples(BaseModel):
-    """`prompts/examples.toml`: worked examples per item kind."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    occupation_words: str = Field(
-        default="", description="The examples' occupation's words, white-space separated."
-    )
-    responsibility: list[Example] = Field(default_factory=list, description="Responsibilities.")
-    guideline: list[Example] = Field(default_factory=list, description="Guideline cells.")
-    skill: list[Example] = Field(default_factory=list, description="Skills.")
-    tool: list[Example] = Field(default_factory=list, description="Tools.")
-    overview: list[Example] = Field(default_factory=list, description="The overview.")
-
-
-def example_words(prompts: Path) -> str:
-    """The words of the worked examples' occupation, which no drafted item may borrow."""
-    return load_examples(prompts).occupation_words
-
-
-def load_examples(prompts: Path) -> Examples:
-    """The examples, every answer checked against its kind's response model."""
-    path = prompts / EXAMPLES_FILE
-    examples = load_model(path, Examples, "drafting examples")
-    for kind in ITEM_KINDS:
-        for number, example in enumerate(getattr(examples, kind.name), start=1):
-            where = f"{path}: {kind.name} example {number}"
-            if (example.quote is None) == (example.quotes is None):
-                raise BadInput(f"{where}: give quote or quotes, not both or neither")
-            try:
-                kind.model.model_validate(example.answer)
-            except ValidationError as exc:
-                raise BadInput(f"{where}: answer: {first_error(exc)}") from exc
-    return examples
-
-
-#: Drafted sections by key, each as the JSON its response model produced.
-Sections = dict[str, dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class Item:
-    """One item of a profile as reviewers quote it and checks judge it.
-
-    `sources` is None for an item that cites nothing by design (the overview's).
-    """
-
-    section: str
-    text: str
-    sources: list[str] | None
-    #: Ids of the quotes (evidence.json) the item rests on; empty for an item that cites none.
-    evidence: list[str] = dataclasses.field(default_factory=list)
-
-
-#: A section's items at a level (None for a section drafted once): (text, sources, evidence).
-ItemWalk = Callable[[Profile, str | None], list[tuple[str, list[str] | None, list[str]]]]
-
-
-@dataclass(frozen=True)
-class SectionKind:
-    """One kind of section: its name, how its items are read from a profile, and the Profile
-    fields its drafted JSON fills."""
-
-    name: str
-    walk: ItemWalk
-    #: Drafted once per level (its key is NAME.LEVEL) or once per profile (its key is NAME).
-    per_level: bool = False
-    #: Whether its items cite sources (and the quotes they rest on).
-    cites: bool = True
-    #: Profile field name → value from the drafted JSON (for a per-level section, the value at its
-    #: level); None: the JSON's value under the section's name fills the field of that name.
-    fill: Callable[[dict[str, Any]], dict[str, Any]] | None = None
-
-    def key(self, level: str | None = None) -> str:
-        """The key reviewers and the run record name the section by: skills, responsibilities.P3."""
-        return f"{self.name}.{level}" if self.per_level else self.name
-
-    def items(self, profile: Profile, level: str | None = None) -> list[Item]:
-        """The section's items in `profile` (at `level`, for a per-level kind), in order."""
-        key = self.key(level)
-        return [Item(key, text, sources, evidence) for text, sources, evidence in self.walk(profile, level)]
-
-    def fields(self, drafted: dict[str, Any]) -> dict[str, Any]:
-        """The Profile fields the section's drafted JSON fills."""
-        return self.fill(drafted) if self.fill else {self.name: drafted[self.name]}
-
-
-Walked = list[tuple[str, list[str] | None, list[str]]]
-
-
-def _overview(profile: Profile, level: str | None) -> Walked:
-    return [
-        (profile.description, None, []),
-        *((f"{d.function}: {d.boundary}", None, []) for d in profile.distinct_from),
-    ]
-
-
-def _responsibilities(profile: Profile, level: str | None) -> Walked:
-    cited = profile.responsibilities.get(level, []) if level else []
-    return [(item.text, item.sources, item.evidence) for item in cited]
-
-
-def _guidelines(profile: Profile, level: str | None) -> Walked:
-    row = profile.guidelines.get(level) if level else None
-    cells = [(column, getattr(row, column)) for column in GUIDELINE_COLUMNS] if row else []
-    # Typical years are judged against the level rubric (check:rubric-years), not the sources.
-    return [
-        (cell.text, None, []) if column == YEARS_COLUMN else (cell.text, cell.sources, cell.evidence)
-        for column, cell in cells
-    ]
-
-
-def _skills(profile: Profile, level: str | None) -> Walked:
-    return [(f"{skill.name}: {skill.description}", skill.sources, skill.evidence) for skill in profile.skills]
-
-
-def _tools(profile: Profile, level: str | None) -> Walked:
-    return [(tool.name, tool.sources, tool.evidence) for tool in profile.tools]
-
-
-def _aliases(profile: Profile, level: str | None) -> Walked:
-    return [(alias.title, alias.sources, alias.evidence) for alias in profile.aliases]
-
-
-def _overview_fields(drafted: dict[str, Any]) -> dict[str, Any]:
-    return {"description": drafted["description"], "distinct_from": drafted["distinct_from"]}
-
-
-OVERVIEW = SectionKind("overview", _overview, cites=False, fill=_overview_fields)
-RESPONSIBILITIES = SectionKind("responsibilities", _responsibilities, per_level=True)
-# The drafted JSON is the guideline row itself.
-GUIDELINES = SectionKind(
-    "guidelines", _guidelines, per_level=True, fill=lambda drafted: {"guidelines": drafted}
-)
-SKILLS = SectionKind("skills", _skills)
-TOOLS = SectionKind("tools", _tools)
-ALIASES = SectionKind("aliases", _aliases)
-
-#: Every kind of section, in profile order.
-SECTION_KINDS = (OVERVIEW, RESPONSIBILITIES, GUIDELINES, SKILLS, TOOLS, ALIASES)
-
-
-@dataclass(frozen=True)
-class Section:
-    """One section of a profile: its kind and, for a per-level kind, its level."""
-
-    kind: SectionKind
-    level: str | None = None
-
-    @property
-    def key(self) -> str:
-        return self.kind.key(self.level)
-
-    def items(self, profile: Profile) -> list[Item]:
-        """The section's items in `profile`, in order."""
-        return self.kind.items(profile, self.level)
-
-
-def profile_sections(levels: Iterable[str]) -> list[Section]:
-    """Every section of a profile of these levels, in profile order (the order they are drafted)."""
-    levels = list(levels)
-    return [
-        section
-        for kind in SECTION_KINDS
-        for section in ([Section(kind, level) for level in levels] if kind.per_level else [Section(kind)])
-    ]
-
-
-def section_keys(levels: Iterable[str]) -> list[str]:
-    """The key of every section of a profile of these levels, in profile order."""
-    return [section.key for section in profile_sections(levels)]
-
-
-def items(profile: Profile) -> list[Item]:
-    """Every item of the profile, section by section in profile order."""
-    return [item for section in profile_sections(profile.levels) for item in section.items(profile)]
+#: The overview's distinctions: the catalog's nearest foci.
+DISTINCTIONS_DRAFTED = 3
 
 
 def assemble(seeds: RoleSeeds, sections: Sections, code: str) -> Profile:
@@ -341,7 +111,9 @@ class Fault:
 Assignment = dict[str, list[str]]
 
 
-def assign_quotes(evidence: Evidence, levels: list[str]) -> Assignment:
+def assign_quotes(
+    evidence: Evidence, levels: list[str], kinds: tuple[ItemKind, ...] = ITEM_KINDS
+) -> Assignment:
     """Which quotes the first draft's items rest on, decided before any call.
 
     A level's responsibilities take its best quotes that no lower level took; its guideline
@@ -350,45 +122,30 @@ def assign_quotes(evidence: Evidence, levels: list[str]) -> Assignment:
     take their best quotes.
     """
     ranked = evidence.sections
+    kind_of = {kind.section: kind for kind in kinds}
     taken: set[str] = set()
     cells_below: dict[str, set[str]] = {column: set() for column in GUIDELINE_COLUMNS}
     assignment: Assignment = {}
     for level in levels:
         key = RESPONSIBILITIES.key(level)
-        chosen = [qid for qid in ranked.get(key, []) if qid not in taken][:RESPONSIBILITIES_PER_LEVEL]
+        chosen = [qid for qid in ranked.get(key, []) if qid not in taken][: kind_of[RESPONSIBILITIES].count]
         assignment[key] = chosen
         taken.update(chosen)
         in_row: set[str] = set()
         for column in GUIDELINE_COLUMNS:
             if column == YEARS_COLUMN:
                 continue
-            cell = f"{GUIDELINES.key(level)}.{column}"
+            cell = cell_key(level, column)
             candidates = [qid for qid in ranked.get(cell, []) if qid not in in_row]
             fresh = [qid for qid in candidates if qid not in chosen and qid not in cells_below[column]]
             pick = (fresh or candidates)[:1]
             assignment[cell] = pick
             in_row.update(pick)
             cells_below[column].update(pick)
-    for kind, count in ((SKILLS, SKILLS_DRAFTED), (TOOLS, TOOLS_DRAFTED), (ALIASES, ALIASES_DRAFTED)):
-        assignment[kind.key()] = ranked.get(kind.key(), [])[:count]
-    assignment[OVERVIEW.key()] = ranked.get(OVERVIEW.key(), [])[:OVERVIEW_QUOTES]
+    for kind in kinds:
+        if kind.draws is Draws.BEST and not kind.section.per_level:
+            assignment[kind.section.key()] = ranked.get(kind.section.key(), [])[: kind.count]
     return assignment
-
-
-def _sentence(text: str) -> str:
-    """A drafted sentence tidied: quotation marks and white space trimmed, a capital first
-    letter, an end stop. The words are the model's."""
-    text = " ".join(text.split()).strip("\"'“”‘’ ")
-    if not text:
-        return text
-    text = text[0].upper() + text[1:]
-    return text if re.search(r"[.!?]$", text) else f"{text}."
-
-
-def _name(text: str) -> str:
-    """A drafted name tidied: trimmed, no end stop, a capital first letter."""
-    text = " ".join(text.split()).strip("\"'“”‘’. ")
-    return text[0].upper() + text[1:] if text else text
 
 
 def _faulted(text: str, faults: list[Fault]) -> bool:
@@ -424,27 +181,25 @@ class Drafter:
         context: DraftingContext,
         code: str,
         schema_text: SchemaText,
-        workers: int = 1,
+        calls_at_once: int = 1,
+        kinds: tuple[ItemKind, ...] = ITEM_KINDS,
     ) -> None:
         self.llm = llm
         #: A section's item calls at once (the loop already drafts sections at once).
-        self.workers = workers
+        self.calls_at_once = calls_at_once
         self.prompts = prompts
         self.seeds = seeds
         self.sections = {section.key: section for section in profile_sections(seeds.manifest.levels)}
         self.context = context
         self.evidence = context.evidence
         self.code = code
-        self.assignment = assign_quotes(self.evidence, seeds.manifest.levels)
-        self.models = {
-            model.__name__: schema_text.described(
-                bind_choices(model, [quote.id for quote in self.evidence.quotes] or ["E0"])
-                if model is LadderDraft
-                else model
-            )
-            for model in DRAFT_MODELS
-        }
-        self.examples = load_examples(prompts.folder)
+        #: The kind of item each section is drafted as.
+        self.kind_of = {kind.section: kind for kind in kinds}
+        self.assignment = assign_quotes(self.evidence, seeds.manifest.levels, kinds)
+        self.ladder_model = schema_text.described(
+            bind_choices(LadderDraft, [quote.id for quote in self.evidence.quotes] or ["E0"])
+        )
+        self.kinds = load_kind_prompts(prompts, kinds)
         self.system = prompts.render("system.j2")
 
     @property
@@ -457,8 +212,15 @@ class Drafter:
         """Draft one section, or redraft the items of `current` that `faults` quote (each from
         the next quote its section's ranking offers, when there is one)."""
         section = self.sections[key]
+        kind = self.kind_of[section.kind]
         work = _SectionWork(self, key, round_number, list(faults))
-        drafted = getattr(self, f"_draft_{section.kind.name}")(work, section.level, current)
+        if kind.layout is Layout.SUMMARY:
+            drafted = self._draft_summary(work, kind, current)
+        elif kind.layout is Layout.ROW:
+            assert section.level is not None  # a row is a level's
+            drafted = self._draft_row(work, kind, section.level, current)
+        else:
+            drafted = self._draft_list(work, kind, section.level, current)
         return drafted, work.transcripts
 
     def groups(self, keys: list[str], drafted: Sections) -> list[list[str]]:
@@ -483,7 +245,7 @@ class Drafter:
         }
         messages = self.ladder_messages(shown)
         result, transcript = self.llm.ask(
-            "drafter:responsibilities", round_number, self.models[LadderDraft.__name__], messages
+            "drafter:responsibilities", round_number, self.ladder_model, messages
         )
         work.transcripts.append(transcript)
         drafted: Sections = {}
@@ -493,10 +255,7 @@ class Drafter:
             items = []
             for item in answer.responsibilities:
                 quotes = [self.quote(qid) for qid in dict.fromkeys(item.evidence)]
-                sources = list(dict.fromkeys(quote.source for quote in quotes))
-                items.append(
-                    {"text": _sentence(item.text), "sources": sources, "evidence": [q.id for q in quotes]}
-                )
+                items.append(cited(quotes, text=sentence(item.text)))
             drafted[key] = {"responsibilities": items}
         for key in keys:  # a level the answer left out has nothing: the completeness check says so
             drafted.setdefault(key, {"responsibilities": []})
@@ -518,7 +277,7 @@ class Drafter:
     ) -> Any:
         """One item, asked with `item_messages`."""
         messages = self.item_messages(kind, quotes, aspect)
-        result, transcript = self.llm.ask(call, work.round, self.models[kind.model.__name__], messages)
+        result, transcript = self.llm.ask(call, work.round, self.kinds[kind.name].model, messages)
         work.transcripts.append(transcript)
         return result
 
@@ -528,9 +287,12 @@ class Drafter:
         """What one item's call is asked: the framing and the kind's instruction, its worked
         examples as earlier turns, then the quote(s) it is written from (after the guideline
         column's `aspect`, named there so that every call of a kind shares all that goes before)."""
-        instruction = self.prompts.render(kind.template, role=self.seeds.manifest)
+        template = self.kinds[kind.name].template
+        instruction = self.prompts.render_string(
+            template.instruction, str(self.prompts.folder / kind.template), role=self.seeds.manifest
+        )
         messages = [{"role": "system", "content": f"{self.system.rstrip()}\n\n{instruction.strip()}"}]
-        for example in getattr(self.examples, kind.name):
+        for example in template.examples:
             shown = example.quotes if example.quotes is not None else [example.quote]
             messages += [
                 {
@@ -548,10 +310,10 @@ class Drafter:
         """Render every template a drafter call or a drafted cell uses once, with stand-ins for
         the quotes: a template that names a variable it is not given fails before any call."""
         stand_in = [self.evidence.quotes[0].text if self.evidence.quotes else "Stands in for a quote."]
-        for kind in ITEM_KINDS:
-            aspects = self._headings() if kind is GUIDELINE_ITEM else [None]
+        for prompt in self.kinds.values():
+            aspects = self._headings() if prompt.kind.layout is Layout.ROW else [None]
             for aspect in aspects:
-                self.item_messages(kind, stand_in, aspect)
+                self.item_messages(prompt.kind, stand_in, aspect)
         levels = self.seeds.manifest.levels
         text = stand_in[0]
         quotes = self.evidence.quotes[:1] or [
@@ -594,51 +356,54 @@ class Drafter:
             raise KeyError(quote_id)
         return found
 
-    def cited(self, quote: Quote, **fields: Any) -> dict[str, Any]:
-        return {**fields, "sources": [quote.source], "evidence": [quote.id]}
+    # -- sections, by their kind's layout ---------------------------------------------------
 
-    # -- sections ----------------------------------------------------------------------------
-
-    def _draft_overview(
-        self, work: _SectionWork, level: None, current: dict[str, Any] | None
+    def _draft_summary(
+        self, work: _SectionWork, kind: ItemKind, current: dict[str, Any] | None
     ) -> dict[str, Any]:
+        """The overview: one item from its few quotes (a redraft from the next few), and the
+        catalog's nearest foci as its distinctions."""
         quotes = [self.quote(qid) for qid in self.assignment[work.key]]
         if current is not None and work.faults:
             ranked = self.evidence.sections.get(work.key, [])
-            quotes = [self.quote(qid) for qid in ranked[OVERVIEW_QUOTES : 2 * OVERVIEW_QUOTES]] or quotes
-        drafted = self.ask(work, f"drafter:{work.key}", OVERVIEW_ITEM, [q.text for q in quotes])
+            quotes = [self.quote(qid) for qid in ranked[kind.count : 2 * kind.count]] or quotes
+        answer = self.ask(work, f"drafter:{work.key}", kind, [q.text for q in quotes])
         return {
-            "description": _sentence(drafted.description),
+            **kind.item(answer, quotes),
             "distinct_from": self.context.distinctions[:DISTINCTIONS_DRAFTED],
         }
 
-    def _draft_responsibilities(
-        self, work: _SectionWork, level: str, current: dict[str, Any] | None
+    def _draft_list(
+        self, work: _SectionWork, kind: ItemKind, level: str | None, current: dict[str, Any] | None
     ) -> dict[str, Any]:
-        # A redraft takes no quote another level's first draft rests on, above or below.
-        elsewhere = {
-            qid
-            for other in self.seeds.manifest.levels
-            if other != level
-            for qid in self.assignment[RESPONSIBILITIES.key(other)]
-        }
+        """A list section: each item from its own quote (see `_SectionWork.list_items`)."""
+        # A level's redraft takes no quote another level's first draft rests on, above or below.
+        elsewhere = (
+            {
+                qid
+                for other in self.seeds.manifest.levels
+                if other != level
+                for qid in self.assignment[kind.section.key(other)]
+            }
+            if kind.draws is Draws.OWN_LEVEL
+            else set()
+        )
 
         def one(item_work: _SectionWork, quote: Quote, slot: int) -> dict[str, Any]:
-            drafted = self.ask(item_work, f"drafter:{work.key}.{slot}", RESPONSIBILITY_ITEM, [quote.text])
-            return self.cited(quote, text=_sentence(drafted.text))
+            if kind.answer is None:
+                return kind.item(None, [quote])
+            answer = self.ask(item_work, f"drafter:{work.key}.{slot}", kind, [quote.text])
+            return kind.item(answer, [quote])
 
-        items = work.list_items(
-            current["responsibilities"] if current else None,
-            RESPONSIBILITIES_PER_LEVEL,
-            elsewhere,
-            lambda item: item["text"],
-            one,
-        )
-        return {"responsibilities": items}
+        field = kind.section.name
+        items = work.list_items(current[field] if current else None, kind.count, elsewhere, kind.text_of, one)
+        return {field: items}
 
-    def _draft_guidelines(
-        self, work: _SectionWork, level: str, current: dict[str, Any] | None
+    def _draft_row(
+        self, work: _SectionWork, kind: ItemKind, level: str, current: dict[str, Any] | None
     ) -> dict[str, Any]:
+        """A level's guideline cells: each from its column's quote, none another cell of the row
+        or the level's responsibilities rest on; typical years from the rubric."""
         row: dict[str, Any] = {}
         asked: list[tuple[str, str, Quote]] = []  # (column, heading, quote) of each cell to draft
         in_row = set(self.assignment[RESPONSIBILITIES.key(level)])
@@ -646,9 +411,9 @@ class Drafter:
             if column == YEARS_COLUMN:
                 row[column] = {"text": self._years(level), "sources": [], "evidence": []}
                 continue
-            cell = f"{work.key}.{column}"
+            cell = cell_key(level, column)
             old = current[column] if current else None
-            if old is not None and not _faulted(old["text"], work.faults):
+            if old is not None and not _faulted(kind.text_of(old), work.faults):
                 row[column] = old
                 in_row.update(old["evidence"])
                 continue
@@ -676,10 +441,8 @@ class Drafter:
 
         def one(cell_work: _SectionWork, cell: tuple[str, str, Quote]) -> dict[str, Any]:
             column, heading, quote = cell
-            drafted = self.ask(
-                cell_work, f"drafter:{work.key}.{column}", GUIDELINE_ITEM, [quote.text], aspect=heading
-            )
-            return self.cited(quote, text=_sentence(drafted.text))
+            answer = self.ask(cell_work, f"drafter:{work.key}.{column}", kind, [quote.text], aspect=heading)
+            return kind.item(answer, [quote])
 
         for (column, _, _), drafted in zip(asked, work.each(one, asked), strict=True):
             row[column] = drafted
@@ -688,49 +451,6 @@ class Drafter:
     def _years(self, level: str) -> str:
         band = self.context.years.get(level)
         return self.prompts.render("degree_years.j2", years=band).strip()
-
-    def _draft_skills(
-        self, work: _SectionWork, level: None, current: dict[str, Any] | None
-    ) -> dict[str, Any]:
-        def one(item_work: _SectionWork, quote: Quote, slot: int) -> dict[str, Any]:
-            drafted = self.ask(item_work, f"drafter:{work.key}.{slot}", SKILL_ITEM, [quote.text])
-            return self.cited(quote, name=_name(drafted.name), description=_sentence(drafted.description))
-
-        items = work.list_items(
-            current["skills"] if current else None,
-            SKILLS_DRAFTED,
-            set(),
-            lambda item: f"{item['name']}: {item['description']}",
-            one,
-        )
-        return {"skills": items}
-
-    def _draft_tools(self, work: _SectionWork, level: None, current: dict[str, Any] | None) -> dict[str, Any]:
-        def one(item_work: _SectionWork, quote: Quote, slot: int) -> dict[str, Any]:
-            drafted = self.ask(item_work, f"drafter:{work.key}.{slot}", TOOL_ITEM, [quote.text])
-            return self.cited(quote, name=_name(drafted.name))
-
-        items = work.list_items(
-            current["tools"] if current else None,
-            TOOLS_DRAFTED,
-            set(),
-            lambda item: item["name"],
-            one,
-        )
-        return {"tools": items}
-
-    def _draft_aliases(
-        self, work: _SectionWork, level: None, current: dict[str, Any] | None
-    ) -> dict[str, Any]:
-        # The titles are the sources' own words: quoted, not written.
-        items = work.list_items(
-            current["aliases"] if current else None,
-            ALIASES_DRAFTED,
-            set(),
-            lambda item: item["title"],
-            lambda _, quote, slot: self.cited(quote, title=quote.text),
-        )
-        return {"aliases": items}
 
     def assemble(self, sections: Sections) -> Profile:
         return assemble(self.seeds, sections, self.code)
@@ -759,11 +479,11 @@ class _SectionWork:
     transcripts: list[Transcript] = dataclasses.field(default_factory=list)
 
     def each(self, draft_one: Callable[[_SectionWork, T], R], jobs: list[T]) -> list[R]:
-        """`draft_one` for each job, up to the drafter's `workers` at once; results and the calls'
+        """`draft_one` for each job, up to the drafter's `calls_at_once`; results and the calls'
         transcripts kept in the order of `jobs`, however the calls end."""
         shares = [dataclasses.replace(self, transcripts=[]) for _ in jobs]
         pairs = list(zip(shares, jobs, strict=True))
-        drafted = ordered_map(lambda pair: draft_one(*pair), pairs, self.drafter.workers)
+        drafted = ordered_map(lambda pair: draft_one(*pair), pairs, self.drafter.calls_at_once)
         for share in shares:
             self.transcripts += share.transcripts
         return drafted

@@ -26,13 +26,13 @@ import pysbd
 from pydantic import BaseModel, ConfigDict, Field
 from rank_bm25 import BM25Okapi
 
-from ..catalog.catalog import LEVELS
 from ..errors import BadInput
 from ..inputs.datafile import load_model
 from ..inputs.seeds import RoleSeeds, Source
 from ..inputs.text import Vocabulary
 from ..records.evidence import Evidence, Quote
-from ..records.profile import GUIDELINE_COLUMNS, YEARS_COLUMN
+from ..records.profile import GUIDELINE_COLUMNS, LEVELS, YEARS_COLUMN
+from ..records.sections import ALIASES, OVERVIEW, RESPONSIBILITIES, SKILLS, TOOLS, cell_key
 
 QUERIES_FILE = "evidence.toml"
 #: Most words of a lead label ("Manager of IC PMs (e.g. Group Product Manager or Director):").
@@ -151,7 +151,7 @@ class EvidenceStage:
                 )
         sections = self._sections(quotes)
         titles = self._title_quotes(quotes)
-        sections["aliases"] = [title.id for title in titles]
+        sections[ALIASES.key()] = [title.id for title in titles]
         level_titles: dict[str, list[str]] = {level: [] for level in self.levels}
         for title in titles:
             for level in title.levels:
@@ -219,24 +219,24 @@ class EvidenceStage:
             for i, quote in enumerate(quotes)
             if MIN_QUOTE_WORDS <= len(quote.text.split()) <= MAX_QUOTE_WORDS
         ]
-        sections: dict[str, list[str]] = {"overview": ranked(self.queries.overview, usable)}
+        sections: dict[str, list[str]] = {OVERVIEW.key(): ranked(self.queries.overview, usable)}
         general = [i for i in usable if not quotes[i].levels]
         for level in self.levels:
             at_level = [i for i in usable if level in quotes[i].levels]
             # Quotes that name no level come after a level's own: sources that never say who
             # does what at which level (a task list) still give every level something to rest on.
-            sections[f"responsibilities.{level}"] = [
+            sections[RESPONSIBILITIES.key(level)] = [
                 *ranked(self.queries.responsibilities, at_level),
                 *ranked(self.queries.responsibilities, general, positive=True),
             ]
             for column, query in self.queries.guidelines.items():
-                sections[f"guidelines.{level}.{column}"] = [
+                sections[cell_key(level, column)] = [
                     *ranked(query, at_level),
                     *ranked(query, general, positive=True),
                 ]
         short = [i for i in usable if len(quotes[i].text.split()) <= 15]
-        sections["skills"] = ranked(self.queries.skills, short, positive=True)
-        sections["tools"] = ranked(self.queries.tools, usable, positive=True)
+        sections[SKILLS.key()] = ranked(self.queries.skills, short, positive=True)
+        sections[TOOLS.key()] = ranked(self.queries.tools, usable, positive=True)
         return sections
 
     def _title_quotes(self, quotes: list[Quote]) -> list[Quote]:

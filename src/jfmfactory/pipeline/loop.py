@@ -25,9 +25,10 @@ from ..records.runlog import (
     Transcript,
     Usage,
 )
+from ..records.sections import Sections
 from ..records.store import RunStore
-from .drafter import Drafter, Fault, Sections
-from .panel import DEFAULT_THRESHOLD, Panel, Verdict
+from .drafter import Drafter, Fault
+from .panel import DEFAULT_THRESHOLD, Panel, PanelVerdict
 
 #: Consecutive rounds that fail to raise the best min score before the loop gives up.
 PLATEAU_ROUNDS = 2
@@ -41,7 +42,7 @@ class LoopSettings:
     threshold: int = DEFAULT_THRESHOLD
     max_rounds: int = DEFAULT_MAX_ROUNDS
     #: Sections drafted at once.
-    concurrency: int = 1
+    calls_at_once: int = 1
     #: Turns tokens into an estimated cost, when the project has a price table.
     prices: PriceTable | None = None
 
@@ -112,7 +113,7 @@ def revision_plan(
 def round_record(
     number: int,
     drafted: list[Revision],
-    verdict: Verdict,
+    verdict: PanelVerdict,
     calls: list[CallSummary],
     store: RunStore,
     threshold: int,
@@ -235,7 +236,7 @@ class Loop:
 
         # Sections are independent of each other: they are drafted at once, kept in plan order.
         groups = self.drafter.groups(list(plan), sections)
-        for data, transcripts in ordered_map(draft, groups, self.settings.concurrency):
+        for data, transcripts in ordered_map(draft, groups, self.settings.calls_at_once):
             sections.update(data)
             calls += [self.store.summarize(transcript) for transcript in transcripts]
         for key, faults in plan.items():

@@ -23,8 +23,8 @@ from ..llm.client import LLM, Structured, bind_choices
 from ..llm.parallel import ordered_map
 from ..records.profile import GUIDELINE_COLUMNS, Profile
 from ..records.runlog import DimensionReview, ReviewIssue, Transcript
+from ..records.sections import items
 from .checks import CHECKS, CheckInputs, quote_support, run_checks
-from .drafter import items
 from .quotes import near_miss, section_items, verify
 from .schema import SchemaText
 
@@ -170,11 +170,11 @@ class PanelSettings:
     #: Sampling temperature when a reviewer is asked more than once; one sample is greedy.
     sample_temperature: float = 0.8
     #: Reviewers asked at once.
-    concurrency: int = 1
+    calls_at_once: int = 1
 
 
 @dataclass
-class Verdict:
+class PanelVerdict:
     """The panel's verdict on one draft."""
 
     reviews: list[DimensionReview]
@@ -231,7 +231,7 @@ class Panel:
         before_call: Callable[[str], None] = lambda call: None,
         *,
         only_undecided: bool = False,
-    ) -> Verdict:
+    ) -> PanelVerdict:
         """Every member's verdict; a dimension's score is its reviewer's, capped by its checks.
 
         `only_undecided`: ask no reviewer whose dimension a check already fails, as its answer
@@ -242,7 +242,7 @@ class Panel:
         # Reviewers read the draft, not the whole sources; one that reads quotes (grounding) gets
         # its quoted items after the draft, so all share the draft as the head of their prompt.
         system = self.prompts.render("system.j2")
-        verdict = Verdict(reviews=run_checks(profile, self.check_inputs, self.caps), scores={})
+        verdict = PanelVerdict(reviews=run_checks(profile, self.check_inputs, self.caps), scores={})
         decided = {
             r.dimension for r in verdict.reviews if only_undecided and r.score < self.settings.threshold
         }
@@ -252,7 +252,7 @@ class Panel:
             return self.review(reviewer, system, self.shown(reviewer, profile, text), found, round_number)
 
         asked = [reviewer for reviewer in self.reviewers if reviewer.name not in decided]
-        for review, transcript in ordered_map(one, asked, self.settings.concurrency):
+        for review, transcript in ordered_map(one, asked, self.settings.calls_at_once):
             verdict.reviews.append(review)
             verdict.transcripts.append(transcript)
         verdict.scores = dimension_scores(verdict.reviews, self.dimensions)
@@ -282,10 +282,14 @@ class Panel:
 
     def review_messages(self, reviewer: Reviewer, system: str, text: str) -> list[dict[str, str]]:
         """What a reviewer is asked: the system message every call shares, then its task and the draft."""
-        instructions = self.prompts.render_string(reviewer.prompt, f"panel/{reviewer.name}.toml")
+        where = f"panel/{reviewer.name}.toml"
+        rendered = {
+            "prompt": self.prompts.render_string(reviewer.prompt, where),
+            "judges": self.prompts.render_string(reviewer.judges, where),
+        }
         user = self.prompts.render(
             "review.j2",
-            reviewer=reviewer.model_copy(update={"prompt": instructions}),
+            reviewer=reviewer.model_copy(update=rendered),
             profile_text=text,
             max_issues=MAX_ISSUES,
         )

@@ -12,7 +12,7 @@ import re
 
 from ..records.profile import Profile
 from ..records.runlog import ReviewIssue
-from .drafter import items
+from ..records.sections import items
 
 MIN_QUOTE_WORDS = 3
 #: Share of a quote's words that one item of the profile must hold for the quote to be a near miss.

@@ -86,6 +86,15 @@ def _response_fields(models: Iterable[type[BaseModel]]) -> dict[str, list[str]]:
     return found
 
 
+def described_text(prompts: Prompts, text: ModelText, where: str) -> ModelText:
+    """A model's descriptions rendered as templates: they may name the profile's rules
+    (`prompts.PROFILE_RULES`) as the prompts do."""
+    return ModelText(
+        description=prompts.render_string(text.description, where),
+        fields={field: prompts.render_string(line, f"{where}.fields") for field, line in text.fields.items()},
+    )
+
+
 def load_schema_text(prompts: Prompts, models: Iterable[type[BaseModel]]) -> SchemaText:
     """`prompts/schema.toml`, with a description for every one of `models`, every model they nest
     and every field of each; a model or field missing, or one the file names that none has, is an
@@ -101,7 +110,7 @@ def load_schema_text(prompts: Prompts, models: Iterable[type[BaseModel]]) -> Sch
         if name not in table:
             raise BadInput(f"{path}: no [{name}] table: the response model {name} needs a description")
         try:
-            text = ModelText.model_validate(table[name])
+            text = described_text(prompts, ModelText.model_validate(table[name]), f"{path}: [{name}]")
         except ValidationError as exc:
             raise BadInput(f"{path}: [{name}]: {first_error(exc)}") from exc
         unknown = [field for field in text.fields if field not in fields]

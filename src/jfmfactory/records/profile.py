@@ -6,12 +6,15 @@ adjacent roles, aliases, classification) arrive as new fields under a new versio
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
 SCHEMA_VERSION = 3
+#: The levels of the professional track, lowest first: the one place they are spelled.
+LEVELS = ("P1", "P2", "P3", "P4", "P5", "P6", "P7")
+#: The levels as messages name them: P1..P7.
+LEVEL_SPAN = f"{LEVELS[0]}..{LEVELS[-1]}"
 RESPONSIBILITIES_PER_LEVEL = 5
 
 #: The guideline columns in table order, with the heading each has in a rendered profile.
@@ -177,9 +180,9 @@ def code_at_level(code: str, level: str) -> str:
 
 def shape_problem(profile: Profile) -> str | None:
     """What makes a profile unusable for rendering and review, if anything."""
-    unknown = [level for level in profile.levels if not re.fullmatch(r"P[1-7]", level)]
+    unknown = [level for level in profile.levels if level not in LEVELS]
     if unknown:
-        return f"levels {unknown} are not P1..P7"
+        return f"levels {unknown} are not {LEVEL_SPAN}"
     for name, table in (("responsibilities", profile.responsibilities), ("guidelines", profile.guidelines)):
         if sorted(table) != sorted(profile.levels):
             return f"{name} must have exactly the levels {profile.levels}"

@@ -9,15 +9,15 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from ..api import CatalogRun
+from ..api.catalog import CatalogRun
 from ..calibration.run import CalibrationRecord
 from ..llm.batch import BatchProgress
 from ..llm.prices import PriceTable
-from ..pipeline.drafter import profile_sections
 from ..records.batches import BatchLedger
 from ..records.evidence import Evidence
 from ..records.profile import Profile
 from ..records.runlog import RoundRecord, RunRecord
+from ..records.sections import profile_sections
 from .entry import Comparison, RoleState, SourceState
 from .outputs import Outputs
 from .report import citing_items

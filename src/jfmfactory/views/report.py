@@ -12,11 +12,11 @@ from collections import defaultdict
 
 from markupsafe import Markup, escape
 
-from ..pipeline.drafter import items
 from ..records.evidence import Quote
 from ..records.markdown import rests_on
 from ..records.profile import GUIDELINE_COLUMNS, Profile
 from ..records.runlog import RoundRecord
+from ..records.sections import items
 from .outputs import Outputs
 from .rendering import render_template
 

@@ -1,0 +1,71 @@
+"""The library behind the CLI: each entry point takes plain options and returns a typed result.
+
+- options: `DraftOptions` and their checks;
+- session and endpoints: `session` reads a role's inputs, opens its endpoints and starts its record;
+- single runs: `draft`, `review`;
+- the live catalog: `draft_all`;
+- the batched catalog: `draft_all_batched`, `import_batch`;
+- calibration: `calibrate`, `label`;
+- seeds: `new_role`, `add_source`.
+
+The CLI imports this package, the views and `errors`, nothing else of jfm: what it needs from
+the layers below (a project, a reporter, the key variables to redact) is re-exported here.
+"""
+
+from ..calibration.run import CALIBRATION_JSON
+from ..catalog.scaffold import NewRole, parse_levels
+from ..inputs.project import Project
+from ..llm.batch import POLL_S, BatchProgress
+from ..llm.client import Redactor
+from ..llm.prices import PriceTable, load_prices
+from ..llm.provider import KEY_VARIABLES
+from ..llm.stopping import stop_requests
+from ..pipeline.loop import QuietReporter, Reporter
+from ..records.batches import BatchLedger
+from ..records.runlog import RunRecord
+from ..records.store import write_atomic
+from .batched import BatchedCatalog, catalog_folder, draft_all_batched, import_batch
+from .calibration import CALIBRATION_OUT, calibrate, label
+from .catalog import CatalogRun, draft_all
+from .options import DraftOptions, check_catalog_options
+from .runs import REVIEW_DIR, draft, review
+from .seeds import add_source, new_role
+from .session import Session, endpoints, session
+
+__all__ = [
+    "CALIBRATION_JSON",
+    "CALIBRATION_OUT",
+    "KEY_VARIABLES",
+    "POLL_S",
+    "REVIEW_DIR",
+    "BatchLedger",
+    "BatchProgress",
+    "BatchedCatalog",
+    "CatalogRun",
+    "DraftOptions",
+    "NewRole",
+    "PriceTable",
+    "Project",
+    "QuietReporter",
+    "Redactor",
+    "Reporter",
+    "RunRecord",
+    "Session",
+    "add_source",
+    "calibrate",
+    "catalog_folder",
+    "check_catalog_options",
+    "draft",
+    "draft_all",
+    "draft_all_batched",
+    "endpoints",
+    "import_batch",
+    "label",
+    "load_prices",
+    "new_role",
+    "parse_levels",
+    "review",
+    "session",
+    "stop_requests",
+    "write_atomic",
+]

@@ -1,0 +1,179 @@
+"""How often the gate is right: `calibrate` runs the panel on labelled cases and planted faults;
+`label` records a person's verdict on a drafted profile as a case."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from .. import __version__
+from ..calibration.cases import CASE_FILE, Case, CaseFile, Label, PassFail, add_label, load_case, load_cases
+from ..calibration.measures import agreement, dimension_measures, operator_measures
+from ..calibration.operators import OPERATORS, Operator, World, load_operator_data, prompt_echoes
+from ..calibration.run import (
+    AS_LABELLED,
+    CALIBRATION_JSON,
+    CalibrationRecord,
+    Judged,
+    judge_set,
+    load_floors,
+    summarise,
+)
+from ..errors import BadInput
+from ..inputs.project import Project
+from ..inputs.seeds import load_role
+from ..llm.provider import Route
+from ..pipeline.panel import PanelSettings, load_panel
+from ..pipeline.role_inputs import read_inputs
+from ..records.profile import Profile
+from ..records.runlog import Usage
+from ..records.sections import section_keys
+from ..records.store import RunStore, read_profile_file, write_atomic
+from .options import DraftOptions, calls_at_once, check_options, rate_limiter
+from .runs import profile_to_read
+from .session import REVIEW_MAX_TOKENS, endpoints, llm_for
+
+CALIBRATION_OUT = "calibration"
+CASES_DIR = "cases"
+FLOORS_FILE = "floors.toml"
+
+
+def calibrate(
+    project: Project,
+    options: DraftOptions,
+    env: Mapping[str, str],
+    seed: int = 0,
+    progress: Callable[[str], None] = lambda line: None,
+) -> CalibrationRecord:
+    """Run the panel on every case of `calibration/` and every planted fault; measure how often it
+    agrees with the labels; write `calibration.json` (default out/calibration/) and return it.
+
+    Cases as labelled are judged by the whole panel; a planted fault by its dimension's members.
+    """
+    check_options(options)
+    reviewers = load_panel(project.panel)
+    dimensions = [reviewer.name for reviewer in reviewers]
+    cases = load_cases(project.calibration / CASES_DIR, dimensions)
+    floors = load_floors(project.calibration / FLOORS_FILE, dimensions)
+    data = load_operator_data(project.calibration)
+    echoes = prompt_echoes(project.prompts)
+    inputs = {role: read_inputs(project, role) for role in {c.spec.role for c in cases}}
+    store = RunStore(options.out or project.out / CALIBRATION_OUT)
+    by_name = {reviewer.name: reviewer for reviewer in reviewers}
+
+    def world_for(role: str) -> World:
+        role_inputs = inputs[role]
+        catalog = role_inputs.catalog
+        focus = catalog.for_role(role) if catalog else None
+        others = (
+            [t for f in catalog.foci if f is not focus for t in (f.name, *f.entry.aliases)] if catalog else []
+        )
+        return World(data, role_inputs.seeds, echoes, others)
+
+    with endpoints(options, env, store, Route(limiter=rate_limiter(options))) as (_, _, judge_connection):
+        judge_llm = llm_for(judge_connection, REVIEW_MAX_TOKENS)
+        settings = PanelSettings(
+            threshold=options.threshold,
+            samples=options.samples,
+            calls_at_once=calls_at_once(options, judge_connection.endpoint.embedded),
+        )
+
+        def judge(case: Case, operator: Operator | None, names: list[str], profile: Profile) -> Judged:
+            asked = [by_name[name] for name in names]
+            # Items rest on the case's own quotes (evidence.json); a case without one, on none.
+            role_inputs = inputs[case.spec.role].with_evidence(case.quotes)
+            panel = role_inputs.panel(judge_llm, asked, section_keys(profile.levels), settings)
+            where = f"{case.name}/{operator.name if operator else AS_LABELLED}"
+            # A planted fault's trial is decided once a check fails its dimension.
+            verdict = panel.judge(
+                profile, 1, lambda call: progress(f"{where} {call}"), only_undecided=operator is not None
+            )
+            variant = RunStore(store.folder / "judged" / where)
+            for transcript in verdict.transcripts:
+                variant.write_transcript(transcript)
+            usage = sum((a.usage for t in verdict.transcripts for a in t.attempts), Usage())
+            return Judged(
+                case=case.name,
+                operator=operator.name if operator else None,
+                scores=verdict.scores,
+                reviews=verdict.reviews,
+                usage=usage,
+            )
+
+        judged, trials = judge_set(cases, dimensions, world_for, judge, options.threshold, seed)
+        endpoint = judge_connection.endpoint
+    measures = dimension_measures(
+        trials, dimensions, {d: (f.gold_pass, f.fault_catch) for d, f in floors.items()}
+    )
+    record = CalibrationRecord(
+        jfm_version=__version__,
+        # A port the embedded server happened to get would make no two records alike.
+        panel=endpoint.model_copy(update={"base_url": "embedded"}) if endpoint.embedded else endpoint,
+        threshold=options.threshold,
+        samples=options.samples,
+        seed=seed,
+        dimensions=dimensions,
+        floors=floors,
+        cases=[summarise(case) for case in cases],
+        operators=operator_measures(trials, {o.name: (o.dimension, o.does) for o in OPERATORS}),
+        measures=measures,
+        agreement=agreement(trials),
+        passed=all(m.meets_floors for m in measures),
+        usage=sum((j.usage for j in judged), Usage()),
+        trials=trials,
+        judged=judged,
+    )
+    write_atomic(store.folder / CALIBRATION_JSON, record.model_dump_json(indent=2) + "\n")
+    return record
+
+
+def label(
+    project: Project,
+    role: str,
+    dimension: str,
+    verdict: PassFail,
+    note: str,
+    by: str,
+    profile_path: Path | None = None,
+    case_name: str | None = None,
+) -> Path:
+    """Record a person's verdict on one dimension of a drafted profile as a calibration case.
+
+    The case keeps the evidence.json beside the profile (the quotes its items rest on), if there
+    is one. It is named after the role and the digest of the profile and its evidence unless
+    `case_name` says, so labels of the same profile gather in one case. Returns the case's folder.
+    """
+    reviewers = load_panel(project.panel)
+    dimensions = [reviewer.name for reviewer in reviewers]
+    if dimension not in dimensions:
+        raise BadInput(f"--dimension {dimension}: the panel's dimensions are {', '.join(dimensions)}")
+    if not note.strip():
+        raise BadInput("--note: say in one line why")
+    manifest = load_role(project.seeds, role).manifest
+    path, where = profile_to_read(project, role, profile_path)
+    profile = read_profile_file(path, where, role, manifest.levels).model_copy(update={"provenance": None})
+    evidence = RunStore(path.parent).read_evidence()
+    text = profile.model_dump_json(indent=2)
+    evidence_text = evidence.model_dump_json(indent=2) if evidence is not None else ""
+    digest = hashlib.sha256((text + evidence_text).encode()).hexdigest()
+    name = case_name or f"{role}-{digest[:8]}"
+    folder = project.calibration / CASES_DIR
+    new_label = Label(verdict=verdict, by=by, why=" ".join(note.split()))
+    if (folder / name / CASE_FILE).is_file():
+        case = load_case(folder / name)
+        if case.profile.model_dump_json(indent=2) != text:
+            raise BadInput(f"--case {name}: {folder / name} holds another profile; name a new case")
+        if (case.evidence.model_dump_json(indent=2) if case.evidence else "") != evidence_text:
+            raise BadInput(
+                f"--case {name}: {folder / name} holds the profile with other evidence; name a new case"
+            )
+        spec = case.spec.model_copy(update={"labels": {**case.spec.labels, dimension: new_label}})
+    else:
+        shown = (
+            path.resolve().relative_to(project.root.resolve())
+            if path.resolve().is_relative_to(project.root.resolve())
+            else path
+        )
+        spec = CaseFile(role=role, gold=False, origin=f"jfm label: {shown}", labels={dimension: new_label})
+    return add_label(folder, name, spec, profile, evidence)

@@ -1,0 +1,103 @@
+"""The live catalog: `draft_all` drafts every role in seeds/, skipping those up to date."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+
+from ..errors import BadInput, JfmError
+from ..inputs.guard import screen
+from ..inputs.project import Project
+from ..inputs.seeds import list_roles, load_role
+from ..llm.batch import Dispatcher
+from ..llm.limits import RateLimiter
+from ..llm.parallel import ordered_map
+from ..llm.provider import EndpointSettings, PanelEndpointSettings, model_names
+from ..pipeline.loop import Reporter
+from ..records.runlog import RunRecord
+from ..records.store import RunStore
+from .options import DraftOptions, calls_at_once, check_catalog_options, rate_limiter
+from .runs import draft
+from .session import inputs_digest
+
+
+@dataclass(frozen=True)
+class CatalogRun:
+    """One role of `jfm draft --all`: its run record, or why it was skipped, and its wall time."""
+
+    role: str
+    run: RunRecord | None
+    skipped: str | None
+    error: str | None
+    seconds: float
+
+
+def up_to_date(project: Project, options: DraftOptions, env: Mapping[str, str]) -> RunRecord | None:
+    """The role's finished run when nothing it depends on changed since: seeds, prompts, panel,
+    models and settings (compared by the digest recorded in run.json)."""
+    previous = RunStore(project.out_dir(options.role, None)).read_run()
+    if previous is None or previous.status not in ("passed", "not_passed"):
+        return None
+    settings = EndpointSettings.resolve(options.base_url, options.model, env, options.timeout_s)
+    panel = PanelEndpointSettings.resolve(options.panel_base_url, options.panel_model, env)
+    models = list(model_names(settings, panel))
+    seeds, _ = screen(load_role(project.seeds, options.role))
+    same_settings = (previous.threshold, previous.max_rounds, previous.samples) == (
+        options.threshold,
+        options.max_rounds,
+        options.samples,
+    )
+    return (
+        previous
+        if same_settings and previous.inputs_sha256 == inputs_digest(project, seeds, models)
+        else None
+    )
+
+
+def draft_all(
+    project: Project,
+    options: DraftOptions,
+    env: Mapping[str, str],
+    reporter_for: Callable[[str], Reporter],
+) -> list[CatalogRun]:
+    """Draft every role in seeds/, skipping those whose outputs are up to date.
+
+    Roles run `--concurrency` at a time against an endpoint that serves requests in parallel,
+    one at a time on the embedded model (each role would start a server of its own).
+    """
+    check_catalog_options(options, "--all")
+    settings = EndpointSettings.resolve(options.base_url, options.model, env, options.timeout_s)
+    # One limiter for every role: the limits are the endpoint's, not a role's.
+    limiter = rate_limiter(options)
+    roles_at_once = calls_at_once(options, settings.embedded)
+    return draft_roles(project, options, env, reporter_for, roles_at_once, limiter=limiter)
+
+
+def draft_roles(
+    project: Project,
+    options: DraftOptions,
+    env: Mapping[str, str],
+    reporter_for: Callable[[str], Reporter],
+    roles_at_once: int,
+    batch: Dispatcher | None = None,
+    limiter: RateLimiter | None = None,
+) -> list[CatalogRun]:
+    """Every role in seeds/, `roles_at_once` at a time, each with `options` but its own out/ROLE/."""
+    roles = list_roles(project.seeds)
+    if not roles:
+        raise BadInput(f"{project.seeds}: no roles to draft")
+
+    def one(role: str) -> CatalogRun:
+        started = time.monotonic()
+        role_options = replace(options, role=role, out=None)
+        previous = up_to_date(project, role_options, env)
+        if previous is not None:
+            return CatalogRun(role, previous, "up to date", None, 0.0)
+        try:
+            run = draft(project, role_options, env, reporter_for(role), batch, limiter)
+        except JfmError as error:
+            return CatalogRun(role, RunStore(project.out_dir(role, None)).read_run(), None, str(error), 0.0)
+        return CatalogRun(role, run, None, None, round(time.monotonic() - started, 1))
+
+    return ordered_map(one, roles, roles_at_once)
