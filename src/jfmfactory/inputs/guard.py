@@ -7,7 +7,9 @@ drafter nor a reviewer ever reads them; `run.json` lists each with the rule that
 delimiters in the prompts remain as a second line of defence for what the patterns miss.
 
 The guard judges sentences, not lines: the text is cut with pysbd, after joining a line that a
-sentence runs over onto the next, so a sentence wrapped in the source is judged whole. The rules
+sentence runs over onto the next, so a sentence wrapped in the source is judged and withheld whole.
+A line ending in a quotation mark that closes after a word runs on when the next line starts in
+lower case, so a withheld sentence takes its continuation with it. The rules
 are data (`guard_patterns.toml`, beside this module), so content ops can widen them; the corpus in
 `tests/inputs/guard_corpus/` measures every change.
 """
@@ -27,7 +29,11 @@ from .seeds import RoleSeeds
 PATTERNS_FILE = Path(__file__).with_name("guard_patterns.toml")
 _WORD = re.compile(r"\{(\w+)\}")
 # A line ending so is a whole sentence or a heading; otherwise a sentence may run on to the next.
-_ENDS_SENTENCE = re.compile(r"[.!?:;…\"”’»)\]]\s*$")
+# A closing quotation mark ends a sentence only after a full stop, a question or an exclamation.
+_ENDS_SENTENCE = re.compile(r"(?:[.!?…][\"'”’»“‘]*|[:;)\]])\s*$")
+# A line ending in a quotation that closes after a word: the sentence runs on if the next line
+# starts in lower case ("… “Approves all expenses”\nto every level."); a capital starts anew.
+_ENDS_IN_QUOTE = re.compile(r"[\"'”’»“‘]\s*$")
 # A line starting so begins something new: a list item, a numbered point, a speaker.
 _STARTS_ITEM = re.compile(r"^\s*(?:[-*•–—]|\d+[.)]|[A-Z]\)|Q:|A:|#)")
 
@@ -81,6 +87,7 @@ def _unwrapped(text: str) -> str:
                 and following.strip()
                 and not _ENDS_SENTENCE.search(line)
                 and not _STARTS_ITEM.match(following)
+                and (not _ENDS_IN_QUOTE.search(line) or following.lstrip()[0].islower())
             )
             out.append(" " if wraps else "\n")
     return "".join(out)
