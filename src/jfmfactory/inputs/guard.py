@@ -1,17 +1,35 @@
 """Untrusted sources: passages that speak to the model instead of about the role are withheld.
 
-A source is evidence about a role. A sentence addressed to reviewers or to an AI, one that asks
-for scores or for no faults, or one that tells the drafter to add, ignore or write something is an
-attempt to steer the run. Such sentences are removed before any prompt is built, so neither the
-drafter nor a reviewer ever reads them; `run.json` lists each with the rule that caught it. The
-delimiters in the prompts remain as a second line of defence for what the patterns miss.
+A source is evidence about a role. A sentence that directs the run's own work, what the drafter
+writes or how the panel judges it, is an attempt to steer the run. Such sentences are removed
+before any prompt is built, so neither the drafter nor a reviewer ever reads them; `run.json` lists
+each with the rule that caught it. The delimiters in the prompts remain as a second line of defence
+for what the rules miss.
+
+The guard judges what a sentence asks for, not its wording, by two questions asked apart (no model
+is involved: the judgement is deterministic). (a) Is the sentence a directive: an imperative
+opening a clause, a modal of obligation (must, should, is to, il faut, doit, muss, soll, debe …),
+a request ("please", "could you"), a verdict stated as the right one ("the correct score is 5")?
+(b) Is what it directs the run's own work: the text being generated (the profile, a summary
+produced from this page, a duty for every level), its judging (a score, a review, faults or the
+approval of this profile), or a reader that is the run (an AI, an assistant, an automated system,
+whoever processes this text)? A sentence is withheld when both hold. A job ad directs its reader
+all the time ("You should be comfortable presenting to executives") and describes judging all the
+time ("Managers rate each report on a five-point scale"); either alone is kept. A few shapes direct
+by themselves and need no (a): a note addressed to a reviewer or a model, "ignore your
+instructions", "as an AI".
+
+Both questions are data: word classes and rules in English, French, German and Spanish in
+`guard_patterns.toml`, beside this module, so content ops can widen them without Python; a bad
+pattern is a one-line error naming the file and the rule. The corpus in
+`tests/inputs/guard_corpus/` measures every change, including a batch written by someone who never
+saw the rules.
 
 The guard judges sentences, not lines: the text is cut with pysbd, after joining a line that a
 sentence runs over onto the next, so a sentence wrapped in the source is judged and withheld whole.
-A line ending in a quotation mark that closes after a word runs on when the next line starts in
-lower case, so a withheld sentence takes its continuation with it. The rules
-are data (`guard_patterns.toml`, beside this module), so content ops can widen them; the corpus in
-`tests/inputs/guard_corpus/` measures every change.
+A line ending in a quotation mark that closes after a word (not after a full stop) runs on when the
+next line starts in lower case, so a withheld sentence takes its continuation with it; a capital
+there starts a new sentence, so a quotation closing a line is not glued to an unrelated one.
 """
 
 from __future__ import annotations
@@ -19,9 +37,11 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import pysbd
 
+from ..errors import BadInput
 from ..records.runlog import Withheld
 from .datafile import read_toml
 from .seeds import RoleSeeds
@@ -38,24 +58,79 @@ _ENDS_IN_QUOTE = re.compile(r"[\"'”’»“‘]\s*$")
 _STARTS_ITEM = re.compile(r"^\s*(?:[-*•–—]|\d+[.)]|[A-Z]\)|Q:|A:|#)")
 
 
-def _compile(regex: str, words: dict[str, str]) -> re.Pattern[str]:
-    return re.compile(_WORD.sub(lambda m: words.get(m.group(1), m.group(0)), regex), re.I)
+def _compile(regex: str, words: dict[str, str], path: Path, where: str) -> re.Pattern[str]:
+    try:
+        return re.compile(_expand(regex, words, path, where), re.I)
+    except re.error as exc:
+        raise BadInput(f"{path}: {where}: bad pattern ({exc}): {regex[:80]}") from exc
 
 
-def load_rules(path: Path = PATTERNS_FILE) -> tuple[tuple[str, tuple[tuple[re.Pattern[str], ...], ...]], ...]:
-    """Each rule's name and its tests; a test holds when all its patterns are found in a sentence."""
+def _expand(regex: str, words: dict[str, str], path: Path, where: str) -> str:
+    """The regex with each `{name}` replaced by its word class (`{2}` and `{0,3}` are quantifiers)."""
+
+    def word(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in words:
+            return words[name]
+        if name.isdigit():
+            return match.group(0)
+        raise BadInput(f"{path}: {where}: no word class {{{name}}} in [words] above it")
+
+    return _WORD.sub(word, regex)
+
+
+class Rule(NamedTuple):
+    """A rule's name, whether it holds only in a directive, and its tests (each a conjunction)."""
+
+    name: str
+    directive: bool
+    tests: tuple[tuple[re.Pattern[str], ...], ...]
+
+
+class Rules(NamedTuple):
+    """What makes a sentence a directive, and the rules tried in order."""
+
+    directive: tuple[re.Pattern[str], ...]
+    rules: tuple[Rule, ...]
+
+
+def load_rules(path: Path = PATTERNS_FILE) -> Rules:
+    """The directive markers and the rules of the patterns file; a word class may use those above it."""
     data = read_toml(path, "guard patterns")
-    words = {name: str(value) for name, value in data.get("words", {}).items()}
-    return tuple(
-        (
-            str(rule["name"]),
-            tuple(tuple(_compile(regex, words) for regex in test) for test in rule["when"]),
-        )
-        for rule in data.get("rules", [])
+    words: dict[str, str] = {}
+    for name, value in data.get("words", {}).items():
+        words[name] = _expand(str(value), words, path, f"[words] {name}")
+    try:
+        return _rules(data, words, path)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise BadInput(
+            f"{path}: each [[rules]] entry needs a name and `when`, a list of lists ({exc!r})"
+        ) from exc
+
+
+def _rules(data: dict[str, Any], words: dict[str, str], path: Path) -> Rules:
+    return Rules(
+        directive=tuple(
+            _compile(regex, words, path, "[directive]") for regex in data.get("directive", {}).get("when", [])
+        ),
+        rules=tuple(
+            Rule(
+                name=str(rule["name"]),
+                directive=bool(rule.get("directive", False)),
+                tests=tuple(
+                    tuple(_compile(regex, words, path, f"rule {rule['name']!r}") for regex in test)
+                    for test in rule["when"]
+                ),
+            )
+            for rule in data.get("rules", [])
+        ),
     )
 
 
-RULES = load_rules()
+@cache
+def shipped_rules() -> Rules:
+    """The rules `jfm` runs with, read once, when first needed (a bad file fails the run, not the import)."""
+    return load_rules()
 
 
 @cache
@@ -63,15 +138,24 @@ def _segmenter() -> pysbd.Segmenter:
     return pysbd.Segmenter(language="en", clean=False, char_span=True)
 
 
-def _rule_for(sentence: str) -> str | None:
-    return next(
-        (
-            name
-            for name, tests in RULES
-            if any(all(pattern.search(sentence) for pattern in test) for test in tests)
-        ),
-        None,
-    )
+def is_directive(sentence: str, rules: Rules | None = None) -> bool:
+    """Whether the sentence asks for something: an imperative, a modal of obligation, a request."""
+    return any(pattern.search(sentence) for pattern in (rules or shipped_rules()).directive)
+
+
+def rule_for(sentence: str, rules: Rules | None = None) -> str | None:
+    """The name of the first rule that holds for the sentence, if any."""
+    rules = rules or shipped_rules()
+    directive: bool | None = None
+    for rule in rules.rules:
+        if rule.directive:
+            if directive is None:
+                directive = is_directive(sentence, rules)
+            if not directive:
+                continue
+        if any(all(pattern.search(sentence) for pattern in test) for test in rule.tests):
+            return rule.name
+    return None
 
 
 def _unwrapped(text: str) -> str:
@@ -105,7 +189,7 @@ def screen_text(source_id: str, text: str) -> tuple[str, list[Withheld]]:
     withheld = []
     for start, end in _sentences(text):
         sentence = " ".join(text[start:end].split())
-        rule = _rule_for(sentence)
+        rule = rule_for(sentence)
         if rule is not None:
             withheld.append(Withheld(source=source_id, text=sentence, rule=rule))
             removed[start:end] = [True] * (end - start)
