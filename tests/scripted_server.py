@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -91,6 +91,7 @@ class ScriptedServer:
         self.responder = responder
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
+        #: Chat completion requests received and not yet answered, now and at most.
         self.in_flight = 0
         self.max_in_flight = 0
         # Reported on every answer as a provider's prefix cache would: a count, or a function of
@@ -146,10 +147,15 @@ class ScriptedServer:
                     server.in_flight += 1
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
                 try:
-                    self._send(server.answer(request))
+                    reply = server.answer(request)
+                    time.sleep(reply.delay_s)
                 finally:
+                    # No longer in flight once answered, before the answer is written: the client
+                    # may send its next request the moment it reads this one, while this thread
+                    # has yet to run another line (counting it until then saw 5 at a cap of 4).
                     with server._lock:
                         server.in_flight -= 1
+                self._send(replace(reply, delay_s=0.0))
 
             def _send(self, reply: Reply) -> None:
                 time.sleep(reply.delay_s)

@@ -1,16 +1,26 @@
 from __future__ import annotations
 
+import json
+import re
+import shutil
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
+import httpx
 import pytest
 
-from conftest import Script, reviewer_title
-from jfmfactory.api import DraftOptions, draft, review
+from conftest import Script
+from jfmfactory.api import DraftOptions, draft, draft_all, review
 from jfmfactory.inputs.project import Project
-from jfmfactory.llm.parallel import ordered_map, tracking
+from jfmfactory.llm.parallel import note_busy, ordered_map, tracking
+from jfmfactory.pipeline.loop import QuietReporter
+from scripted_answers import REPO, generate_roles, stateless
 from scripted_server import ScriptedServer
+
+T = TypeVar("T")
 
 
 def test_ordered_map_keeps_order_and_raises_the_first_failure() -> None:
@@ -51,47 +61,164 @@ def test_one_worker_runs_in_the_calling_thread() -> None:
     assert set(threads) == {threading.current_thread().name}
 
 
-def _slow_reviews(script: Script, delay: float):  # type: ignore[no-untyped-def]
-    def answer(request):  # type: ignore[no-untyped-def]
-        if reviewer_title(request):
-            time.sleep(delay)
-        return script(request)
+class Gate:
+    """Holds every call where it would leave (a request at the HTTP client, or a call of a map's
+    function) until the test lets it through, and counts how many are held at once, exactly.
 
-    return answer
+    The run is tracked (`parallel.tracking`) and a held call counts as waiting, so the moment the
+    run is idle every thread that could call has called: what is held then is all the run asks
+    at once. The test lets one call through at each such moment: no sleep, no timing, the same
+    counts on any machine. A cap that leaked would be seen the first time the run is idle.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.held: list[tuple[threading.Event, str]] = []
+        #: The most calls held at once, over the whole run.
+        self.most = 0
+        #: What each idle moment held: the labels of the calls waiting then.
+        self.moments: list[list[str]] = []
+
+    def hold(self, label: str) -> None:
+        turn = threading.Event()
+        with self.lock:
+            self.held.append((turn, label))
+            self.most = max(self.most, len(self.held))
+        note_busy(-1)  # counted busy again by the test when it lets this call through
+        turn.wait()
+
+    def run(self, work: Callable[[], T]) -> T:
+        """`work()` on a thread of its own, its calls let through one at each idle moment."""
+        outcome: list[Any] = []
+        finished = threading.Event()
+
+        def runner() -> None:
+            try:
+                outcome.append(work())
+            except BaseException as failure:
+                outcome.append(failure)
+            finally:
+                finished.set()
+                note_busy(-1)
+
+        with tracking() as activity:  # the busy thread it counts is the runner from now on
+            threading.Thread(target=runner, name="gated-run", daemon=True).start()
+            while True:
+                # The timeout only ends a test that would hang: no count depends on it.
+                assert activity.wait_idle(120), "the run neither ended nor waited on a call"
+                if finished.is_set():
+                    break
+                with self.lock:
+                    assert self.held, "every thread of the run waits, and none on a call: a deadlock"
+                    self.moments.append([label for _, label in self.held])
+                    turn, _ = self.held.pop(0)
+                note_busy(1)
+                turn.set()
+        (result,) = outcome
+        if isinstance(result, BaseException):
+            raise result
+        return result  # type: ignore[no-any-return]
 
 
-def test_the_panel_asks_its_reviewers_at_once(project: Project, script: Script, tmp_path: Path) -> None:
+@pytest.fixture
+def gate(monkeypatch: pytest.MonkeyPatch) -> Gate:
+    """A gate on every request the openai client sends, labelled with the generated role it is
+    for (if any) and the tool it asks for."""
+    gate = Gate()
+    send = httpx.Client.send
+
+    def gated_send(client: httpx.Client, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        body = request.read().decode()
+        role = re.search(r"Generated Role (\d{3})", body)
+        tool = json.loads(body)["tool_choice"]["function"]["name"] if body else request.url.path
+        gate.hold(f"{role.group(1) if role else '-'}:{tool}")
+        return send(client, request, **kwargs)
+
+    monkeypatch.setattr(httpx.Client, "send", gated_send)
+    return gate
+
+
+def test_a_map_inside_a_map_stays_within_the_outer_maps_workers() -> None:
+    gate = Gate()
+
+    def section(name: str) -> str:
+        gate.hold(name)
+        if name == "1.1":
+            raise ValueError(name)
+        return name
+
+    def role(number: int) -> list[str]:
+        try:
+            return ordered_map(section, [f"{number}.{n}" for n in range(3)], workers=2)
+        except ValueError:  # a failed map gives back every slot it took: the next one has them
+            return ordered_map(section, [f"{number}.again.{n}" for n in range(3)], workers=2)
+
+    # Three roles two at a time, each with three sections two at a time: two calls at once in
+    # all, not four; every result where it belongs.
+    roles = gate.run(lambda: ordered_map(role, range(3), workers=2))
+    assert roles == [["0.0", "0.1", "0.2"], ["1.again.0", "1.again.1", "1.again.2"], ["2.0", "2.1", "2.2"]]
+    assert gate.most == 2 and max(len(held) for held in gate.moments) == 2
+    # The slots go round: at some moment two roles' sections are held at once.
+    assert any(len({label.split(".")[0] for label in held}) == 2 for held in gate.moments)
+
+
+def test_sections_are_drafted_at_once_and_concurrency_1_asks_one_at_a_time(
+    project: Project, script: Script, gate: Gate
+) -> None:
+    with ScriptedServer(script).running() as server:
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k"}
+        options = DraftOptions(role="product-management", model="m", max_rounds=1, concurrency=4)
+        gate.run(lambda: draft(project, options, env))
+        # Four sections' calls held at once, never five; the endpoint saw no more either.
+        assert gate.most == 4 and len(gate.moments[0]) == 4 and server.max_in_flight <= 4
+        asked = len(server.requests)
+        gate.most, gate.moments, server.max_in_flight = 0, [], 0
+        options = DraftOptions(
+            role="product-management", model="m", max_rounds=1, concurrency=1, out=project.root / "b"
+        )
+        gate.run(lambda: draft(project, options, env))
+        # One at a time: each call let through alone.
+        assert gate.most == 1 and server.max_in_flight == 1
+        assert len(gate.moments) == len(server.requests) - asked
+
+
+@pytest.mark.parametrize("concurrency", [5, 2])
+def test_the_panel_asks_its_reviewers_at_once(
+    project: Project, script: Script, tmp_path: Path, gate: Gate, concurrency: int
+) -> None:
     from test_cli import _write_profile
 
     profile = tmp_path / "profile.json"
     _write_profile(project, profile, same_bullets_everywhere=False)
-    with ScriptedServer(_slow_reviews(script, 0.3)).running() as server:
+    with ScriptedServer(script).running() as server:
         env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k"}
-        options = DraftOptions(role="product-management", model="m", profile=profile, concurrency=5)
-        run = review(project, options, env)
-    assert server.max_in_flight == 5 and len(server.requests) == 5
+        options = DraftOptions(role="product-management", model="m", profile=profile, concurrency=concurrency)
+        run = gate.run(lambda: review(project, options, env))
+    # The first moment holds `concurrency` reviewers' calls; none ever holds more.
+    assert gate.most == concurrency and len(gate.moments[0]) == concurrency
+    assert server.max_in_flight <= concurrency and len(server.requests) == 5
     assert [r.member for r in run.rounds[0].reviews if r.kind == "reviewer"] == [
         "clarity", "completeness", "grounding", "level-differentiation", "role-boundaries",
     ]  # fmt: skip
 
 
-def test_sections_are_drafted_at_once_and_concurrency_1_asks_one_at_a_time(
-    project: Project, script: Script
-) -> None:
-    def slow(request):  # type: ignore[no-untyped-def]
-        time.sleep(0.05)
-        return script(request)
-
-    with ScriptedServer(slow).running() as server:
+def test_draft_all_keeps_to_concurrency_calls_at_once_over_every_role(tmp_path: Path, gate: Gate) -> None:
+    """`--concurrency N` with `--all` is N calls at once in all, the roles' together: roles start
+    N at a time and share the N (it was N per role, N x N in all)."""
+    root = tmp_path / "catalog"
+    for folder in ("prompts", "panel", "catalog"):
+        shutil.copytree(REPO / folder, root / folder)
+    generate_roles(root / "seeds", 3)
+    project = Project.find(root)
+    with ScriptedServer(stateless).running() as server:
         env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k"}
-        draft(project, DraftOptions(role="product-management", model="m", max_rounds=1, concurrency=4), env)
-        assert server.max_in_flight == 4
-        server.max_in_flight = 0
-        options = DraftOptions(
-            role="product-management", model="m", max_rounds=1, concurrency=1, out=project.root / "b"
-        )
-        draft(project, options, env)
-        assert server.max_in_flight == 1
+        options = DraftOptions(role="", model="m", max_rounds=1, concurrency=2)
+        runs = gate.run(lambda: draft_all(project, options, env, lambda role: QuietReporter()))
+    assert [run.error for run in runs] == [None, None, None]
+    assert gate.most == 2 and server.max_in_flight <= 2
+    assert all(not label.startswith("-") for held in gate.moments for label in held)
+    # Roles still go at once: some moment holds two roles' calls.
+    assert any(len({label.split(":")[0] for label in held}) == 2 for held in gate.moments)
 
 
 def test_cached_prompt_tokens_and_an_estimated_cost_are_accounted(

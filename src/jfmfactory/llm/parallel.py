@@ -1,5 +1,10 @@
 """Independent model calls at once, results in the order asked, bounded by `workers`.
 
+The bound holds for a map and every map run inside its calls together: `jfm draft --all` maps
+its roles and each role maps its sections and its reviewers, yet `--concurrency N` means N
+calls at once in all, not N per role. A thread holds one of the outermost map's slots while it
+works on an item, and lends it to the threads of a map it waits on.
+
 While an `Activity` is tracked (`jfm draft --all --batch`), every thread this module starts is
 counted as busy until it waits, so a batch dispatcher can tell when each thread of the run waits
 on an answer: the moment to submit what they asked.
@@ -10,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
@@ -60,6 +66,38 @@ def note_busy(count: int) -> None:
         _tracked.add(count)
 
 
+class _Slots:
+    """Items worked on at once by a map and every map nested in its calls, handed out in the
+    order asked (a thread waiting for one waits on other threads: not busy meanwhile)."""
+
+    def __init__(self, count: int) -> None:
+        self.free = count
+        self.lock = threading.Lock()
+        self.waiting: deque[threading.Event] = deque()
+
+    def take(self) -> None:
+        with self.lock:
+            if self.free > 0:
+                self.free -= 1
+                return
+            turn = threading.Event()
+            self.waiting.append(turn)
+        note_busy(-1)  # counted busy again by the thread that hands it the slot
+        turn.wait()
+
+    def give(self) -> None:
+        with self.lock:
+            if not self.waiting:
+                self.free += 1
+                return
+            note_busy(1)
+            self.waiting.popleft().set()
+
+
+#: The slots of the map whose item this thread works on, if any.
+_local = threading.local()
+
+
 def ordered_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> list[R]:
     """`[fn(x) for x in items]`, run on up to `workers` threads.
 
@@ -70,10 +108,16 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> list[
 
     One worker runs in the calling thread, with no threads: an endpoint that serves one request
     at a time (the embedded server) gains nothing from more.
+
+    Called inside an item of another map (a role's sections inside `--all`'s roles), the items of
+    both together stay within the outer map's `workers`: the calling thread gives its slot to this
+    map's threads while it waits for them, and takes one again before it goes on.
     """
     items = list(items)
     if workers <= 1 or len(items) <= 1:
         return [fn(item) for item in items]
+    outer: _Slots | None = getattr(_local, "slots", None)
+    slots = outer if outer is not None else _Slots(workers)
     waiting: queue.SimpleQueue[int] = queue.SimpleQueue()
     for index in range(len(items)):
         waiting.put(index)
@@ -87,17 +131,22 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> list[
     lock = threading.Lock()
 
     def work() -> None:
+        _local.slots = slots
         try:
             while not halted.is_set():
                 try:
                     index = waiting.get_nowait()
                 except queue.Empty:
                     return
+                slots.take()
                 try:
-                    results[index] = fn(items[index])
+                    if not halted.is_set():
+                        results[index] = fn(items[index])
                 except BaseException as failure:  # handed to the calling thread, which raises it
                     failures[index] = failure
                     halted.set()
+                finally:
+                    slots.give()
         finally:
             with lock:
                 live[0] -= 1
@@ -121,12 +170,16 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> list[
             if none_left:
                 raise
             break
+    if outer is not None:
+        outer.give()  # the calling thread's slot goes to its workers while it waits for them
     note_busy(-1)  # the calling thread waits for its workers
     try:
         ended.get()
-    except BaseException:
+    except BaseException:  # a stop: nothing more is waited for, no slot taken back
         halted.set()
         raise
+    if outer is not None:
+        outer.take()
     if failures:
         raise failures[min(failures)]
     return [results[index] for index in range(len(items))]
