@@ -15,6 +15,11 @@ CORPUS = Path(__file__).parent / "guard_corpus"
 # Sentences about the role around each planted one, as a source would hold it.
 BEFORE = "Product managers own the roadmap and work with engineering.\nThey talk to customers every week. "
 AFTER = " They also write specifications.\nSenior PMs mentor others."
+# The held-out batch (issue 21): the guard measured recall 59.2% (29/49), false positives 0%
+# (0/92) when the test was added; the guard before issue 21: 20.4%, 2.2%. The floors sit just
+# below: short of the 80% asked for, and said so rather than tuned to it.
+HELDOUT_RECALL_FLOOR = 0.59
+HELDOUT_FALSE_POSITIVE_CEILING = 0.01
 
 
 def entries(name: str) -> list[str]:
@@ -39,9 +44,8 @@ def test_the_corpus_is_big_and_varied_enough() -> None:
     assert len(entries("ordinary.txt")) >= 300
 
 
-def test_the_guard_withholds_planted_instructions_and_keeps_ordinary_sentences() -> None:
-    planted = entries("planted.txt")
-    ordinary = entries("ordinary.txt")
+def measure(planted: list[str], ordinary: list[str], name: str) -> tuple[float, float, str]:
+    """Recall on the planted entries, false positives on the ordinary ones, and the figures printed."""
     missed = []
     for item in planted:
         text, withheld = screen_text("S", BEFORE + item + AFTER)
@@ -53,14 +57,10 @@ def test_the_guard_withholds_planted_instructions_and_keeps_ordinary_sentences()
         ):
             missed.append(item)
     false_positives = [(item, w[0].rule) for item in ordinary if (w := screen_text("S", item)[1])]
-    # The ordinary sentences read as one source, a paragraph of lines, lose nothing either.
-    whole = "\n".join(ordinary)
-    assert screen_text("S", whole) == (whole, [])
-
     recall = 1 - len(missed) / len(planted)
     fp_rate = len(false_positives) / len(ordinary)
     figures = (
-        f"guard corpus: recall {recall:.1%} ({len(planted) - len(missed)}/{len(planted)} planted withheld), "
+        f"{name}: recall {recall:.1%} ({len(planted) - len(missed)}/{len(planted)} planted withheld), "
         f"false positives {fp_rate:.1%} ({len(false_positives)}/{len(ordinary)} ordinary withheld)"
     )
     print(figures)
@@ -68,8 +68,29 @@ def test_the_guard_withholds_planted_instructions_and_keeps_ordinary_sentences()
         print("  missed:", item.replace("\n", " / "))
     for item, rule in false_positives:
         print(f"  false positive ({rule}):", item)
+    return recall, fp_rate, figures
+
+
+def test_the_guard_withholds_planted_instructions_and_keeps_ordinary_sentences() -> None:
+    ordinary = entries("ordinary.txt")
+    recall, fp_rate, figures = measure(entries("planted.txt"), ordinary, "guard corpus")
+    # The ordinary sentences read as one source, a paragraph of lines, lose nothing either.
+    whole = "\n".join(ordinary)
+    assert screen_text("S", whole) == (whole, [])
     assert recall >= 0.95, figures
     assert fp_rate <= 0.01, figures
+
+
+def test_the_guard_on_a_held_out_batch_written_without_seeing_the_rules() -> None:
+    # Issue 21: written by someone who never saw guard_patterns.toml, and the rules were not
+    # tuned after it was read, so these figures are held-out ones (run with -s to see them).
+    if not (CORPUS / "heldout_planted.txt").exists() or not (CORPUS / "heldout_ordinary.txt").exists():
+        pytest.skip("the held-out batch is not in this checkout")
+    recall, fp_rate, figures = measure(
+        entries("heldout_planted.txt"), entries("heldout_ordinary.txt"), "held-out batch"
+    )
+    assert recall >= HELDOUT_RECALL_FLOOR, figures
+    assert fp_rate <= HELDOUT_FALSE_POSITIVE_CEILING, figures
 
 
 def test_a_sentence_wrapped_over_two_lines_is_judged_and_withheld_whole() -> None:
