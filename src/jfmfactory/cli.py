@@ -543,11 +543,14 @@ def new(
     with _reported():
         project = _project(seeds)
         made = api.new_role(project, role, title, family, focus or title, parse_levels(levels))
-    out.print(
-        f"created {made.manifest} and the focus {made.focus.name} ({made.focus.code('P?')}); its SOC code "
-        f"is a suggestion from {made.suggested_from}: confirm it in catalog/roles.toml",
-        highlight=False, markup=False, soft_wrap=True,
-    )  # fmt: skip
+    said = (
+        f"created {made.manifest}, attached to the existing focus {made.focus.name} "
+        f"({made.focus.code('P?')}) of catalog/roles.toml, which is unchanged"
+        if made.attached
+        else f"created {made.manifest} and the focus {made.focus.name} ({made.focus.code('P?')}); its SOC "
+        f"code is a suggestion from {made.suggested_from}: confirm it in catalog/roles.toml"
+    )
+    out.print(said, highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command("add-source")

@@ -123,3 +123,26 @@ def test_a_malformed_catalog_file_is_named(tmp_path: Path, file: str, edit, mess
     with pytest.raises(BadInput, match=re.escape(message)) as failure:
         load_catalog(folder)
     assert str(folder / file) in str(failure.value)
+
+
+def _manifest(seeds: Path, role: str, focus: str, family: str) -> None:
+    (seeds / role).mkdir(parents=True)
+    (seeds / role / "manifest.toml").write_text(
+        f'title = "T"\nfamily = "{family}"\nfocus = "{focus}"\nlevels = ["P2"]\n'
+    )
+
+
+def test_a_focus_without_seeds_is_drafted_from_the_role_whose_manifest_names_it(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    _manifest(seeds, "ds-b", "data science", "Data")  # named in another case
+    _manifest(seeds, "ds-a", "Data Science", "Data")  # the first by name takes it
+    _manifest(seeds, "design", "Product Design", "Engineering")  # not that focus's family
+    _manifest(seeds, "product-management", "Software Engineering", "Engineering")  # a focus's own seeds
+    (seeds / "broken").mkdir()
+    (seeds / "broken" / "manifest.toml").write_text("focus = [")  # passed over, not a failure
+    catalog = load_catalog(REPO / "catalog", seeds)
+    seeded = {focus.name: focus.entry.seeds for focus in catalog.foci if focus.entry.seeds}
+    assert seeded == {"Product Management": "product-management", "Data Science": "ds-a"}
+    assert catalog.for_role("ds-a").name == "Data Science" and catalog.for_role("ds-b") is None
+    # By default the catalog reads the seeds/ beside it: the repository's own roles.
+    assert load_catalog(REPO / "catalog").for_role("ds-a") is None

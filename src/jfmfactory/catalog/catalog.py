@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ..errors import BadInput
 from ..inputs.datafile import load_model
-from ..inputs.seeds import LEVELS
+from ..inputs.seeds import LEVELS, MANIFEST, list_roles
 
 LEVELS_FILE = "levels.toml"
 ROLES_FILE = "roles.toml"
@@ -270,7 +271,9 @@ def distance(
 class Catalog:
     """The rubric, the taxonomy and the SOC data of one project."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, seeds: Path | None = None) -> None:
+        """The catalog in `folder`; a focus without `seeds` is drafted from the role in `seeds`
+        (default: the `seeds/` beside `folder`) whose manifest names it, if one does."""
         self.folder = folder
         self.rubric = load_model(folder / LEVELS_FILE, Rubric, "level rubric")
         roles = load_model(folder / ROLES_FILE, RolesFile, "role catalog")
@@ -279,6 +282,33 @@ class Catalog:
         self.domain_of = {family: d.name for d in roles.domains for family in d.families}
         self.foci = [Focus(entry, self.domain_of[entry.family]) for entry in roles.foci]
         self._check(roles)
+        self._attach(seeds if seeds is not None else folder.parent / "seeds")
+
+    def _attach(self, seeds: Path) -> None:
+        """Give each focus without `seeds` the role in `seeds` whose manifest names the focus and
+        its family (`jfm new` starts such a role and leaves roles.toml as it is): the first such
+        role by name, among those no focus names. A manifest that does not read is passed over
+        here; drafting its role names what is wrong with it."""
+        open_foci = {
+            (f.name.casefold(), f.family): i for i, f in enumerate(self.foci) if f.entry.seeds is None
+        }
+        if not open_foci:
+            return
+        named = {f.entry.seeds for f in self.foci}
+        for role in list_roles(seeds):
+            if role in named:
+                continue
+            try:
+                manifest = tomllib.loads((seeds / role / MANIFEST).read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                continue
+            focus, family = manifest.get("focus"), manifest.get("family")
+            if not isinstance(focus, str) or not isinstance(family, str):
+                continue
+            index = open_foci.pop((focus.casefold(), family), None)
+            if index is not None:
+                found = self.foci[index]
+                self.foci[index] = Focus(found.entry.model_copy(update={"seeds": role}), found.domain)
 
     def _check(self, roles: RolesFile) -> None:
         path = self.folder / ROLES_FILE
@@ -348,7 +378,7 @@ class Catalog:
         return None
 
 
-def load_catalog(folder: Path) -> Catalog:
+def load_catalog(folder: Path, seeds: Path | None = None) -> Catalog:
     if not folder.is_dir():
         raise BadInput(f"{folder}: catalog folder not found")
-    return Catalog(folder)
+    return Catalog(folder, seeds)

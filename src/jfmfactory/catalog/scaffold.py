@@ -1,20 +1,29 @@
 """`jfm new`: a role's seeds folder and its focus in the catalog, ready for `jfm add-source`.
 
-Both files are appended to as text, so the comments and layout content ops gave them stay; each
-is read back through its model and restored if that fails, so nothing half-written is left.
+A role whose focus the catalog lists without seeds attaches to it: only its manifest is written,
+and the catalog reads the role from it (roles.toml stays as it is). Otherwise the focus is
+appended to roles.toml as text, so the comments and layout content ops gave it stay.
+
+Everything is checked before anything is written: the manifest as its model reads it, the
+catalog with the new focus as a copy of it in a scratch folder. A refusal writes nothing.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import BadInput
+from pydantic import ValidationError
+
+from ..errors import BadInput, first_error
 from ..inputs.datafile import append_table, toml_value
-from ..inputs.seeds import LEVELS, MANIFEST, check_role_name, load_role
+from ..inputs.seeds import LEVELS, MANIFEST, Manifest, check_role_name
 from ..records.store import write_atomic
-from .catalog import ROLES_FILE, Catalog, Focus
+from .catalog import LEVELS_FILE, ROLES_FILE, SOC_FILE, Catalog, Focus
 
 LEVEL_RANGE = re.compile(r"^(P[1-7])-(P[1-7])$")
 
@@ -25,7 +34,10 @@ class NewRole:
 
     manifest: Path
     focus: Focus
+    #: The focus whose SOC code the new focus's was suggested from; None when it attached.
     suggested_from: str | None
+    #: The role attached to a focus the catalog had without seeds: the catalog is unchanged.
+    attached: bool = False
 
 
 def parse_levels(text: str) -> list[str]:
@@ -39,20 +51,37 @@ def parse_levels(text: str) -> list[str]:
 def new_role(
     seeds_dir: Path, catalog_dir: Path, role: str, title: str, family: str, focus: str, levels: list[str]
 ) -> NewRole:
-    """Scaffold `seeds/ROLE/manifest.toml` (no sources yet) and add the focus to the catalog, its
-    SOC code suggested from the nearest focus (its family's first, else its domain's) and marked
-    as a suggestion."""
+    """Scaffold `seeds/ROLE/manifest.toml` (no sources yet) for `focus`: the catalog's own when it
+    lists that focus in `family` without seeds (roles.toml untouched), else a focus added to the
+    catalog, its SOC code suggested from the nearest focus (its family's first, else its
+    domain's) and marked as a suggestion. A focus another role's seeds draft is refused."""
     check_role_name(role)
     folder = seeds_dir / role
     if folder.exists():
         raise BadInput(f"{folder}: the role exists already")
-    catalog = Catalog(catalog_dir)
+    catalog = Catalog(catalog_dir, seeds_dir)
     roles_path = catalog_dir / ROLES_FILE
     if family not in catalog.domain_of:
         known = ", ".join(sorted(catalog.domain_of))
         raise BadInput(f"--family {family}: not in any domain of {roles_path} (families: {known})")
-    if any(f.name.casefold() == focus.casefold() for f in catalog.foci):
-        raise BadInput(f"--focus {focus}: {roles_path} has that focus already")
+    existing = next((f for f in catalog.foci if f.name.casefold() == focus.casefold()), None)
+    if existing is not None and existing.family != family:
+        raise BadInput(
+            f"--family {family}: {roles_path} has the focus {existing.name} in the family {existing.family}"
+        )
+    if existing is not None and existing.entry.seeds not in (None, role):
+        raise BadInput(
+            f"--focus {focus}: {roles_path} has that focus already, drafted from "
+            f"{seeds_dir / existing.entry.seeds}"
+        )
+    manifest = folder / MANIFEST
+    text = _manifest_text(manifest, title, family, existing.name if existing else focus, levels)
+    if existing is not None:
+        write_atomic(manifest, text)
+        attached = Catalog(catalog_dir, seeds_dir).for_role(role)
+        assert attached is not None and attached.name == existing.name
+        return NewRole(manifest=manifest, focus=attached, suggested_from=None, attached=True)
+
     # The suggestion comes from the family's first focus, else its domain's, else the catalog's.
     nearest = min(
         catalog.foci,
@@ -71,18 +100,45 @@ def new_role(
         "[foci.classification]",
         f"primary = {{ code = {toml_value(primary.code)}, reason = {toml_value(reason)}, suggested = true }}",
     ]
-    try:  # a catalog that no longer loads (a code two foci share, say) is restored
-        append_table(roles_path, table, lambda: Catalog(catalog_dir))
+    _check_appended(catalog_dir, seeds_dir, table, f"--focus {focus}")
+    kept = roles_path.read_text(encoding="utf-8")
+    try:  # a catalog changed since it was checked is restored by append_table
+        append_table(roles_path, table, lambda: Catalog(catalog_dir, seeds_dir))
     except BadInput as error:
         raise BadInput(f"--focus {focus}: {error}") from None
-    added = Catalog(catalog_dir).for_role(role)
+    try:
+        write_atomic(manifest, text)
+    except BaseException:  # no focus is left in the catalog without its role
+        write_atomic(roles_path, kept)
+        raise
+    added = Catalog(catalog_dir, seeds_dir).for_role(role)
     assert added is not None
-    manifest = folder / MANIFEST
+    return NewRole(manifest=manifest, focus=added, suggested_from=nearest.name)
+
+
+def _manifest_text(path: Path, title: str, family: str, focus: str, levels: list[str]) -> str:
+    """The new manifest's text, checked as a manifest is read before it is written."""
     header = [
         "# The role's seed manifest: what the drafter reads and how the profile is labelled.",
         "# Edited by content ops; unknown keys are rejected. Add sources with jfm add-source.",
     ]
     fields = {"title": title, "family": family, "focus": focus, "levels": levels}
-    write_atomic(manifest, "\n".join([*header, *(f"{k} = {toml_value(v)}" for k, v in fields.items()), ""]))
-    load_role(seeds_dir, role)
-    return NewRole(manifest=manifest, focus=added, suggested_from=nearest.name)
+    text = "\n".join([*header, *(f"{k} = {toml_value(v)}" for k, v in fields.items()), ""])
+    try:
+        Manifest.model_validate(tomllib.loads(text))
+    except ValidationError as exc:
+        raise BadInput(f"{path}: {first_error(exc)}") from None
+    return text
+
+
+def _check_appended(catalog_dir: Path, seeds_dir: Path, table: list[str], flag: str) -> None:
+    """Read the catalog with `table` appended, from a copy in a scratch folder: a catalog that
+    would not load (a code two foci share, a title another focus has) is refused untouched."""
+    with tempfile.TemporaryDirectory(prefix="jfm-new-") as scratch:
+        copy = Path(scratch)
+        for name in (LEVELS_FILE, ROLES_FILE, SOC_FILE):
+            shutil.copyfile(catalog_dir / name, copy / name)
+        try:
+            append_table(copy / ROLES_FILE, table, lambda: Catalog(copy, seeds_dir))
+        except BadInput as error:
+            raise BadInput(f"{flag}: {str(error).replace(str(copy), str(catalog_dir))}") from None
