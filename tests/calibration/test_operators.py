@@ -11,6 +11,7 @@ from jfmfactory.calibration.operators import OPERATORS, World, load_operator_dat
 from jfmfactory.inputs.project import Project
 from jfmfactory.inputs.seeds import load_role
 from jfmfactory.pipeline.checks import check_grounding_support
+from jfmfactory.pipeline.item_kinds import drafting_instructions
 from jfmfactory.pipeline.role_inputs import read_inputs
 from jfmfactory.records.sections import items
 
@@ -19,7 +20,7 @@ CASES = {case.name: case for case in load_cases(REPO / "calibration" / "cases", 
 WORLD = World(
     load_operator_data(REPO / "calibration"),
     load_role(REPO / "seeds", "product-management"),
-    prompt_echoes(REPO / "prompts"),
+    prompt_echoes(drafting_instructions(REPO / "prompts")),
     ["Product Designer", "Program Manager", "Software Engineer"],
 )
 

@@ -24,6 +24,7 @@ from ..errors import BadInput
 from ..inputs.project import Project
 from ..inputs.seeds import load_role
 from ..llm.provider import Route
+from ..pipeline.item_kinds import drafting_instructions
 from ..pipeline.panel import PanelSettings, load_panel
 from ..pipeline.role_inputs import read_inputs
 from ..records.profile import Profile
@@ -57,7 +58,7 @@ def calibrate(
     cases = load_cases(project.calibration / CASES_DIR, dimensions)
     floors = load_floors(project.calibration / FLOORS_FILE, dimensions)
     data = load_operator_data(project.calibration)
-    echoes = prompt_echoes(project.prompts)
+    echoes = prompt_echoes(drafting_instructions(project.prompts))
     inputs = {role: read_inputs(project, role) for role in {c.spec.role for c in cases}}
     store = RunStore(options.out or project.out / CALIBRATION_OUT)
     by_name = {reviewer.name: reviewer for reviewer in reviewers}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from ..errors import BadInput, JfmError
 from ..inputs.guard import screen
@@ -15,22 +15,12 @@ from ..llm.limits import RateLimiter
 from ..llm.parallel import ordered_map
 from ..llm.provider import EndpointSettings, PanelEndpointSettings, model_names
 from ..pipeline.loop import Reporter
+from ..records.catalog_run import CatalogRun
 from ..records.runlog import RunRecord
 from ..records.store import RunStore
 from .options import DraftOptions, calls_at_once, check_catalog_options, rate_limiter
 from .runs import draft
 from .session import inputs_digest
-
-
-@dataclass(frozen=True)
-class CatalogRun:
-    """One role of `jfm draft --all`: its run record, or why it was skipped, and its wall time."""
-
-    role: str
-    run: RunRecord | None
-    skipped: str | None
-    error: str | None
-    seconds: float
 
 
 def up_to_date(project: Project, options: DraftOptions, env: Mapping[str, str]) -> RunRecord | None:

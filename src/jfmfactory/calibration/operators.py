@@ -23,7 +23,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..inputs.datafile import load_model
 from ..inputs.seeds import RoleSeeds
-from ..pipeline.item_kinds import instructions
 from ..records.evidence import Evidence
 from ..records.profile import GUIDELINE_COLUMNS, Alias, Cited, Distinction, Profile, Skill, Tool
 
@@ -62,16 +61,10 @@ class World:
     evidence: Evidence | None = None
 
 
-#: The framing every drafter call shares, besides each item kind's instruction.
-SYSTEM_PROMPT = "system.j2"
-
-
-def prompt_echoes(prompts: Path) -> list[str]:
-    """The drafting prompts' own sentences (those without a template expression), as a model that
-    echoes its instructions writes them: each item kind's instruction (by kind name), then the
-    framing every call shares."""
+def prompt_echoes(texts: list[str]) -> list[str]:
+    """The drafting prompts' own sentences (those without a template expression) in `texts` (the
+    templates as their files hold them), as a model that echoes its instructions writes them."""
     sentences: list[str] = []
-    texts = [*instructions(prompts), (prompts / SYSTEM_PROMPT).read_text(encoding="utf-8")]
     for text in texts:
         text = _JINJA_BLOCK.sub("", text)
         text = text.replace("{{ level }}", "{level}")

@@ -43,7 +43,16 @@ from ..records.sections import (
     cell_key,
     profile_sections,
 )
-from .item_kinds import ITEM_KINDS, Draws, ItemKind, Layout, cited, load_kind_prompts, sentence
+from .item_kinds import (
+    ITEM_KINDS,
+    SYSTEM_TEMPLATE,
+    Draws,
+    ItemKind,
+    Layout,
+    cited,
+    load_kind_prompts,
+    sentence,
+)
 from .schema import SchemaText
 
 S = TypeVar("S", bound=str)
@@ -200,7 +209,7 @@ class Drafter:
             bind_choices(LadderDraft, [quote.id for quote in self.evidence.quotes] or ["E0"])
         )
         self.kinds = load_kind_prompts(prompts, kinds)
-        self.system = prompts.render("system.j2")
+        self.system = prompts.render(SYSTEM_TEMPLATE)
 
     @property
     def section_keys(self) -> list[str]:

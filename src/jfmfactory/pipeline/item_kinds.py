@@ -36,6 +36,8 @@ from .schema import ModelText, SchemaText, described_text
 
 KINDS_FOLDER = "items"
 EXAMPLES_FILE = "examples.toml"
+#: The framing every drafter call shares, before its kind's instruction.
+SYSTEM_TEMPLATE = "system.j2"
 
 
 class Layout(Enum):
@@ -267,10 +269,14 @@ def example_words(prompts: Path) -> str:
     return load_model(prompts / EXAMPLES_FILE, Occupation, "drafting examples").occupation_words
 
 
-def instructions(prompts: Path) -> list[str]:
-    """Every kind's instruction as its template holds it, by kind name."""
+def drafting_instructions(prompts: Path) -> list[str]:
+    """What a drafter call is told, as the files hold it: every kind's instruction (by kind
+    name), then the framing every call shares (`system.j2`)."""
     return [
-        load_model(prompts / kind.template, KindTemplate, f"{kind.name} item template").instruction
-        for kind in sorted(ITEM_KINDS, key=lambda kind: kind.name)
-        if kind.answer is not None
+        *(
+            load_model(prompts / kind.template, KindTemplate, f"{kind.name} item template").instruction
+            for kind in sorted(ITEM_KINDS, key=lambda kind: kind.name)
+            if kind.answer is not None
+        ),
+        (prompts / SYSTEM_TEMPLATE).read_text(encoding="utf-8"),
     ]

@@ -9,11 +9,11 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from ..api.catalog import CatalogRun
 from ..calibration.run import CalibrationRecord
 from ..llm.batch import BatchProgress
 from ..llm.prices import PriceTable
 from ..records.batches import BatchLedger
+from ..records.catalog_run import CatalogRun
 from ..records.evidence import Evidence
 from ..records.profile import Profile
 from ..records.runlog import RoundRecord, RunRecord
