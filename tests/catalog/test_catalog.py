@@ -107,7 +107,7 @@ def test_the_rubric_and_soc_data_load(catalog) -> None:  # type: ignore[no-untyp
             lambda t: t.replace("years = [0, 2]", "years = [0, 2]\ncolour = 1"),
             "P1.colour: Extra inputs",
         ),
-        ("levels.toml", lambda t: t.split("[P7]")[0], "P7: Field required"),
+        ("levels.toml", lambda t: t.split("[P7]")[0], "P7: no block"),
         ("levels.toml", lambda t: t.replace("years = [15, 20]", "years = [1, 3]"), "typical years must rise"),
         (
             "roles.toml",

@@ -22,11 +22,12 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
 
 from ..errors import BadInput
 from ..inputs.datafile import load_model
-from ..inputs.seeds import LEVELS, MANIFEST, list_roles
+from ..inputs.seeds import MANIFEST, list_roles
+from ..records.profile import LEVEL_SPAN, LEVELS
 
 LEVELS_FILE = "levels.toml"
 ROLES_FILE = "roles.toml"
@@ -68,31 +69,26 @@ class LevelBlock(BaseModel):
         return f"{self.years[0]}–{self.years[1]} yrs"
 
 
-class Rubric(BaseModel):
-    """Every level's block, P1..P7."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    P1: LevelBlock
-    P2: LevelBlock
-    P3: LevelBlock
-    P4: LevelBlock
-    P5: LevelBlock
-    P6: LevelBlock
-    P7: LevelBlock
+class Rubric(RootModel[dict[str, LevelBlock]]):
+    """Every level's block, one for each level of the track."""
 
     @model_validator(mode="after")
-    def _rising(self) -> Rubric:
+    def _every_level_rising(self) -> Rubric:
+        missing = [level for level in LEVELS if level not in self.root]
+        if missing:
+            raise ValueError(f"{missing[0]}: no block (one for each level {LEVEL_SPAN})")
+        unknown = [level for level in self.root if level not in LEVELS]
+        if unknown:
+            raise ValueError(f"{unknown[0]}: not a level (the levels are {LEVEL_SPAN})")
         starts = [self.block(level).years[0] for level in LEVELS]
         if starts != sorted(starts):
-            raise ValueError("typical years must rise from P1 to P7")
+            raise ValueError(f"typical years must rise from {LEVELS[0]} to {LEVELS[-1]}")
         return self
 
     def block(self, level: str) -> LevelBlock:
         if level not in LEVELS:
-            raise BadInput(f"level {level}: the rubric has {LEVELS[0]}..{LEVELS[-1]}")
-        block: LevelBlock = getattr(self, level)
-        return block
+            raise BadInput(f"level {level}: the rubric has {LEVEL_SPAN}")
+        return self.root[level]
 
 
 class SocCode(BaseModel):
