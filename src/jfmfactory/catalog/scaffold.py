@@ -10,7 +10,6 @@ catalog with the new focus as a copy of it in a scratch folder. A refusal writes
 
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 import tomllib
@@ -21,11 +20,10 @@ from pydantic import ValidationError
 
 from ..errors import BadInput, first_error
 from ..inputs.datafile import append_table, toml_value
-from ..inputs.seeds import LEVELS, MANIFEST, Manifest, check_role_name
+from ..inputs.seeds import MANIFEST, Manifest, check_role_name
+from ..records.profile import LEVEL_SPAN, LEVELS
 from ..records.store import write_atomic
 from .catalog import LEVELS_FILE, ROLES_FILE, SOC_FILE, Catalog, Focus
-
-LEVEL_RANGE = re.compile(r"^(P[1-7])-(P[1-7])$")
 
 
 @dataclass(frozen=True)
@@ -42,10 +40,10 @@ class NewRole:
 
 def parse_levels(text: str) -> list[str]:
     """`P2-P7` as the levels from P2 to P7."""
-    found = LEVEL_RANGE.match(text)
-    if not found or LEVELS.index(found.group(1)) > LEVELS.index(found.group(2)):
-        raise BadInput(f"--levels {text}: use a rising range of {LEVELS[0]}..{LEVELS[-1]}, e.g. P2-P7")
-    return list(LEVELS[LEVELS.index(found.group(1)) : LEVELS.index(found.group(2)) + 1])
+    low, _, high = text.partition("-")
+    if low not in LEVELS or high not in LEVELS or LEVELS.index(low) > LEVELS.index(high):
+        raise BadInput(f"--levels {text}: use a rising range of {LEVEL_SPAN}, e.g. P2-P7")
+    return list(LEVELS[LEVELS.index(low) : LEVELS.index(high) + 1])
 
 
 def new_role(

@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 import logging
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -25,23 +27,12 @@ MAX_DOWNLOAD_BYTES = 10_000_000
 #: Seconds to connect to a URL and between bytes it sends.
 FETCH_TIMEOUT_S = 20.0
 
-#: Kinds of document by file suffix, and by the Content-Type a URL answers with.
-SUFFIX_KINDS = {
-    ".html": "html", ".htm": "html", ".pdf": "pdf", ".docx": "docx",
-    ".md": "markdown", ".markdown": "markdown", ".txt": "text",
-}  # fmt: skip
-MEDIA_KINDS = {
-    "text/html": "html", "application/xhtml+xml": "html", "application/pdf": "pdf",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
-    "text/markdown": "markdown", "text/plain": "text",
-}  # fmt: skip
-
 
 class Document(BaseModel):
     """A document as collected: its bytes and where they came from."""
 
     origin: str = Field(description="The URL it was fetched from, or the file name it was read from.")
-    kind: str = Field(description="html, pdf, docx, markdown or text.")
+    kind: str = Field(description="The kind of its format (`FORMATS`): html, pdf, docx, markdown or text.")
     data: bytes = Field(description="The document's bytes as found.")
 
 
@@ -50,6 +41,48 @@ class Extracted(BaseModel):
 
     text: str = Field(description="The main content as plain text, paragraphs on lines of their own.")
     title: str | None = Field(description="The title the document gives, if any.")
+
+
+Extractor = Callable[["Document"], "Extracted"]
+
+
+@dataclass(frozen=True)
+class SourceFormat:
+    """A kind of document `jfm add-source` reads: the file suffixes and the Content-Types a URL
+    answers with that mark it, and how its main text and title are read."""
+
+    kind: str
+    suffixes: tuple[str, ...]
+    media_types: tuple[str, ...]
+    extract: Extractor
+
+
+#: Every format, in the order declared (`source_format`).
+FORMATS: list[SourceFormat] = []
+
+
+def source_format(
+    kind: str, suffixes: tuple[str, ...], media_types: tuple[str, ...]
+) -> Callable[[Extractor], Extractor]:
+    """Declare a format: the function it decorates reads a document of that kind."""
+
+    def register(extract: Extractor) -> Extractor:
+        FORMATS.append(SourceFormat(kind, suffixes, media_types, extract))
+        return extract
+
+    return register
+
+
+def _format(kind: str) -> SourceFormat:
+    return next(found for found in FORMATS if found.kind == kind)
+
+
+def kind_of_suffix(suffix: str) -> str | None:
+    return next((found.kind for found in FORMATS if suffix.lower() in found.suffixes), None)
+
+
+def kind_of_media(media: str) -> str | None:
+    return next((found.kind for found in FORMATS if media.lower() in found.media_types), None)
 
 
 def is_url(location: str) -> bool:
@@ -61,9 +94,9 @@ def is_url(location: str) -> bool:
 
 def read_document(path: Path) -> Document:
     """A file content ops saved, its kind taken from its suffix."""
-    kind = SUFFIX_KINDS.get(path.suffix.lower())
+    kind = kind_of_suffix(path.suffix)
     if kind is None:
-        known = ", ".join(sorted(SUFFIX_KINDS))
+        known = ", ".join(sorted(suffix for found in FORMATS for suffix in found.suffixes))
         raise BadInput(f"{path}: unsupported file type {path.suffix or '(no suffix)'!r}; use {known}")
     try:
         data = path.read_bytes()
@@ -84,7 +117,7 @@ def fetch_document(url: str) -> Document:
             if response.status_code != 200:
                 raise BadInput(f"{shown}: HTTP {response.status_code}")
             media = response.headers.get("content-type", "").split(";")[0].strip().lower()
-            kind = MEDIA_KINDS.get(media) or SUFFIX_KINDS.get(Path(urlsplit(url).path).suffix.lower())
+            kind = kind_of_media(media) or kind_of_suffix(Path(urlsplit(url).path).suffix)
             if kind is None:
                 raise BadInput(f"{shown}: unsupported content type {media or '(none)'!r}")
             declared = response.headers.get("content-length", "").strip()
@@ -115,7 +148,7 @@ def without_credentials(url: str) -> str:
 
 def extract(document: Document) -> Extracted:
     """The document's main text and title; refused when it yields almost no words."""
-    extracted = EXTRACTORS[document.kind](document)
+    extracted = _format(document.kind).extract(document)
     text = "\n".join(line.strip() for line in extracted.text.splitlines() if line.strip())
     words = len(text.split())
     if words < MIN_WORDS:
@@ -127,6 +160,7 @@ def extract(document: Document) -> Extracted:
     return Extracted(text=text + "\n", title=title or None)
 
 
+@source_format("html", (".html", ".htm"), ("text/html", "application/xhtml+xml"))
 def _html(document: Document) -> Extracted:
     import trafilatura  # imported here: it takes a second, and only add-source needs it
 
@@ -139,6 +173,7 @@ def _html(document: Document) -> Extracted:
     return Extracted(text=text or "", title=metadata.title if metadata else None)
 
 
+@source_format("pdf", (".pdf",), ("application/pdf",))
 def _pdf(document: Document) -> Extracted:
     import pypdf
 
@@ -154,6 +189,9 @@ def _pdf(document: Document) -> Extracted:
     return Extracted(text=text, title=title)
 
 
+@source_format(
+    "docx", (".docx",), ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",)
+)
 def _docx(document: Document) -> Extracted:
     import zipfile
 
@@ -168,6 +206,8 @@ def _docx(document: Document) -> Extracted:
     return Extracted(text=text, title=word.core_properties.title or None)
 
 
+@source_format("markdown", (".md", ".markdown"), ("text/markdown",))
+@source_format("text", (".txt",), ("text/plain",))
 def _plain(document: Document) -> Extracted:
     try:
         text = document.data.decode("utf-8")
@@ -175,6 +215,3 @@ def _plain(document: Document) -> Extracted:
         raise BadInput(f"{document.origin}: not UTF-8 text (byte {exc.start})") from exc
     heading = re.search(r"^#\s+(.+)$", text, re.MULTILINE) if document.kind == "markdown" else None
     return Extracted(text=text, title=heading.group(1) if heading else None)
-
-
-EXTRACTORS = {"html": _html, "pdf": _pdf, "docx": _docx, "markdown": _plain, "text": _plain}

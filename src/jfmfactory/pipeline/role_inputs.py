@@ -90,7 +90,7 @@ def read_inputs(project: Project, role: str) -> RoleInputs:
     seeds, withheld = screen(loaded)
     prompts = Prompts(project.prompts)
     vocabulary = Vocabulary(load_word_lists(project.panel))
-    catalog = load_catalog(project.catalog) if project.catalog.is_dir() else None
+    catalog = load_catalog(project.catalog, project.seeds) if project.catalog.is_dir() else None
     titles = {level: catalog.rubric.block(level).titles for level in LEVELS} if catalog else {}
     evidence = gather(seeds, titles, load_queries(project.prompts), vocabulary)
     prose = ProseJudge(

@@ -19,11 +19,12 @@ from .outputs import Outputs, load_outputs
 from .rendering import render_template
 from .report import REPORT_HTML, citing_items, report_html
 
-ROLE_AT_LEVEL = re.compile(r"^(?P<role>[a-z0-9][a-z0-9-]*)(?:@(?P<level>P[1-7]))?$")
+# A level is checked against the profile's levels, not spelled here.
+ROLE_AT_LEVEL = re.compile(r"^(?P<role>[a-z0-9][a-z0-9-]*)(?:@(?P<level>[^@]+))?$")
 
 
 def project_catalog(project: Project) -> Catalog | None:
-    return load_catalog(project.catalog) if project.catalog.is_dir() else None
+    return load_catalog(project.catalog, project.seeds) if project.catalog.is_dir() else None
 
 
 def outputs_for(project: Project, role: str, out: Path | None) -> Outputs:
