@@ -14,7 +14,16 @@ import pytest
 
 from jfmfactory.errors import BadInput
 from jfmfactory.inputs import importing
-from jfmfactory.inputs.importing import extract, fetch_document, is_url, read_document
+from jfmfactory.inputs.importing import (
+    FORMATS,
+    Document,
+    Extracted,
+    extract,
+    fetch_document,
+    is_url,
+    read_document,
+    source_format,
+)
 from test_onboarding import MAIN, PAGE, only_main_content, serving
 
 
@@ -149,3 +158,20 @@ def test_a_url_that_answers_with_no_document_is_refused_naming_it(monkeypatch: p
     with serving(b"gone", "text/plain", status=404) as url, pytest.raises(BadInput) as refused:
         fetch_document(url)
     assert str(refused.value) == f"{url}: HTTP 404"
+
+
+def test_a_new_source_format_is_one_declaration(tmp_path: Path) -> None:
+    @source_format("csv", (".csv",), ("text/csv",))
+    def _csv(document: Document) -> Extracted:
+        rows = document.data.decode("utf-8").splitlines()
+        return Extracted(text="\n".join(row.replace(",", " ") for row in rows[1:]), title=rows[0])
+
+    try:
+        path = tmp_path / "duties.csv"
+        path.write_text("Duties\n" + "\n".join(f"owns,the,roadmap,for,area,{n}" for n in range(8)))
+        extracted = extract(read_document(path))
+        assert extracted.title == "Duties" and extracted.text.startswith("owns the roadmap for area 0\n")
+    finally:
+        FORMATS.remove(next(found for found in FORMATS if found.kind == "csv"))
+    with pytest.raises(BadInput, match=r"unsupported file type '\.csv'"):
+        read_document(path)

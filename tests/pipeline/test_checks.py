@@ -7,12 +7,17 @@ import pytest
 from conftest import REPO, VOCABULARY, canned_profile
 from jfmfactory.catalog.catalog import load_catalog
 from jfmfactory.errors import BadInput
+from jfmfactory.inputs.project import Project
 from jfmfactory.inputs.prose import ProseJudge, load_prose_rules, prompt_runs
 from jfmfactory.inputs.seeds import LEVELS, RoleSeeds, load_role
 from jfmfactory.inputs.text import normalise
 from jfmfactory.pipeline.checks import (
+    CHECKS,
     CheckInputs,
+    Finding,
+    Messages,
     _pairs,
+    check,
     load_check_messages,
     run_checks,
     score_for,
@@ -20,9 +25,11 @@ from jfmfactory.pipeline.checks import (
 )
 from jfmfactory.pipeline.evidence import gather, load_queries
 from jfmfactory.pipeline.panel import check_dimensions, load_panel
+from jfmfactory.pipeline.role_inputs import read_inputs
 from jfmfactory.records.evidence import Evidence
 from jfmfactory.records.profile import Cited, Profile
-from jfmfactory.records.sections import items
+from jfmfactory.records.runlog import ReviewIssue
+from jfmfactory.records.sections import TOOLS, items
 from jfmfactory.records.store import RunStore
 
 
@@ -377,3 +384,33 @@ def test_a_malformed_messages_file_is_named_with_the_message(tmp_path: Path, edi
     with pytest.raises(BadInput) as failure:
         load_check_messages(tmp_path)
     assert str(failure.value).startswith(f"{path}: ") and message in str(failure.value)
+
+
+def test_a_new_check_is_its_function_its_messages_and_the_reviewer_file_naming_it(project: Project) -> None:
+    # 1. The function, declared with its messages' fields.
+    @check("short-tools", {"too-short": ("name",)})
+    def check_short_tools(profile: Profile, inputs: CheckInputs, say: Messages) -> Finding:
+        issues = [
+            ReviewIssue(section=tool.section, quote=tool.text, problem=say("too-short", name=tool.text))
+            for tool in TOOLS.items(profile)
+            if len(tool.text) < 4
+        ]
+        return Finding(issues, f"{len(issues)} short tool name(s)", score_for(len(issues)))
+
+    try:
+        # 2. Its messages, in the panel's messages file.
+        messages = project.panel / "_checks.toml"
+        messages.write_text(messages.read_text() + '\n[short-tools]\ntoo-short = "{name} is too short"\n')
+        # 3. The reviewer file of the dimension it caps names it.
+        clarity = project.panel / "clarity.toml"
+        clarity.write_text(clarity.read_text().replace("checks = [", 'checks = ["short-tools", ', 1))
+
+        inputs = read_inputs(project, "product-management")
+        profile = canned_profile(inputs.seeds, project.root)
+        profile.tools[0].name = "SQL"
+        caps = check_dimensions(load_panel(project.panel))
+        reviews = [r for r in run_checks(profile, inputs.checks, caps) if r.member == "check:short-tools"]
+        assert [(r.dimension, r.score) for r in reviews] == [("clarity", 4)]
+        assert [i.problem for i in reviews[0].issues] == ["SQL is too short"]
+    finally:
+        CHECKS.remove(next(c for c in CHECKS if c.name == "short-tools"))
