@@ -9,6 +9,15 @@ from pathlib import Path
 
 from .. import __version__
 from ..calibration.cases import CASE_FILE, Case, CaseFile, Label, PassFail, add_label, load_case, load_cases
+from ..calibration.items import (
+    FAULTS,
+    ItemTrial,
+    ItemVerdict,
+    Verdict,
+    append_verdict,
+    item_measures,
+    labelled_items,
+)
 from ..calibration.measures import agreement, dimension_measures, operator_measures
 from ..calibration.operators import OPERATORS, Operator, World, load_operator_data, prompt_echoes
 from ..calibration.run import (
@@ -16,6 +25,7 @@ from ..calibration.run import (
     CALIBRATION_JSON,
     CalibrationRecord,
     Judged,
+    item_trials,
     judge_set,
     load_floors,
     summarise,
@@ -27,6 +37,7 @@ from ..llm.provider import Route
 from ..pipeline.item_kinds import drafting_instructions
 from ..pipeline.panel import PanelSettings, load_panel
 from ..pipeline.role_inputs import read_inputs
+from ..records.evidence import Evidence
 from ..records.profile import Profile
 from ..records.runlog import Usage
 from ..records.sections import section_keys
@@ -56,7 +67,7 @@ def calibrate(
     reviewers = load_panel(project.panel)
     dimensions = [reviewer.name for reviewer in reviewers]
     cases = load_cases(project.calibration / CASES_DIR, dimensions)
-    floors = load_floors(project.calibration / FLOORS_FILE, dimensions)
+    floors, item_floors = load_floors(project.calibration / FLOORS_FILE, dimensions)
     data = load_operator_data(project.calibration)
     echoes = prompt_echoes(drafting_instructions(project.prompts))
     inputs = {role: read_inputs(project, role) for role in {c.spec.role for c in cases}}
@@ -86,9 +97,11 @@ def calibrate(
             role_inputs = inputs[case.spec.role].with_evidence(case.quotes)
             panel = role_inputs.panel(judge_llm, asked, section_keys(profile.levels), settings)
             where = f"{case.name}/{operator.name if operator else AS_LABELLED}"
-            # A planted fault's trial is decided once a check fails its dimension.
+            # A planted fault's trial is decided once a check fails its dimension, and so is a
+            # case of item verdicts only (judged as the loop judges a draft).
+            undecided = operator is not None or not case.spec.labels
             verdict = panel.judge(
-                profile, 1, lambda call: progress(f"{where} {call}"), only_undecided=operator is not None
+                profile, 1, lambda call: progress(f"{where} {call}"), only_undecided=undecided
             )
             variant = RunStore(store.folder / "judged" / where)
             for transcript in verdict.transcripts:
@@ -107,6 +120,14 @@ def calibrate(
     measures = dimension_measures(
         trials, dimensions, {d: (f.gold_pass, f.fault_catch) for d, f in floors.items()}
     )
+    as_labelled = {j.case: j for j in judged if j.operator is None}
+    labelled_items: list[ItemTrial] = []
+    unsettled = 0
+    for case in cases:
+        found, left = item_trials(case, as_labelled[case.name], dimensions)
+        labelled_items += found
+        unsettled += left
+    items = item_measures(labelled_items, item_floors, unsettled)
     record = CalibrationRecord(
         jfm_version=__version__,
         # A port the embedded server happened to get would make no two records alike.
@@ -116,13 +137,16 @@ def calibrate(
         seed=seed,
         dimensions=dimensions,
         floors=floors,
+        item_floors=item_floors,
         cases=[summarise(case) for case in cases],
         operators=operator_measures(trials, {o.name: (o.dimension, o.does) for o in OPERATORS}),
         measures=measures,
         agreement=agreement(trials),
-        passed=all(m.meets_floors for m in measures),
+        items=items,
+        passed=all(m.meets_floors for m in measures) and items.meets_floors,
         usage=sum((j.usage for j in judged), Usage()),
         trials=trials,
+        item_trials=labelled_items,
         judged=judged,
     )
     write_atomic(store.folder / CALIBRATION_JSON, record.model_dump_json(indent=2) + "\n")
@@ -151,6 +175,55 @@ def label(
         raise BadInput(f"--dimension {dimension}: the panel's dimensions are {', '.join(dimensions)}")
     if not note.strip():
         raise BadInput("--note: say in one line why")
+    name, spec, profile, evidence = _case_to_label(project, role, profile_path, case_name)
+    new_label = Label(verdict=verdict, by=by, why=" ".join(note.split()))
+    spec = spec.model_copy(update={"labels": {**spec.labels, dimension: new_label}})
+    return add_label(project.calibration / CASES_DIR, name, spec, profile, evidence)
+
+
+def label_item(
+    project: Project,
+    role: str,
+    item: str,
+    verdict: Verdict,
+    fault: str | None,
+    note: str,
+    by: str,
+    profile_path: Path | None = None,
+    case_name: str | None = None,
+) -> Path:
+    """Record a person's verdict on one item of a drafted profile (keep, or strike for a class of
+    fault) in the case's `items.toml`, next to other readers' verdicts. Returns the case's folder."""
+    name, spec, profile, evidence = _case_to_label(project, role, profile_path, case_name)
+    held = {labelled.id: labelled.text for labelled in labelled_items(profile)}
+    if item not in held:
+        some = ", ".join(list(held)[:3])
+        raise BadInput(f"--item {item}: the profile has no such item (its items are named like {some})")
+    if verdict == "strike" and fault not in FAULTS:
+        raise BadInput(f"--fault {fault or ''}: name the class of the fault, one of {', '.join(FAULTS)}")
+    if verdict == "keep" and fault is not None:
+        raise BadInput(f"--fault {fault}: only a struck item has a fault")
+    judged = ItemVerdict.model_validate(
+        {
+            "item": item,
+            "text": held[item],
+            "verdict": verdict,
+            "fault": fault,
+            "by": by,
+            "why": " ".join(note.split()),
+        }
+    )
+    folder = add_label(project.calibration / CASES_DIR, name, spec, profile, evidence)
+    append_verdict(folder, judged, profile)
+    return folder
+
+
+def _case_to_label(
+    project: Project, role: str, profile_path: Path | None, case_name: str | None
+) -> tuple[str, CaseFile, Profile, Evidence | None]:
+    """The case a label of this profile goes in: its name, its case file as it stands (a new one
+    with no labels), the profile and the evidence beside it. A case of that name holding another
+    profile or other evidence is refused."""
     manifest = load_role(project.seeds, role).manifest
     path, where = profile_to_read(project, role, profile_path)
     profile = read_profile_file(path, where, role, manifest.levels).model_copy(update={"provenance": None})
@@ -159,22 +232,14 @@ def label(
     evidence_text = evidence.model_dump_json(indent=2) if evidence is not None else ""
     digest = hashlib.sha256((text + evidence_text).encode()).hexdigest()
     name = case_name or f"{role}-{digest[:8]}"
-    folder = project.calibration / CASES_DIR
-    new_label = Label(verdict=verdict, by=by, why=" ".join(note.split()))
-    if (folder / name / CASE_FILE).is_file():
-        case = load_case(folder / name)
+    folder = project.calibration / CASES_DIR / name
+    if (folder / CASE_FILE).is_file():
+        case = load_case(folder)
         if case.profile.model_dump_json(indent=2) != text:
-            raise BadInput(f"--case {name}: {folder / name} holds another profile; name a new case")
+            raise BadInput(f"--case {name}: {folder} holds another profile; name a new case")
         if (case.evidence.model_dump_json(indent=2) if case.evidence else "") != evidence_text:
-            raise BadInput(
-                f"--case {name}: {folder / name} holds the profile with other evidence; name a new case"
-            )
-        spec = case.spec.model_copy(update={"labels": {**case.spec.labels, dimension: new_label}})
-    else:
-        shown = (
-            path.resolve().relative_to(project.root.resolve())
-            if path.resolve().is_relative_to(project.root.resolve())
-            else path
-        )
-        spec = CaseFile(role=role, gold=False, origin=f"jfm label: {shown}", labels={dimension: new_label})
-    return add_label(folder, name, spec, profile, evidence)
+            raise BadInput(f"--case {name}: {folder} holds the profile with other evidence; name a new case")
+        return name, case.spec, profile, evidence
+    root = project.root.resolve()
+    shown = path.resolve().relative_to(root) if path.resolve().is_relative_to(root) else path
+    return name, CaseFile(role=role, gold=False, origin=f"jfm label: {shown}"), profile, evidence

@@ -23,6 +23,7 @@ from ..inputs.datafile import load_model
 from ..records.evidence import Evidence
 from ..records.profile import Profile
 from ..records.store import read_profile_file, write_atomic
+from .items import ItemLabels, load_item_labels
 
 CASE_FILE = "case.toml"
 PROFILE_FILE = "profile.json"
@@ -49,8 +50,14 @@ class CaseFile(BaseModel):
 
     role: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="Role whose seeds it is judged against.")
     gold: bool = Field(description="Whether planted faults are generated from it.")
+    published: bool = Field(
+        default=False, description="Whether it is a published profile: the bar its items are measured by."
+    )
     origin: str = Field(min_length=1, description="Where the profile comes from.")
-    labels: dict[str, Label] = Field(description="Per dimension, a person's verdict.")
+    labels: dict[str, Label] = Field(
+        default_factory=dict,
+        description="Per dimension, a person's verdict (none for a case of item verdicts only).",
+    )
     unlabelled: dict[str, str] = Field(
         default_factory=dict, description="Dimensions left unlabelled on purpose, with why."
     )
@@ -65,6 +72,8 @@ class Case:
     profile: Profile
     #: The quotes its items rest on; None when the case has no `evidence.json`.
     evidence: Evidence | None = None
+    #: Readers' verdicts on its single items (`items.toml`), if any.
+    items: ItemLabels | None = None
 
     @property
     def quotes(self) -> Evidence:
@@ -81,7 +90,8 @@ def no_evidence(role: str) -> Evidence:
 def load_case(folder: Path) -> Case:
     spec = load_model(folder / CASE_FILE, CaseFile, "calibration case")
     profile = read_profile_file(folder / PROFILE_FILE, str(folder / PROFILE_FILE), role=spec.role)
-    return Case(folder.name, spec, profile, load_evidence(folder / EVIDENCE_FILE, spec.role))
+    evidence = load_evidence(folder / EVIDENCE_FILE, spec.role)
+    return Case(folder.name, spec, profile, evidence, load_item_labels(folder, profile))
 
 
 def load_evidence(path: Path, role: str) -> Evidence | None:

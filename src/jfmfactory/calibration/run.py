@@ -17,10 +17,13 @@ from ..inputs.datafile import read_toml
 from ..records.profile import Profile
 from ..records.runlog import DimensionReview, Endpoint, Usage
 from .cases import Case, PassFail
+from .items import ItemFloors, ItemMeasures, ItemTrial, agreed, flagged, labelled_items
 from .measures import Agreement, DimensionMeasure, OperatorMeasure, Trial
 from .operators import OPERATORS, Operator, World, planted
 
-CALIBRATION_SCHEMA_VERSION = 1
+CALIBRATION_SCHEMA_VERSION = 2
+#: The table of `calibration/floors.toml` that holds the single items' floors.
+ITEM_FLOORS = "items"
 CALIBRATION_JSON = "calibration.json"
 #: Where the transcripts of a case judged as labelled go: judged/CASE/as-labelled/.
 AS_LABELLED = "as-labelled"
@@ -69,15 +72,18 @@ class CalibrationRecord(BaseModel):
     seed: int = Field(description="Seed of the planted faults.")
     dimensions: list[str] = Field(description="Panel dimensions, in panel order.")
     floors: dict[str, Floors] = Field(description="Per dimension, what the panel must reach.")
+    item_floors: ItemFloors = Field(description="What the gate must do with single items.")
     cases: list[CaseSummary] = Field(description="Every case of the set.")
     operators: list[OperatorMeasure] = Field(
         description="Per planted fault: how often and by whom it was caught."
     )
     measures: list[DimensionMeasure] = Field(description="Per dimension: gold passed and faults caught.")
     agreement: Agreement = Field(description="Cohen's kappa and the confusion matrix over every trial.")
-    passed: bool = Field(description="Whether every dimension meets its floors.")
+    items: ItemMeasures = Field(description="The gate against readers' verdicts on single items.")
+    passed: bool = Field(description="Whether every dimension and the single items meet their floors.")
     usage: Usage = Field(description="Tokens over every reviewer call.")
     trials: list[Trial] = Field(description="Every labelled dimension of every judged profile.")
+    item_trials: list[ItemTrial] = Field(description="Every labelled item and what the gate made of it.")
     judged: list[Judged] = Field(description="Every judged profile's scores and member verdicts.")
 
 
@@ -153,6 +159,31 @@ def judge_set(
     return judged, trials
 
 
+def item_trials(case: Case, judged: Judged, dimensions: list[str]) -> tuple[list[ItemTrial], int]:
+    """The case's labelled items against the panel's verdict on the case as it is: each flagged
+    or not by the members of the dimensions the case is judged on (not those it leaves
+    unlabelled: a published profile's grounding rests on sources we do not hold); and how many
+    items the readers disagree on that nobody settled."""
+    if case.items is None:
+        return [], 0
+    standing = agreed(case.items)
+    counted = [dimension for dimension in dimensions if dimension not in case.spec.unlabelled]
+    trials = [
+        ItemTrial(
+            case=case.name,
+            item=item.id,
+            text=item.text,
+            verdict=standing[item.id].verdict,
+            fault=standing[item.id].fault,
+            published=case.spec.published,
+            flagged_by=flagged(item, judged.reviews, counted),
+        )
+        for item in labelled_items(case.profile)
+        if item.id in standing
+    ]
+    return trials, len({verdict.item for verdict in case.items.verdicts}) - len(standing)
+
+
 def summarise(case: Case) -> CaseSummary:
     return CaseSummary(
         name=case.name,
@@ -164,9 +195,16 @@ def summarise(case: Case) -> CaseSummary:
     )
 
 
-def load_floors(path: Path, dimensions: list[str]) -> dict[str, Floors]:
-    """`calibration/floors.toml`: floors for every panel dimension and no other."""
+def load_floors(path: Path, dimensions: list[str]) -> tuple[dict[str, Floors], ItemFloors]:
+    """`calibration/floors.toml`: floors for every panel dimension and no other, and `[items]`,
+    the single items' floors."""
     table = read_toml(path, "calibration floors")
+    if ITEM_FLOORS not in table:
+        raise BadInput(f"{path}: no [{ITEM_FLOORS}] floors for single items")
+    try:
+        items = ItemFloors.model_validate(table.pop(ITEM_FLOORS))
+    except ValidationError as exc:
+        raise BadInput(f"{path}: [{ITEM_FLOORS}]: {first_error(exc)}") from exc
     missing = [d for d in dimensions if d not in table]
     unknown = [d for d in table if d not in dimensions]
     if missing or unknown:
@@ -175,6 +213,6 @@ def load_floors(path: Path, dimensions: list[str]) -> dict[str, Floors]:
         )
         raise BadInput(f"{path}: {what}")
     try:
-        return {dimension: Floors.model_validate(table[dimension]) for dimension in dimensions}
+        return {dimension: Floors.model_validate(table[dimension]) for dimension in dimensions}, items
     except ValidationError as exc:
         raise BadInput(f"{path}: {first_error(exc)}") from exc

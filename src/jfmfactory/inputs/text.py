@@ -26,8 +26,15 @@ class WordLists(BaseModel):
     stopwords: frozenset[str] = Field(
         description="Words too common to count as content, white-space separated."
     )
+    degrees: frozenset[str] = Field(
+        default=frozenset(), description="Words naming an academic degree: the years column's content."
+    )
+    not_tools: frozenset[str] = Field(
+        default=frozenset(),
+        description="Names written like products that are markets or measures, not tools.",
+    )
 
-    @field_validator("stopwords", mode="before")
+    @field_validator("stopwords", "degrees", "not_tools", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         return value.split() if isinstance(value, str) else value

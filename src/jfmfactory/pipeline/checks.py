@@ -24,6 +24,15 @@ from pathlib import Path
 from ..catalog.catalog import Catalog
 from ..errors import BadInput
 from ..inputs.datafile import read_toml
+from ..inputs.grammar import (
+    SECOND_PERSON,
+    has_own_verb,
+    is_clause_sentence,
+    lemma,
+    starts_with_duty_verb,
+    stutter,
+    words,
+)
 from ..inputs.prose import ProseJudge, ends_with_stop
 from ..inputs.seeds import RoleSeeds
 from ..inputs.text import Vocabulary, normalise
@@ -38,6 +47,7 @@ from ..records.sections import (
     SKILLS,
     TOOLS,
     Item,
+    SectionKind,
     items,
     profile_sections,
 )
@@ -219,13 +229,22 @@ def check_completeness(profile: Profile, inputs: CheckInputs, say: Messages) -> 
         "repeats": ("where", "other", "ratio"),
         "nearly-repeats": ("where", "other", "ratio"),
         "same-level": (),
+        "same-duty": ("other",),
     },
 )
 def check_duplicates(profile: Profile, inputs: CheckInputs, say: Messages) -> Finding:
     seen: list[tuple[str, str, str]] = []  # (level, normalised, text)
     issues = []
     for level in profile.levels:
+        at_level: list[tuple[set[str], str]] = []  # (content words, text) of the level's items
         for item in RESPONSIBILITIES.items(profile, level):
+            terms = set(inputs.vocabulary.terms(item.text))
+            same = next((text for other, text in at_level if _one_holds_the_other(terms, other)), None)
+            at_level.append((terms, item.text))
+            if same is not None:
+                problem = say("same-duty", other=same)
+                issues.append(ReviewIssue(section=item.section, quote=item.text, problem=problem))
+                continue
             norm = normalise(item.text)
             for other_level, other_norm, other_text in seen:
                 ratio = 1.0 if norm == other_norm else similarity(norm, other_norm)
@@ -247,6 +266,12 @@ def check_duplicates(profile: Profile, inputs: CheckInputs, say: Messages) -> Fi
     return Finding(issues, rationale, score_for(len(issues)))
 
 
+def _one_holds_the_other(terms: set[str], other: set[str]) -> bool:
+    """Whether every content word of one duty (two at least) is in the other: "Mentors PMs." and
+    "Mentors junior PMs at this level." say one thing twice."""
+    return min(len(terms), len(other)) >= 2 and (terms <= other or other <= terms)
+
+
 @check(
     "grounding-support",
     {
@@ -256,6 +281,7 @@ def check_duplicates(profile: Profile, inputs: CheckInputs, say: Messages) -> Fi
         "unknown-quote": ("id",),
         "quote-not-in-source": ("quote", "source"),
         "unsupported": ("share", "needed"),
+        "adds-words": ("words",),
         "borrowed": ("words",),
     },
 )
@@ -281,10 +307,13 @@ def check_grounding_support(profile: Profile, inputs: CheckInputs, say: Messages
             terms = vocabulary.terms(item.text)
             borrowed = sorted(set(terms) & inputs.example_terms - {t for q in quote_terms for t in q})
             share = quote_support(item, inputs)
+            added = added_words(item, inputs)
             if borrowed:
                 problem = say("borrowed", words=", ".join(borrowed))
             elif share < SUPPORT_PAIRS:
                 problem = say("unsupported", share=share, needed=SUPPORT_PAIRS)
+            elif added:
+                problem = say("adds-words", words=", ".join(added))
         if problem is not None:
             issues.append(ReviewIssue(section=item.section, quote=item.text, problem=problem))
     rationale = f"{total - len(issues)} of {total} cited items rest on a verified quote that supports them"
@@ -316,6 +345,31 @@ def _quote_terms(item: Item, inputs: CheckInputs) -> list[list[str]]:
     evidence = inputs.evidence
     quotes = [evidence.quote(qid) for qid in item.evidence] if evidence else []
     return [inputs.vocabulary.terms(quote.text) for quote in quotes if quote is not None]
+
+
+def added_words(item: Item, inputs: CheckInputs) -> list[str]:
+    """The content words of an item that none of its quotes has (compared by dictionary form): a
+    claim the quotes do not make. The verb a duty (or a skill's use) starts with is the item's
+    own where its quotes name a thing but no action ("Applies" before "advanced knowledge of …")."""
+    evidence = inputs.evidence
+    quotes = [q.text for qid in item.evidence if evidence is not None and (q := evidence.quote(qid))]
+    if not quotes:
+        return []
+    roots = _roots(inputs)
+    quoted = {root for quote in quotes for root in roots(quote)}
+    text = item.text.split(": ", 1)[1] if item.section == SKILLS.key() and ": " in item.text else item.text
+    first = words(text)[:1]
+    own: set[str] = set()
+    if first and starts_with_duty_verb(text) and not any(has_own_verb(quote) for quote in quotes):
+        own = set(roots(first[0]))
+    # Numbers carry no claim a reader would strike ("1-3-year").
+    return sorted({root for root in roots(text) if root not in quoted | own and root.isalpha()})
+
+
+def _roots(inputs: CheckInputs) -> Callable[[str], list[str]]:
+    """Content words as stems of their dictionary forms: "hypotheses" and "hypothesis" alike."""
+    vocabulary = inputs.vocabulary
+    return lambda text: vocabulary.terms(" ".join(lemma(word) for word in vocabulary.words(text)))
 
 
 def quote_support(item: Item, inputs: CheckInputs) -> float:
@@ -453,21 +507,137 @@ def check_prose(profile: Profile, inputs: CheckInputs, say: Messages) -> Finding
     """Every sentence of the profile reads as one: no placeholders, prompt echoes, talk about the
     profile, level codes or source ids in prose, lower-case starts, cut-off ends or shuffled words."""
     # The overview's distinctions ("Design: UX craft"), tools and aliases are names, not sentences.
-    sentences = [
-        *OVERVIEW.items(profile)[:1],
-        *_work_items(profile),
-        *SKILLS.items(profile),
-    ]
-    stop = ends_with_stop([item.text for item in sentences])
+    # Whether an item lacking a final stop was cut off is judged within its kind of section: the
+    # published profiles end duties without a stop and guideline cells with one.
+    kinds: dict[SectionKind, list[Item]] = {OVERVIEW: OVERVIEW.items(profile)[:1]}
+    for section in profile_sections(profile.levels):
+        if section.kind in (RESPONSIBILITIES, GUIDELINES, SKILLS):
+            kinds.setdefault(section.kind, []).extend(section.items(profile))
     issues = [
         ReviewIssue(section=item.section, quote=item.text, problem=say(problem))
+        for sentences in kinds.values()
         for item in sentences
-        for problem in inputs.prose.problems(item.text, stop)[:1]
+        for problem in inputs.prose.problems(item.text, ends_with_stop([i.text for i in sentences]))[:1]
     ]
     rationale = (
         "every item reads as a sentence" if not issues else f"{len(issues)} item(s) do not read as sentences"
     )
     return Finding(issues, rationale, score_for(len(issues), BLATANT_BANDS))
+
+
+@check(
+    "house-style",
+    {
+        "addresses-reader": (),
+        "not-a-duty": (),
+        "not-a-sentence": (),
+        "stutter": ("word",),
+        "other-column": (),
+        "named-twice": (),
+        "not-a-tool": (),
+        "generic-title": (),
+    },
+)
+def check_house_style(profile: Profile, inputs: CheckInputs, say: Messages) -> Finding:
+    """Each item is written as the published profiles write theirs (the house style): a duty is
+    a verb in the third person first, the subject left out; a guideline cell is a sentence of its
+    own column; nothing addresses the reader or says a word twice; a skill is named once; a tool
+    is a product the sources name as one; an alias names the role's own work."""
+    problems = [(item, *found) for item in items(profile) if (found := style_problem(item, inputs))]
+    names: set[str] = set()
+    for item in SKILLS.items(profile):
+        name = " ".join(inputs.vocabulary.stems(item.text.split(": ", 1)[0]))
+        if name in names:
+            problems.append((item, "named-twice", {}))
+        names.add(name)
+    issues = [
+        ReviewIssue(section=item.section, quote=item.text, problem=say(key, **fields))
+        for item, key, fields in problems
+    ]
+    rationale = (
+        "every item is in the house style" if not issues else f"{len(issues)} item(s) not in the house style"
+    )
+    return Finding(issues, rationale, score_for(len(issues), BLATANT_BANDS))
+
+
+def style_problem(item: Item, inputs: CheckInputs) -> tuple[str, dict[str, object]] | None:
+    """What keeps one item from the house style on its own (the message key and its fields), if
+    anything: check:house-style's judgment of an item, which the drafter asks of every item it
+    writes. A duty (or a skill's use) starts with its verb; a guideline cell is a sentence of its
+    column; a tool is a product; an alias names the role's own work."""
+    kind = item.section.split(".")[0]
+    if kind == TOOLS.name:
+        sources = [source.text for source in inputs.seeds.sources]
+        named = _named_as_a_product(item.text, sources if item.sources else None, inputs)
+        return None if named else ("not-a-tool", {})
+    if kind == ALIASES.name:
+        own = _own_words(inputs)
+        return None if own & set(inputs.vocabulary.terms(item.text)) else ("generic-title", {})
+    if kind not in (RESPONSIBILITIES.name, GUIDELINES.name, SKILLS.name) or item.sources is None:
+        return None  # the overview, and the rubric's years
+    text = item.text.split(": ", 1)[1] if kind == SKILLS.name and ": " in item.text else item.text
+    repeated = stutter(text)
+    if SECOND_PERSON.search(text):
+        return "addresses-reader", {}
+    if kind == GUIDELINES.name:
+        if not is_clause_sentence(text):
+            return "not-a-sentence", {}
+        if inputs.vocabulary.lists.degrees & set(normalise(text).split()) or years(text) is not None:
+            return "other-column", {}
+    elif not starts_with_duty_verb(_after_adverb(text)):
+        return "not-a-duty", {}
+    return ("stutter", {"word": repeated}) if repeated else None
+
+
+def _after_adverb(text: str) -> str:
+    """The text after a leading adverb of manner ("Effectively uses …" → "uses …")."""
+    first, _, rest = text.partition(" ")
+    return rest if first.lower().endswith("ly") and rest else text
+
+
+def _named_as_a_product(name: str, sources: list[str] | None, inputs: CheckInputs) -> bool:
+    """Whether a tool's name reads as a product's: a few words, capitalised as a name, no activity
+    ("Developing and testing hypotheses") and no market or measure ("B2B"); and, where its sources
+    are known, written so in one of them past the start of a sentence (so not a common word that
+    only a sentence's start capitalised)."""
+    found = name.split()
+    if not found or len(found) > 4 or found[0].lower().endswith("ing"):
+        return False
+    if any(word.lower().strip(".,;:!?()") in inputs.vocabulary.lists.not_tools for word in found):
+        return False
+    # A name capitalises its words ("Power BI"); a short one may not ("dbt").
+    if any(word[0].islower() and len(word) > 3 for word in found if word not in ("and", "for", "with")):
+        return False
+    if sources is None:
+        return True
+    return any(_mid_sentence(text, name) for text in sources)
+
+
+def _mid_sentence(text: str, name: str) -> bool:
+    """Whether `name` stands in `text`, as written, somewhere a sentence or a list item does not
+    start (where only a name keeps its capital)."""
+    for found in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text):
+        before = text[: found.start()].rstrip(" \t")
+        if before and before[-1] not in '.!?:;\n-•*\u201c"':
+            return True
+    return False
+
+
+def _own_words(inputs: CheckInputs) -> set[str]:
+    """The stems that name the role's own work: those of its title, focus, family and catalog
+    aliases that no focus of another family is named with ("product" of Product Management, not
+    "manag", which Account Management shares)."""
+    catalog = inputs.catalog
+    manifest = inputs.seeds.manifest
+    focus = catalog.for_role(inputs.seeds.role) if catalog is not None else None
+    names = [manifest.title, manifest.focus, manifest.family, *(focus.entry.aliases if focus else [])]
+    terms = inputs.vocabulary.terms
+    others = (
+        {term for other in catalog.foci if other.family != manifest.family for term in terms(other.name)}
+        if catalog is not None
+        else set()
+    )
+    return {term for name in names for term in terms(name)} - others
 
 
 @check("boundaries", {"no-distinctions": (), "distinct-from-itself": (), "other-territory": ("owner",)})

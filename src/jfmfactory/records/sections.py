@@ -31,6 +31,13 @@ class Item:
     sources: list[str] | None
     #: Ids of the quotes (evidence.json) the item rests on; empty for an item that cites none.
     evidence: list[str] = dataclasses.field(default_factory=list)
+    #: Its place in the section: a guideline cell's column, else its position from 1.
+    place: str = ""
+
+    @property
+    def id(self) -> str:
+        """How a label names the item: responsibilities.P3.2, guidelines.P3.knowledge, skills.4."""
+        return f"{self.section}.{self.place}"
 
 
 #: A section's items at a level (None for a section drafted once): (text, sources, evidence).
@@ -51,6 +58,8 @@ class SectionKind:
     #: Profile field name → value from the drafted JSON (for a per-level section, the value at its
     #: level); None: the JSON's value under the section's name fills the field of that name.
     fill: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    #: The names of its items' places, when they are columns rather than positions.
+    columns: tuple[str, ...] = ()
 
     def key(self, level: str | None = None) -> str:
         """The key reviewers and the run record name the section by: skills, responsibilities.P3."""
@@ -59,7 +68,10 @@ class SectionKind:
     def items(self, profile: Profile, level: str | None = None) -> list[Item]:
         """The section's items in `profile` (at `level`, for a per-level kind), in order."""
         key = self.key(level)
-        return [Item(key, text, sources, evidence) for text, sources, evidence in self.walk(profile, level)]
+        return [
+            Item(key, text, sources, evidence, self.columns[n] if self.columns else str(n + 1))
+            for n, (text, sources, evidence) in enumerate(self.walk(profile, level))
+        ]
 
     def fields(self, drafted: dict[str, Any]) -> dict[str, Any]:
         """The Profile fields the section's drafted JSON fills."""
@@ -111,7 +123,11 @@ OVERVIEW = SectionKind("overview", _overview, cites=False, fill=_overview_fields
 RESPONSIBILITIES = SectionKind("responsibilities", _responsibilities, per_level=True)
 # The drafted JSON is the guideline row itself.
 GUIDELINES = SectionKind(
-    "guidelines", _guidelines, per_level=True, fill=lambda drafted: {"guidelines": drafted}
+    "guidelines",
+    _guidelines,
+    per_level=True,
+    fill=lambda drafted: {"guidelines": drafted},
+    columns=tuple(GUIDELINE_COLUMNS),
 )
 SKILLS = SectionKind("skills", _skills)
 TOOLS = SectionKind("tools", _tools)

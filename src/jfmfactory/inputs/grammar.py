@@ -1,0 +1,251 @@
+"""The grammar a house-style item needs, judged with a kept library (lemminflect's lexicon of
+lemmas and inflections), never a hand-kept list of verbs.
+
+A duty of the house style starts with a verb in the third person singular, present tense
+("Defines", "Leads", "Coordinates"), with no subject before it; a guideline cell is a sentence
+(or a lead-in, then ';' or '—' and such a clause). `duty_verb` says whether a word is such a verb;
+`present_third_person` and `inflect` turn one into another (for the drafter's rewriting).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from functools import cache
+
+import lemminflect
+
+#: Verbs that only help another verb: "Is responsible for", "Has a significant impact" describe
+#: the person, not what they do.
+_AUXILIARIES = frozenset({"be", "have", "can", "will", "may", "might", "must", "shall", "should"})
+WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+#: The reader addressed: what a published profile never says.
+SECOND_PERSON = re.compile(r"\b(?:you|your|yours|yourself|yourselves|you['’](?:re|ll|ve|d))\b", re.I)
+
+
+def words(text: str) -> list[str]:
+    return WORD.findall(text)
+
+
+@cache
+def verb_lemmas(word: str) -> tuple[str, ...]:
+    """The verbs `word` may be a form of, in lower case (none for a word that is no verb)."""
+    return tuple(lemminflect.getAllLemmas(word.lower()).get("VERB", ()))
+
+
+@cache
+def duty_verb(word: str) -> bool:
+    """Whether `word` is a verb in the third person singular, present tense, and no auxiliary:
+    "Leads", "Defines", "Does" (but not "Lead", "Leading", "Is", "They")."""
+    lower = word.lower()
+    return any(
+        lemma not in _AUXILIARIES and lower in lemminflect.getInflection(lemma, "VBZ")
+        for lemma in verb_lemmas(lower)
+    )
+
+
+@cache
+def present_third_person(word: str) -> str | None:
+    """The third person singular, present tense, of the verb `word` is a form of ("defining",
+    "defined", "define" → "defines"), keeping a capital first letter; None when it is no verb."""
+    for lemma in verb_lemmas(word):
+        if lemma in _AUXILIARIES:
+            continue
+        forms = lemminflect.getInflection(lemma, "VBZ")
+        if forms:
+            form = forms[0]
+            return form[0].upper() + form[1:] if word[:1].isupper() else form
+    return None
+
+
+def starts_with_duty_verb(text: str) -> bool:
+    """Whether the text's first word is a duty verb, and not the plural subject of the verb after
+    it ("Skills vary …", "Levels rise …")."""
+    found = words(text)
+    if not found or not duty_verb(found[0]):
+        return False
+    if len(found) > 1 and "NOUN" in lemminflect.getAllLemmas(found[0].lower()):
+        following = lemminflect.getAllLemmas(found[1].lower())
+        if set(following) == {"VERB"} and _verb_form(found[1]) == "VB":
+            return False
+    return True
+
+
+@cache
+def lemma(word: str) -> str:
+    """A word's dictionary form, a noun's before a verb's ("hypotheses" → "hypothesis")."""
+    lemmas = lemminflect.getAllLemmas(word.lower())
+    for part in ("NOUN", "VERB", "ADJ", "ADV"):
+        if part in lemmas:
+            return str(lemmas[part][0])
+    return word.lower()
+
+
+def has_own_verb(text: str) -> bool:
+    """Whether a quote says what someone does with a verb of its own ("assisting with …", "are
+    entrusted with …"), not only names a thing ("Advanced knowledge of …")."""
+    for word in words(text):
+        parts = lemminflect.getAllLemmas(word.lower())
+        if set(parts) == {"VERB"} and _verb_form(word) != "VB" and lemma(word) not in _AUXILIARIES:
+            return True
+    return False
+
+
+def is_clause_sentence(text: str) -> bool:
+    """Whether the text reads as a sentence of the house style: it starts with a duty verb, or a
+    short lead-in before ';', ':', '—' or '–' is followed by a clause that does ("Moderate;
+    exercises judgment …", "Visionary problem-solving — selects …")."""
+    return starts_with_duty_verb(text) or any(
+        starts_with_duty_verb(part) for part in re.split(r"\s*[;:—–]\s*", text)[1:2]
+    )
+
+
+def stutter(text: str) -> str | None:
+    """A word said twice where once is meant, if any: "defines and defines", "the the"."""
+    found = [word.lower() for word in words(text)]
+    for first, second in itertools.pairwise(found):
+        if first == second and len(first) > 1:
+            return first
+    for first, joiner, second in zip(found, found[1:], found[2:], strict=False):
+        if joiner in ("and", "or") and first == second:
+            return first
+    return None
+
+
+# -- a quote as a duty ---------------------------------------------------------------------------
+
+#: Words that open a sentence without being its subject or its verb.
+_OPENERS = re.compile(
+    r"^(?:everything above plus|in addition to the above,?|finally,?|again,?|also,?|plus)\s+", re.I
+)
+_PRONOUNS = frozenset({"they", "he", "she", "we", "i"})
+_DETERMINERS = frozenset({"the", "a", "an", "our", "their", "these", "those", "most", "many", "some", "all"})
+#: Adverbs, and the modals a duty loses ("may also be responsible for" → the duty's verb).
+_ADVERBS = re.compile(r"^[a-z]+ly$|^(?:also|often|usually|then|still|even|now|may|can|will|should|must)$")
+#: "are responsible for defining …", "are expected to define …", "have to convince …": what
+#: stands between a subject and the verb of its duty.
+_FRAMES = (
+    ("is", "responsible", "for"), ("are", "responsible", "for"), ("be", "responsible", "for"),
+    ("are", "expected", "to"), ("is", "expected", "to"), ("are", "accountable", "for"),
+    ("is", "accountable", "for"), ("have", "to"), ("has", "to"), ("need", "to"), ("needs", "to"),
+)  # fmt: skip
+
+
+def _verb_form(word: str) -> str | None:
+    """The form of a verb `word` is, "VBG" or "VB" (base or plural present), or None."""
+    lower = word.lower()
+    for lemma in verb_lemmas(lower):
+        if lemma in _AUXILIARIES:
+            return None
+        forms = lemminflect.getAllInflections(lemma)
+        if lower in forms.get("VBG", ()) and lower.endswith("ing"):
+            return "VBG"
+        if lower in forms.get("VB", ()) or lower in forms.get("VBP", ()):
+            return "VB"
+        if lower in forms.get("VBZ", ()):
+            return "VBZ"
+    return None
+
+
+def _noun_too(word: str) -> bool:
+    return "NOUN" in lemminflect.getAllLemmas(word.lower())
+
+
+def as_duty(text: str) -> str | None:
+    """A source's words as a duty of the house style, when their grammar allows it without a word
+    of ours: the verb first, in the third person ("creating and maintaining the roadmap" →
+    "Creates and maintains the roadmap."; "They lead the strategy" → "Leads the strategy.";
+    "Junior PMs are responsible for gathering feedback" → "Gathers feedback."). None when the
+    words do not start with a subject and its verb, or with a verb, in a form this knows."""
+    text = _OPENERS.sub("", " ".join(text.split()).strip(" \"'“”‘’()[]-–—•*.,;:"))
+    tokens = text.split(" ")
+    start = _duty_start(tokens)
+    if start is None:
+        return None
+    tokens = tokens[start:]
+    form = _verb_form(tokens[0])
+    if form is None:
+        return None
+    if form == "VBZ":
+        return _finish(tokens)
+    converted = [present_third_person(tokens[0].lower()) or tokens[0]]
+    for n, token in enumerate(tokens[1:], start=1):
+        word = token.rstrip(",;")
+        joined = tokens[n - 1].lower() in ("and", "or") or tokens[n - 1].endswith(",")
+        if joined and word.isalpha() and _verb_form(word) == form:
+            if _noun_too(word):  # "…, and gathering feedback": a second duty this cannot tell; one
+                while converted and (converted[-1].lower() in ("and", "or") or converted[-1].endswith(",")):
+                    converted[-1] = converted[-1].rstrip(",")
+                    if converted[-1].lower() in ("and", "or"):
+                        converted.pop()
+                    else:
+                        break
+                break
+            token = token.replace(word, present_third_person(word.lower()) or word)
+        converted.append(token)
+    return _finish(converted)
+
+
+def _duty_start(tokens: list[str]) -> int | None:
+    """Where the duty's verb stands: at once, or after a subject (a pronoun, or a title of
+    capitalised words after a determiner), adverbs and a frame such as "are responsible for"."""
+    if tokens and _verb_first(tokens[0], tokens[1] if len(tokens) > 1 else ""):
+        return 0
+    i = 0
+    subject = False
+    if tokens and tokens[0].lower() in _PRONOUNS:
+        i, subject = 1, True
+    else:
+        if tokens and tokens[0].lower() in _DETERMINERS:
+            i = 1
+        first = i
+        while i < len(tokens) and tokens[i][:1].isupper():
+            i += 1
+        subject = i > first
+        if not subject:  # no subject: the verb must come first
+            i = 0
+    while i < len(tokens) and _ADVERBS.match(tokens[i].lower()):
+        i += 1
+    lowered = [token.lower().strip(",") for token in tokens]
+    framed = False
+    for frame in _FRAMES:
+        if tuple(lowered[i : i + len(frame)]) == frame:
+            i += len(frame)
+            framed = True
+            break
+    while i < len(tokens) and _ADVERBS.match(tokens[i].lower()):
+        i += 1
+    if i >= len(tokens) or not verb_lemmas(tokens[i]):
+        return None
+    form = _verb_form(tokens[i])
+    if form is None or (i > 0 and tokens[i][:1].isupper()):  # a capital after a subject: a name
+        return None
+    # A gerund straight after a subject is a noun ("Strategic thinking").
+    if i == 0 or (subject and not framed and form == "VBG"):
+        return None
+    return i
+
+
+def _verb_first(word: str, following: str) -> bool:
+    """Whether a text starting with `word` (then `following`) starts with its verb: a duty verb
+    ("Leads"), a gerund that is no noun ("creating", not "marketing"), a base form that is no
+    adjective ("build", not "clear") and, if it may be a noun, not one before another noun
+    ("Product vision")."""
+    form = _verb_form(word)
+    parts = set(lemminflect.getAllLemmas(word.lower()))
+    if form == "VB" and "NOUN" in parts:
+        next_parts = set(lemminflect.getAllLemmas(following.lower()))
+        if next_parts and next_parts <= {"NOUN", "VERB"}:
+            return False
+    return (
+        form == "VBZ"
+        or (form == "VBG" and "NOUN" not in parts)
+        or (form == "VB" and not parts & {"ADJ", "ADV"})
+    )
+
+
+def _finish(tokens: list[str]) -> str | None:
+    if len(tokens) < 3:  # "Hires.": no duty says what it is about in fewer words
+        return None
+    text = " ".join(tokens).replace(", and ", " and ").rstrip(" ,;:")
+    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
