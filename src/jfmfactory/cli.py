@@ -494,9 +494,23 @@ def calibrate(
 @app.command()
 def label(
     role: RoleOption,
-    dimension: Annotated[str, typer.Option("--dimension", help="The dimension judged, e.g. clarity.")],
+    dimension: Annotated[
+        str | None, typer.Option("--dimension", help="The dimension judged, e.g. clarity.")
+    ] = None,
     passed: Annotated[
         bool | None, typer.Option("--pass/--fail", help="Your verdict on that dimension.", show_default=False)
+    ] = None,
+    item: Annotated[
+        str | None,
+        typer.Option(
+            "--item", help="Or one item judged, e.g. responsibilities.P3.2, guidelines.P3.knowledge."
+        ),
+    ] = None,
+    keep: Annotated[
+        bool | None, typer.Option("--keep/--strike", help="Your verdict on that item.", show_default=False)
+    ] = None,
+    fault: Annotated[
+        str | None, typer.Option("--fault", help="A struck item's class of fault, e.g. second-person.")
     ] = None,
     note: Annotated[str, typer.Option("--note", help="One line on why.")] = "",
     by: Annotated[str | None, typer.Option("--by", help="Who labels it [default: $USER].")] = None,
@@ -508,10 +522,24 @@ def label(
     ] = None,
     seeds: SeedsOption = None,
 ) -> None:
-    """Record your verdict on one dimension of a drafted profile as a calibration case."""
+    """Record your verdict on a drafted profile as a calibration case: on one dimension
+    (--dimension with --pass or --fail), or on one item (--item with --keep, or --strike and
+    --fault), beside other readers' verdicts."""
+    if (dimension is None) == (item is None):
+        raise _fail(BadInput("--dimension or --item: judge one dimension or one item"))
+    who = by or os.environ.get("USER") or "a reviewer"
+    if item is not None:
+        if keep is None:
+            raise _fail(BadInput("--keep or --strike: give your verdict on the item"))
+        with _reported():
+            folder = api.label_item(
+                _project(seeds), role, item, "keep" if keep else "strike", fault, note, who, profile, case
+            )
+        out.print(f"labelled: {folder}", highlight=False, soft_wrap=True)
+        return
+    assert dimension is not None
     if passed is None:
         raise _fail(BadInput("--pass or --fail: give your verdict"))
-    who = by or os.environ.get("USER") or "a reviewer"
     with _reported():
         folder = api.label(
             _project(seeds), role, dimension, "pass" if passed else "fail", note, who, profile, case

@@ -3,6 +3,8 @@ revisions that redraft only the items a fault quotes."""
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import json
 import re
 import tomllib
@@ -49,9 +51,14 @@ class CountingLLM(ScriptedLLM):
         return [re.findall(r"<quote>(.*?)</quote>", m[-1]["content"], re.DOTALL) for _, m in self.asked]
 
 
+#: The kinds with every item asked of the model, and no gate: the drafter's mechanics alone.
+ASKING_KINDS = tuple(dataclasses.replace(kind, rewrite=None) for kind in ITEM_KINDS)
+
+
 def _drafter(llm: CountingLLM, inputs: RoleInputs = INPUTS) -> Drafter:
-    return Drafter(llm, inputs.prompts, inputs.seeds, inputs.drafting_context(), inputs.code,  # type: ignore[arg-type]
-                   inputs.schema_text)  # fmt: skip
+    context = dataclasses.replace(inputs.drafting_context(), accepts=None)
+    return Drafter(llm, inputs.prompts, inputs.seeds, context, inputs.code,  # type: ignore[arg-type]
+                   inputs.schema_text, kinds=ASKING_KINDS)  # fmt: skip
 
 
 def _text(evidence: Evidence, qid: str) -> str:
@@ -96,7 +103,8 @@ def test_every_item_is_walked_with_its_section_text_sources_and_quote() -> None:
     assert len(years) == len(LEVELS) and all("years of experience" in item.text for item in years)
     first = {item.section: item for item in reversed(walked)}  # the first item of each section
     assert first["aliases"].text == _text(EVIDENCE, first["aliases"].evidence[0])  # quoted, not written
-    assert len(walked) == 1 + len(PROFILE.distinct_from) + 6 * 5 + 6 * 4 + 6 + 5 + 5
+    lists = len(PROFILE.skills) + len(PROFILE.tools) + len(PROFILE.aliases)
+    assert len(walked) == 1 + len(PROFILE.distinct_from) + 6 * 5 + 6 * 4 + lists
 
 
 # -- which quote each item rests on --------------------------------------------------------------
@@ -330,16 +338,55 @@ def test_an_item_with_no_quote_left_to_rest_on_is_kept_as_it_is() -> None:
 
 
 def test_a_redrafted_item_takes_no_quote_a_higher_level_rests_on() -> None:
-    # P6 and P7 share quotes (a list the sources give "a Director or executive"); P7 took some.
+    # Two levels share quotes (a list the sources give "a Director or executive"); the higher took some.
     assigned = assign_quotes(EVIDENCE, LEVELS)
-    key = "responsibilities.P6"
+    level, above = next(
+        (low, high)
+        for low, high in itertools.pairwise(LEVELS)
+        if set(assigned[f"responsibilities.{high}"]) & set(EVIDENCE.sections[f"responsibilities.{low}"])
+    )
+    key = f"responsibilities.{level}"
     current = _first_draft(key)
     faults = [Fault("clarity", item["text"], "check:prose: unclear") for item in current["responsibilities"]]
 
     drafted, _ = _drafter(CountingLLM()).draft_section(key, 2, current=current, faults=faults)
 
-    higher = set(assigned["responsibilities.P7"])
+    higher = set(assigned[f"responsibilities.{above}"])
     assert higher & set(EVIDENCE.sections[key])  # the ranking offers P7's quotes ...
     assert not higher & {
         qid for item in drafted["responsibilities"] for qid in item["evidence"]
     }  # ... none taken
+
+
+# -- the gate's judgment of each item -------------------------------------------------------------
+
+
+def _judging(reject: Any) -> Drafter:
+    """A drafter whose gate rejects the items `reject` names."""
+    context = dataclasses.replace(INPUTS.drafting_context(), accepts=lambda item: not reject(item))
+    return Drafter(CountingLLM(), INPUTS.prompts, INPUTS.seeds, context, INPUTS.code,  # type: ignore[arg-type]
+                   INPUTS.schema_text)  # fmt: skip
+
+
+def test_an_item_the_gate_would_flag_is_drafted_again_from_the_next_unused_quote() -> None:
+    drafter = _judging(lambda item: False)
+    first = drafter.assignment["responsibilities.P4"][0]
+    drafter = _judging(lambda item: item.evidence == [first])
+    items = drafter.draft_section("responsibilities.P4", 1)[0]["responsibilities"]
+    ranked = EVIDENCE.sections["responsibilities.P4"]
+    taken = {qid for level in LEVELS for qid in drafter.assignment[f"responsibilities.{level}"]}
+    assert items[0]["evidence"] == [next(qid for qid in ranked if qid not in taken)]
+    assert [item["evidence"] for item in items[1:]] == [
+        [q] for q in drafter.assignment["responsibilities.P4"][1:]
+    ]
+    assert len(items) == 5
+
+
+def test_a_tool_the_gate_would_flag_is_left_out_and_a_duty_is_kept_as_drafted() -> None:
+    drafter = _judging(lambda item: item.section in ("tools", "responsibilities.P2"))
+    assert drafter.draft_section("tools", 1)[0] == {"tools": []}  # where the sources name fewer, fewer
+    duties = drafter.draft_section("responsibilities.P2", 1)[0]["responsibilities"]
+    assert len(duties) == 5  # kept: the gate names them, and the loop redrafts them
+    llm = drafter.llm
+    assert isinstance(llm, CountingLLM)
+    assert any(call.endswith("~3") for call, _ in llm.asked)  # three drafts of a place at most

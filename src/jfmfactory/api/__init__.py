@@ -25,7 +25,7 @@ from ..records.batches import BatchLedger
 from ..records.runlog import RunRecord
 from ..records.store import write_atomic
 from .batched import BatchedCatalog, catalog_folder, draft_all_batched, import_batch
-from .calibration import CALIBRATION_OUT, calibrate, label
+from .calibration import CALIBRATION_OUT, calibrate, label, label_item
 from .catalog import CatalogRun, draft_all
 from .options import DraftOptions, check_catalog_options
 from .runs import REVIEW_DIR, draft, review
@@ -61,6 +61,7 @@ __all__ = [
     "endpoints",
     "import_batch",
     "label",
+    "label_item",
     "load_prices",
     "new_role",
     "parse_levels",

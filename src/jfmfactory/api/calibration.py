@@ -70,14 +70,18 @@ def calibrate(
     floors, item_floors = load_floors(project.calibration / FLOORS_FILE, dimensions)
     data = load_operator_data(project.calibration)
     echoes = prompt_echoes(drafting_instructions(project.prompts))
-    inputs = {role: read_inputs(project, role) for role in {c.spec.role for c in cases}}
+    # A case judged against sources of its own (its seeds/ROLE/) reads them; the others, the project's.
+    seeds_of = {case.name: case_seeds(project.calibration / CASES_DIR / case.name, project) for case in cases}
+    read = {(seeds, case.spec.role) for case in cases for seeds in [seeds_of[case.name]]}
+    by_seeds = {(seeds, role): read_inputs(Project(project.root, seeds), role) for seeds, role in read}
+    inputs = {case.name: by_seeds[(seeds_of[case.name], case.spec.role)] for case in cases}
     store = RunStore(options.out or project.out / CALIBRATION_OUT)
     by_name = {reviewer.name: reviewer for reviewer in reviewers}
 
-    def world_for(role: str) -> World:
-        role_inputs = inputs[role]
+    def world_for(case: Case) -> World:
+        role_inputs = inputs[case.name]
         catalog = role_inputs.catalog
-        focus = catalog.for_role(role) if catalog else None
+        focus = catalog.for_role(case.spec.role) if catalog else None
         others = (
             [t for f in catalog.foci if f is not focus for t in (f.name, *f.entry.aliases)] if catalog else []
         )
@@ -94,7 +98,7 @@ def calibrate(
         def judge(case: Case, operator: Operator | None, names: list[str], profile: Profile) -> Judged:
             asked = [by_name[name] for name in names]
             # Items rest on the case's own quotes (evidence.json); a case without one, on none.
-            role_inputs = inputs[case.spec.role].with_evidence(case.quotes)
+            role_inputs = inputs[case.name].with_evidence(case.quotes)
             panel = role_inputs.panel(judge_llm, asked, section_keys(profile.levels), settings)
             where = f"{case.name}/{operator.name if operator else AS_LABELLED}"
             # A planted fault's trial is decided once a check fails its dimension, and so is a
@@ -151,6 +155,13 @@ def calibrate(
     )
     write_atomic(store.folder / CALIBRATION_JSON, record.model_dump_json(indent=2) + "\n")
     return record
+
+
+def case_seeds(folder: Path, project: Project) -> Path:
+    """The seeds a case is judged against: its own `seeds/` when it has one (a draft of a role
+    from sources the project does not keep), else the project's."""
+    own = folder / "seeds"
+    return own if own.is_dir() else project.seeds
 
 
 def label(

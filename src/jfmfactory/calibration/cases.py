@@ -148,6 +148,7 @@ def case_toml(case: CaseFile) -> str:
     lines = [
         f"role = {json.dumps(case.role)}",
         f"gold = {'true' if case.gold else 'false'}",
+        *(["published = true"] if case.published else []),
         f"origin = {json.dumps(case.origin, ensure_ascii=False)}",
     ]
     for dimension, label in case.labels.items():

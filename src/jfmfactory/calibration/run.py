@@ -141,7 +141,7 @@ Judging = Callable[[Case, Operator | None, list[str], Profile], Judged]
 def judge_set(
     cases: list[Case],
     dimensions: list[str],
-    world_for: Callable[[str], World],
+    world_for: Callable[[Case], World],
     judge: Judging,
     threshold: int,
     seed: int,
@@ -151,7 +151,7 @@ def judge_set(
     judged: list[Judged] = []
     trials: list[Trial] = []
     for case in cases:
-        for operator, profile in variants(case, OPERATORS, world_for(case.spec.role), seed):
+        for operator, profile in variants(case, OPERATORS, world_for(case), seed):
             reviewers = dimensions if operator is None else [operator.dimension]
             verdict = judge(case, operator, reviewers, profile)
             judged.append(verdict)

@@ -64,6 +64,8 @@ def starts_with_duty_verb(text: str) -> bool:
     found = words(text)
     if not found or not duty_verb(found[0]):
         return False
+    if text.split()[1:2] and text.split()[1].startswith("("):  # "Tastes (sense for …)": a term defined
+        return False
     if len(found) > 1 and "NOUN" in lemminflect.getAllLemmas(found[0].lower()):
         following = lemminflect.getAllLemmas(found[1].lower())
         if set(following) == {"VERB"} and _verb_form(found[1]) == "VB":
@@ -84,10 +86,16 @@ def lemma(word: str) -> str:
 def has_own_verb(text: str) -> bool:
     """Whether a quote says what someone does with a verb of its own ("assisting with …", "are
     entrusted with …"), not only names a thing ("Advanced knowledge of …")."""
-    for word in words(text):
+    found = words(text)
+    for n, word in enumerate(found):
         parts = lemminflect.getAllLemmas(word.lower())
-        if set(parts) == {"VERB"} and _verb_form(word) != "VB" and lemma(word) not in _AUXILIARIES:
-            return True
+        if set(parts) != {"VERB"} or _verb_form(word) == "VB" or lemma(word) in _AUXILIARIES:
+            continue
+        # A gerund after an adjective or an article names a thing ("critical thinking").
+        before = lemminflect.getAllLemmas(found[n - 1].lower()) if n else {}
+        if _verb_form(word) == "VBG" and n and ("ADJ" in before or found[n - 1].lower() in _DETERMINERS):
+            continue
+        return True
     return False
 
 
@@ -101,7 +109,8 @@ def is_clause_sentence(text: str) -> bool:
 
 
 def stutter(text: str) -> str | None:
-    """A word said twice where once is meant, if any: "defines and defines", "the the"."""
+    """Words said twice where once is meant, if any: "defines and defines", "the the", a phrase
+    of two words repeated ("cross-cutting themes … a cross-cutting theme")."""
     found = [word.lower() for word in words(text)]
     for first, second in itertools.pairwise(found):
         if first == second and len(first) > 1:
@@ -109,6 +118,26 @@ def stutter(text: str) -> str | None:
     for first, joiner, second in zip(found, found[1:], found[2:], strict=False):
         if joiner in ("and", "or") and first == second:
             return first
+    pairs = [(lemma(a), lemma(b)) for a, b in itertools.pairwise(found) if len(a) > 3 and len(b) > 3]
+    repeated = next((pair for n, pair in enumerate(pairs) if pair in pairs[n + 2 :]), None)
+    return " ".join(repeated) if repeated else None
+
+
+#: What may stand before a second verb of a duty: a joint, or a word that opens a clause.
+_BEFORE_A_VERB = frozenset({"and", "or", "but", "who", "that", "which", "then", "also", "—", "–", ";", ":"})
+
+
+def run_on(text: str) -> str | None:
+    """A second verb in the third person straight after a noun, with nothing to join it: two
+    sentences run together ("Coaches the leadership team calibrates the ladder"), if any."""
+    tokens = text.split()
+    for previous, token in itertools.pairwise(tokens[1:]):
+        word = token.strip(".,;:()\"'“”")
+        if previous.endswith((",", ";", ":")) or previous.lower() in _BEFORE_A_VERB:
+            continue
+        parts = lemminflect.getAllLemmas(word.lower())
+        if set(parts) == {"VERB"} and _verb_form(word) == "VBZ" and previous.isalpha():
+            return word
     return None
 
 
@@ -167,7 +196,7 @@ def as_duty(text: str) -> str | None:
     if form is None:
         return None
     if form == "VBZ":
-        return _finish(tokens)
+        return _finish(tokens) if starts_with_duty_verb(" ".join(tokens)) else None
     converted = [present_third_person(tokens[0].lower()) or tokens[0]]
     for n, token in enumerate(tokens[1:], start=1):
         word = token.rstrip(",;")
@@ -201,7 +230,8 @@ def _duty_start(tokens: list[str]) -> int | None:
         first = i
         while i < len(tokens) and tokens[i][:1].isupper():
             i += 1
-        subject = i > first
+        # A subject of capitalised words is people: a title in the plural, or an acronym ("CPO").
+        subject = i > first and _people(tokens[i - 1])
         if not subject:  # no subject: the verb must come first
             i = 0
     while i < len(tokens) and _ADVERBS.match(tokens[i].lower()):
@@ -224,6 +254,13 @@ def _duty_start(tokens: list[str]) -> int | None:
     if i == 0 or (subject and not framed and form == "VBG"):
         return None
     return i
+
+
+def _people(word: str) -> bool:
+    """Whether a subject's last word names people: "Managers", "PMs", "CPO"."""
+    if re.fullmatch(r"[A-Z]{2,}s?", word):
+        return True
+    return word.lower().endswith("s") and "NOUN" in lemminflect.getAllLemmas(word.lower())
 
 
 def _verb_first(word: str, following: str) -> bool:

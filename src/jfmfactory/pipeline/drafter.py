@@ -39,6 +39,7 @@ from ..records.sections import (
     RESPONSIBILITIES,
     SKILLS,
     TOOLS,
+    Item,
     Sections,
     cell_key,
     profile_sections,
@@ -82,6 +83,9 @@ LADDER_TEMPLATE = "ladder.j2"
 LADDER_QUOTES = "ladder_quotes.j2"
 #: The overview's distinctions: the catalog's nearest foci.
 DISTINCTIONS_DRAFTED = 3
+#: Drafts of one place at most in a round: its quote's, then the next quotes' when the gate
+#: would flag what was drafted.
+TRIES = 3
 
 
 def assemble(seeds: RoleSeeds, sections: Sections, code: str) -> Profile:
@@ -177,6 +181,9 @@ class DraftingContext:
     #: Draft every level's responsibilities in one call from all levels' quotes (a model that
     #: can hold the whole ladder plans how scope rises); revisions still go item by item.
     ladder: bool = False
+    #: Whether the gate lets a drafted item pass on its own (the checks' judgment of one item);
+    #: None: every item is taken as drafted.
+    accepts: Callable[[Item], bool] | None = None
 
 
 class Drafter:
@@ -398,15 +405,28 @@ class Drafter:
             else set()
         )
 
-        def one(item_work: _SectionWork, quote: Quote, slot: int) -> dict[str, Any]:
-            if kind.answer is None:
-                return kind.item(None, [quote])
-            answer = self.ask(item_work, f"drafter:{work.key}.{slot}", kind, [quote.text])
-            return kind.item(answer, [quote])
+        def one(item_work: _SectionWork, quote: Quote, slot: str) -> dict[str, Any]:
+            return self.item_from(item_work, f"drafter:{work.key}.{slot}", kind, quote)
 
         field = kind.section.name
-        items = work.list_items(current[field] if current else None, kind.count, elsewhere, kind.text_of, one)
+        items = work.list_items(current[field] if current else None, kind, elsewhere, one)
         return {field: items}
+
+    def item_from(
+        self, work: _SectionWork, call: str, kind: ItemKind, quote: Quote, aspect: str | None = None
+    ) -> dict[str, Any]:
+        """One item from one quote: the quote's own words in the house style where its grammar
+        allows (no call), else the model's answer."""
+        if kind.answer is None:
+            return kind.item(None, [quote])
+        rewritten = kind.rewrite(quote.text) if kind.rewrite is not None else None
+        if rewritten is not None:
+            item = cited([quote], text=rewritten)
+            accepts = self.context.accepts
+            if accepts is None or accepts(work.as_item(kind, item)):
+                return item
+        answer = self.ask(work, call, kind, [quote.text], aspect)
+        return kind.item(answer, [quote])
 
     def _draft_row(
         self, work: _SectionWork, kind: ItemKind, level: str, current: dict[str, Any] | None
@@ -448,13 +468,27 @@ class Drafter:
             row[column] = None  # drafted below, in column order
             asked.append((column, heading, quote))
 
-        def one(cell_work: _SectionWork, cell: tuple[str, str, Quote]) -> dict[str, Any]:
-            column, heading, quote = cell
-            answer = self.ask(cell_work, f"drafter:{work.key}.{column}", kind, [quote.text], aspect=heading)
-            return kind.item(answer, [quote])
+        def one(cell_work: _SectionWork, cell: tuple[str, str, Quote, str]) -> dict[str, Any]:
+            column, heading, quote, suffix = cell
+            return self.item_from(cell_work, f"drafter:{work.key}.{column}{suffix}", kind, quote, heading)
 
-        for (column, _, _), drafted in zip(asked, work.each(one, asked), strict=True):
-            row[column] = drafted
+        # A cell the gate would flag is drafted again from its column's next quote nobody uses.
+        wave = [(column, heading, quote, "") for column, heading, quote in asked]
+        for attempt in range(2, TRIES + 2):
+            retry = []
+            for (column, heading, _, _), drafted in zip(wave, work.each(one, wave), strict=True):
+                row[column] = drafted
+                accepts = self.context.accepts
+                if accepts is None or accepts(work.as_item(kind, drafted)) or attempt > TRIES:
+                    continue
+                ranked = self.evidence.sections.get(cell_key(level, column), [])
+                nxt = next((qid for qid in ranked if qid not in in_row), None)
+                if nxt is not None:
+                    in_row.add(nxt)
+                    retry.append((column, heading, self.quote(nxt), f"~{attempt}"))
+            if not retry:
+                break
+            wave = retry
         return row
 
     def _years(self, level: str) -> str:
@@ -500,27 +534,27 @@ class _SectionWork:
     def list_items(
         self,
         current: list[dict[str, Any]] | None,
-        count: int,
+        kind: ItemKind,
         taken: set[str],
-        text_of: Callable[[dict[str, Any]], str],
-        draft_one: Callable[[_SectionWork, Quote, int], dict[str, Any]],
+        draft_one: Callable[[_SectionWork, Quote, str], dict[str, Any]],
     ) -> list[dict[str, Any]]:
         """A list section's items: the first draft from the assigned quotes; a redraft keeps the
         items no fault quotes and redrafts each one a fault quotes from the next quote of the
         ranking that no item (nor another level, `taken`) rests on; a quote-less fault (too few
-        items) adds items from unused quotes up to `count`. The quotes are chosen first, then the
-        items drafted at once."""
-        quote = self.drafter.quote
+        items) adds items from unused quotes up to the kind's count. The quotes are chosen first,
+        then the items drafted at once; an item the gate would flag is drafted again from the next
+        unused quote, up to TRIES times, and one of a kind that may have fewer is then left out."""
         assigned = self.drafter.assignment[self.key]
         ranked = self.drafter.evidence.sections.get(self.key, [])
         # Each place in the list: an item kept, or the (quote id, slot) to draft it from.
         places: list[dict[str, Any] | tuple[str, int]] = []
+        in_use = set(taken) | set(assigned)
         if current is None:
             places = [(qid, slot) for slot, qid in enumerate(assigned, start=1)]
         else:
-            in_use = set(taken) | {qid for item in current for qid in item.get("evidence", [])}
+            in_use |= {qid for item in current for qid in item.get("evidence", [])}
             for slot, item in enumerate(current, start=1):
-                if not _faulted(text_of(item), self.faults):
+                if not _faulted(kind.text_of(item), self.faults):
                     places.append(item)
                     continue
                 rests_on = item.get("evidence", [])[:1]
@@ -532,11 +566,52 @@ class _SectionWork:
                 in_use.add(nxt)
                 places.append((nxt, slot))
             for qid in ranked:
-                if len(places) >= count:
+                if len(places) >= kind.count:
                     break
                 if qid not in in_use:
                     in_use.add(qid)
                     places.append((qid, len(places) + 1))
-        asked = [place for place in places if isinstance(place, tuple)]
-        drafted = iter(self.each(lambda work, job: draft_one(work, quote(job[0]), job[1]), asked))
-        return [next(drafted) if isinstance(place, tuple) else place for place in places]
+        jobs = {n: place for n, place in enumerate(places) if isinstance(place, tuple)}
+        drafted = self.until_accepted(jobs, ranked, in_use, draft_one)
+        kept = [drafted.get(n, place) for n, place in enumerate(places)]
+        return [item for item in kept if isinstance(item, dict)]
+
+    def until_accepted(
+        self,
+        jobs: dict[int, tuple[str, int]],
+        ranked: list[str],
+        in_use: set[str],
+        draft_one: Callable[[_SectionWork, Quote, str], dict[str, Any]],
+    ) -> dict[int, dict[str, Any] | None]:
+        """Each job (a place's quote and slot) drafted; one the gate would flag drafted again from
+        the next quote of `ranked` nobody uses, up to TRIES times in all. What stays flagged is
+        kept as drafted (the gate names it), or left out (None) for a kind that may have fewer."""
+        kind = self.drafter.kind_of[self.drafter.sections[self.key].kind]
+        accepts = self.drafter.context.accepts
+        results: dict[int, dict[str, Any] | None] = {}
+        wave = list(jobs.items())
+        for attempt in range(1, TRIES + 1):
+            suffix = "" if attempt == 1 else f"~{attempt}"
+            asked = [(n, (qid, f"{slot}{suffix}")) for n, (qid, slot) in wave]
+            made = self.each(
+                lambda work, job: draft_one(work, self.drafter.quote(job[1][0]), job[1][1]), asked
+            )
+            retry = []
+            for (n, _), item in zip(wave, made, strict=True):
+                results[n] = item
+                if accepts is None or accepts(self.as_item(kind, item)):
+                    continue
+                nxt = next((qid for qid in ranked if qid not in in_use), None)
+                if nxt is not None and attempt < TRIES:
+                    in_use.add(nxt)
+                    retry.append((n, (nxt, jobs[n][1])))
+                elif kind.fewer_allowed:
+                    results[n] = None
+            if not retry:
+                break
+            wave = retry
+        return results
+
+    def as_item(self, kind: ItemKind, drafted: dict[str, Any]) -> Item:
+        """A drafted item as the checks see it."""
+        return Item(self.key, kind.text_of(drafted), drafted.get("sources"), drafted.get("evidence", []))

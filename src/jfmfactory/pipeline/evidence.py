@@ -28,6 +28,7 @@ from rank_bm25 import BM25Okapi
 
 from ..errors import BadInput
 from ..inputs.datafile import load_model
+from ..inputs.grammar import SECOND_PERSON
 from ..inputs.seeds import RoleSeeds, Source
 from ..inputs.text import Vocabulary
 from ..records.evidence import Evidence, Quote
@@ -220,9 +221,12 @@ class EvidenceStage:
             if MIN_QUOTE_WORDS <= len(quote.text.split()) <= MAX_QUOTE_WORDS
         ]
         sections: dict[str, list[str]] = {OVERVIEW.key(): ranked(self.queries.overview, usable)}
-        general = [i for i in usable if not quotes[i].levels]
+        # A sentence addressed to the reader ("the bar here is that you …") is advice, not what
+        # the person does: no duty or guideline cell rests on it.
+        work = [i for i in usable if not SECOND_PERSON.search(quotes[i].text)]
+        general = [i for i in work if not quotes[i].levels]
         for level in self.levels:
-            at_level = [i for i in usable if level in quotes[i].levels]
+            at_level = [i for i in work if level in quotes[i].levels]
             # Quotes that name no level come after a level's own: sources that never say who
             # does what at which level (a task list) still give every level something to rest on.
             sections[RESPONSIBILITIES.key(level)] = [

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import BadInput, first_error
 from ..inputs.datafile import load_model
+from ..inputs.grammar import as_duty
 from ..inputs.prompts import Prompts
 from ..llm.client import Structured
 from ..records.evidence import Quote
@@ -121,6 +122,11 @@ class ItemKind:
     #: Items a section of the kind drafts (quotes shown, for a summary).
     count: int = 1
     draws: Draws = Draws.BEST
+    #: The quote's own words in the house style, where their grammar allows (no model call).
+    rewrite: Callable[[str], str | None] | None = None
+    #: Whether an item the gate flags is left out rather than kept: where the sources name fewer
+    #: (tools, titles), fewer is right.
+    fewer_allowed: bool = False
 
     @property
     def template(self) -> str:
@@ -148,6 +154,7 @@ ITEM_KINDS = (
         lambda item: str(item["text"]),
         count=RESPONSIBILITIES_PER_LEVEL,
         draws=Draws.OWN_LEVEL,
+        rewrite=as_duty,
     ),
     ItemKind(
         "guideline",
@@ -156,6 +163,7 @@ ITEM_KINDS = (
         StatementDraft,
         lambda answer, quotes: cited(quotes, text=sentence(answer.text)),
         lambda item: str(item["text"]),
+        rewrite=as_duty,
     ),
     ItemKind(
         "skill",
@@ -176,6 +184,7 @@ ITEM_KINDS = (
         lambda answer, quotes: cited(quotes, name=name(answer.name)),
         lambda item: str(item["name"]),
         count=5,
+        fewer_allowed=True,
     ),
     # The titles are the sources' own words: quoted, not written.
     ItemKind(
@@ -186,6 +195,7 @@ ITEM_KINDS = (
         lambda answer, quotes: cited(quotes, title=quotes[0].text),
         lambda item: str(item["title"]),
         count=5,
+        fewer_allowed=True,
     ),
 )
 

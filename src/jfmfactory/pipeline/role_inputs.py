@@ -22,7 +22,8 @@ from ..llm.client import LLM
 from ..records.evidence import Evidence
 from ..records.profile import LEVELS, code_placeholder
 from ..records.runlog import Withheld
-from .checks import CheckInputs, load_check_messages
+from ..records.sections import Item
+from .checks import CheckInputs, load_check_messages, passes_alone
 from .drafter import DRAFT_MODELS, DraftingContext
 from .evidence import gather, load_queries
 from .item_kinds import example_words
@@ -63,15 +64,20 @@ class RoleInputs:
         """The evidence, the rubric's years and the catalog's neighbouring foci the drafter uses."""
         catalog = self.catalog
         levels = self.seeds.manifest.levels
+        checks = self.checks
+
+        def accepts(item: Item) -> bool:
+            return passes_alone(item, checks)
+
         if catalog is None:
-            return DraftingContext(self.evidence, {}, [], ladder)
+            return DraftingContext(self.evidence, {}, [], ladder, accepts)
         years = {level: catalog.rubric.block(level).years for level in levels}
         focus = catalog.for_role(self.seeds.role)
         neighbours = [
             {"function": other.name, "boundary": ", ".join(other.entry.territory[:3])}
             for other in (catalog.neighbours(focus) if focus is not None else [])
         ]
-        return DraftingContext(self.evidence, years, neighbours, ladder)
+        return DraftingContext(self.evidence, years, neighbours, ladder, accepts)
 
     @property
     def code(self) -> str:

@@ -314,9 +314,13 @@ def _share(part: int, whole: int, floor: float) -> Text:
 def calibration_table(record: CalibrationRecord) -> Table:
     """Per dimension: gold passed and faults caught against their floors; kappa in the caption."""
     kappa = "–" if record.agreement.kappa is None else f"{record.agreement.kappa:.2f}"
+    items = record.items
     table = Table(
         title=f"jfm calibrate: panel {record.panel.model}, threshold {record.threshold}",
-        caption=f"Cohen's kappa {kappa} over {record.agreement.trials} trials",
+        caption=f"Cohen's kappa {kappa} over {record.agreement.trials} trials; single items: "
+        f"{items.struck_flagged}/{items.struck} struck flagged, {items.kept_flagged}/{items.kept} kept "
+        f"flagged, {items.published_flagged}/{items.published} published flagged "
+        f"({'meets' if items.meets_floors else 'below'} the item floors)",
     )
     for column in ("dimension", "gold passed", "faults caught", "meets floors"):
         table.add_column(column)

@@ -1,0 +1,78 @@
+"""The house style's grammar, judged with lemminflect: duty verbs, sentences, stutters, and a
+quote's own words turned into a duty."""
+
+from __future__ import annotations
+
+import pytest
+
+from jfmfactory.inputs.grammar import (
+    SECOND_PERSON,
+    as_duty,
+    duty_verb,
+    is_clause_sentence,
+    lemma,
+    starts_with_duty_verb,
+    stutter,
+)
+
+
+@pytest.mark.parametrize(
+    ("word", "is_duty_verb"),
+    [("Leads", True), ("Defines", True), ("Does", True), ("Mentors", True), ("Queries", True),
+     ("Lead", False), ("Leading", False), ("They", False), ("Is", False), ("Has", False),
+     ("Leaders", False), ("Vision", False), ("Pm", False)],
+)  # fmt: skip
+def test_a_duty_verb_is_a_verb_in_the_third_person_and_no_auxiliary(word: str, is_duty_verb: bool) -> None:
+    assert duty_verb(word) is is_duty_verb
+
+
+def test_a_plural_subject_before_its_verb_is_no_duty() -> None:
+    assert starts_with_duty_verb("Builds dashboards for the sales team.")
+    assert not starts_with_duty_verb("Skills vary at different levels of product management.")
+
+
+@pytest.mark.parametrize(
+    ("cell", "sentence"),
+    [("Applies product analytics independently.", True),
+     ("Moderate; exercises judgment in familiar contexts.", True),
+     ("Visionary problem-solving — selects which problem is right to solve.", True),
+     ("Strategic influence.", False), ("Ability to interface with customers.", False),
+     ("They are entrusted with more complex initiatives.", False)],
+)  # fmt: skip
+def test_a_guideline_cell_is_a_sentence_perhaps_after_a_lead_in(cell: str, sentence: bool) -> None:
+    assert is_clause_sentence(cell) is sentence
+
+
+def test_the_reader_addressed_and_a_word_said_twice_are_found() -> None:
+    assert SECOND_PERSON.search("Ensures you're working with teams")
+    assert SECOND_PERSON.search("Owns the strategy for your product")
+    assert not SECOND_PERSON.search("Youth programmes and younger customers")
+    assert stutter("Defines and defines OKRs.") == "defines"
+    assert stutter("Leads the the team.") == "the"
+    assert stutter("Defines and tracks OKRs.") is None
+    assert lemma("hypotheses") == "hypothesis"
+
+
+@pytest.mark.parametrize(
+    ("quote", "duty"),
+    [
+        ("creating and maintaining the product roadmap", "Creates and maintains the product roadmap."),
+        ("They are responsible for defining the product strategy", "Defines the product strategy."),
+        ("They lead the product strategy for a portfolio of products, work closely with executive "
+         "stakeholders", "Leads the product strategy for a portfolio of products."),
+        ("Senior Product Managers may also be responsible for mentoring and guiding junior team members",
+         "Mentors and guides junior team members."),
+        ("The CPO often works closely with C-level executives", "Works closely with C-level executives."),
+        ("build executable 1-3-year roadmaps", "Builds executable 1-3-year roadmaps."),
+        ("clear communication", None),
+        ("Strategic thinking and ability to develop product roadmaps", None),
+        ("marketing and sales alignment", None),
+        ("Product vision", None),
+        ("Junior Product Managers have less decision-making authority", None),
+        ("the role changes to mentoring PMs", None),
+    ],
+)  # fmt: skip
+def test_a_quote_becomes_a_duty_in_its_own_words_only_where_its_grammar_allows(
+    quote: str, duty: str | None
+) -> None:
+    assert as_duty(quote) == duty
