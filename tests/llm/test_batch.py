@@ -84,7 +84,9 @@ def test_a_batched_catalog_writes_what_the_live_path_writes_in_a_few_batches_a_r
         assert outputs(batched, run.role) == outputs(live, run.role), run.role
     ledger = result.ledger
     assert asked_batched == asked_live  # no request answered twice, none lost
-    assert all(count <= 4 for count in ledger.per_round().values()), ledger.per_round()
+    # Drafter calls, two waves of items drafted again where the gate would flag them, reviewers,
+    # and a wave of re-asks (or the expired batch's rest).
+    assert all(count <= 6 for count in ledger.per_round().values()), ledger.per_round()
     assert set(ledger.per_round()) == {1, 2, 3}
     # The expired batch's unanswered half went into the next batch; a re-ask after an answer
     # that failed validation is a request of its own (attempt 2).

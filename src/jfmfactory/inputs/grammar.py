@@ -64,7 +64,11 @@ def starts_with_duty_verb(text: str) -> bool:
     found = words(text)
     if not found or not duty_verb(found[0]):
         return False
-    if text.split()[1:2] and text.split()[1].startswith("("):  # "Tastes (sense for …)": a term defined
+    tokens = text.split()
+    if tokens[1:2] and tokens[1].startswith("("):  # "Tastes (sense for …)": a term defined
+        return False
+    # "Supports and engineering": a verb joined to a noun, with no object of its own.
+    if len(found) > 2 and found[1].lower() in ("and", "or") and _verb_form(found[2]) != "VBZ":
         return False
     if len(found) > 1 and "NOUN" in lemminflect.getAllLemmas(found[0].lower()):
         following = lemminflect.getAllLemmas(found[1].lower())
