@@ -66,11 +66,13 @@ def quotes_of(request: dict[str, Any]) -> list[str]:
 
 
 def _sentence(quote: str) -> str:
-    # A quote that speaks of "the role" ("the role changes to mentoring PMs") loses those words,
-    # as a model writing an item would drop them: the prose check faults talk about the role.
+    """What a model asked for a duty writes from a quote the drafter could not turn into one in
+    its own words: the quote's words after a verb of the house style ("Applies …"). A quote that
+    speaks of "the role" ("the role changes to mentoring PMs") loses those words, as a model
+    writing an item would drop them: the prose check faults talk about the role."""
     text = re.sub(r"^(?:the|this) (?:role|person|position)\s+", "", quote.strip(), flags=re.IGNORECASE)
-    text = text.rstrip(".")
-    return f"{text[:1].upper()}{text[1:]}."
+    text = re.sub(r"^(?:a|an|the)\s+", "", text.rstrip("."), flags=re.IGNORECASE)
+    return f"Applies {text[:1].lower()}{text[1:]}."
 
 
 def draft_answer(name: str, quotes: list[str]) -> dict[str, Any]:
@@ -114,6 +116,30 @@ class ScriptedLLM:
         return response_model.model_validate(answer), Transcript(
             call=call, round=round_number, model=self.model
         )
+
+
+class CountingScript(ScriptedLLM):
+    """The in-process double, counting the calls it is asked."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def ask(self, *args: Any, **options: Any) -> tuple[Any, Transcript]:
+        self.calls += 1
+        return super().ask(*args, **options)
+
+
+def round_one_calls(root: Path = REPO, role: str = "product-management") -> int:
+    """The drafter calls a first round of `role` costs with the scripted answers: one per item
+    not written in its quote's own words, and one per item drafted again where the gate would
+    flag the first."""
+    inputs = read_inputs(Project.find(root), role)
+    llm = CountingScript()
+    drafter = Drafter(llm, inputs.prompts, inputs.seeds, inputs.drafting_context(), inputs.code,  # type: ignore[arg-type]
+                      inputs.schema_text)  # fmt: skip
+    for key in drafter.section_keys:
+        drafter.draft_section(key, 1)
+    return llm.calls
 
 
 def canned_profile(seeds: RoleSeeds, root: Path = REPO) -> Profile:

@@ -10,12 +10,13 @@ from conftest import REPO, Script, canned_profile
 from jfmfactory.cli import app
 from jfmfactory.inputs.project import Project
 from jfmfactory.inputs.seeds import load_role
+from scripted_answers import round_one_calls
 from scripted_server import ScriptedServer
 
 runner = CliRunner()
 #: Requests of a first round: per level five responsibilities and three guideline cells (the
 #: years cell is the rubric's), six skills, five tools and the overview; then five reviewers.
-ROUND_ONE_REQUESTS = 6 * (5 + 3) + 6 + 5 + 1 + 5
+ROUND_ONE_REQUESTS = round_one_calls() + 5
 #: An issue that stands in every round: the typical years come from the rubric, never redrafted.
 YEARS_ISSUE = {"section": "guidelines.P4", "quote": "years of experience", "problem": "vague"}
 

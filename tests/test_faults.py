@@ -21,6 +21,7 @@ from conftest import REPO, Script, canned_profile, draft_answer, quotes_of
 from jfmfactory.cli import app
 from jfmfactory.inputs.project import Project
 from jfmfactory.inputs.seeds import load_role
+from scripted_answers import round_one_calls
 from scripted_server import Reply, ScriptedServer, tool_name
 
 runner = CliRunner()
@@ -33,7 +34,7 @@ P3_ISSUE = {
 }
 #: Requests of a first round: per level five responsibilities and three guideline cells (the
 #: years cell is the rubric's), six skills, five tools and the overview; then five reviewers.
-ROUND_ONE_REQUESTS = 6 * (5 + 3) + 6 + 5 + 1 + 5
+ROUND_ONE_REQUESTS = round_one_calls() + 5
 
 
 def fail_first(

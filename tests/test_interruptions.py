@@ -31,6 +31,7 @@ from jfmfactory.inputs.project import Project
 from jfmfactory.inputs.seeds import load_role
 from jfmfactory.llm.client import CallFailed
 from jfmfactory.records.store import LOCK, LOCK_HOLDER
+from scripted_answers import round_one_calls
 from scripted_server import Reply, ScriptedServer, tool_name
 
 runner = CliRunner()
@@ -44,7 +45,7 @@ P3_ISSUE = {
     "problem": "No source says this.",
 }
 #: The requests of round 1: the drafter's (every item but the rubric's years), then 5 reviewers.
-ROUND_ONE_DRAFTS = 6 * (5 + 3) + 6 + 5 + 1
+ROUND_ONE_DRAFTS = round_one_calls()
 
 
 def two_round_script() -> Script:

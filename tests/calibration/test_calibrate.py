@@ -62,12 +62,25 @@ def test_the_command_writes_record_and_pages_and_exits_3_below_a_floor(
             in (out / "calibration.md").read_text()
         )
         assert 'id="operators"' in (out / "calibration.html").read_text()
-        # One transcript per reviewer asked: the whole panel on each case as labelled, no one on a
-        # planted fault a check already failed.
+        # One transcript per reviewer asked: the whole panel on each case labelled per dimension;
+        # on a case of item verdicts only, as on a planted fault, no one whose dimension a check
+        # already failed.
         asked = [r for j in record["judged"] for r in j["reviews"] if r["kind"] == "reviewer"]
-        assert (
-            len(list((out / "judged").glob("*/*/transcripts/round-1/reviewer-*.json"))) == len(asked) == 4 * 5
-        )
+        assert len(list((out / "judged").glob("*/*/transcripts/round-1/reviewer-*.json"))) == len(asked)
+        labelled = {c["name"] for c in record["cases"] if c["labels"]}
+        spoils = {o["operator"]: o["dimension"] for o in record["operators"]}
+        for judged in record["judged"]:
+            reviewed = {r["dimension"] for r in judged["reviews"] if r["kind"] == "reviewer"}
+            failed = {r["dimension"] for r in judged["reviews"] if r["kind"] == "check" and r["score"] < 4}
+            if judged["operator"] is not None:
+                assert reviewed == {spoils[judged["operator"]]} - failed
+            elif judged["case"] in labelled:
+                assert reviewed == set(record["dimensions"]), judged["case"]
+            else:
+                assert reviewed == set(record["dimensions"]) - failed, judged["case"]
+        # The single items: the readers' verdicts against the gate, in the record and the pages.
+        assert record["items"]["struck"] > 0 and record["items"]["published"] > 0
+        assert "## Single items" in (out / "calibration.md").read_text()
 
         # A reader who calls the embedded draft's prose clear: the panel disagrees, gold passes 3 of 4.
         case = project.calibration / "cases" / "embedded-draft" / "case.toml"

@@ -17,7 +17,7 @@ from jfmfactory.api import DraftOptions, draft, draft_all, review
 from jfmfactory.inputs.project import Project
 from jfmfactory.llm.parallel import note_busy, ordered_map, tracking
 from jfmfactory.pipeline.loop import QuietReporter
-from scripted_answers import REPO, generate_roles, stateless
+from scripted_answers import REPO, generate_roles, round_one_calls, stateless
 from scripted_server import ScriptedServer
 
 T = TypeVar("T")
@@ -231,7 +231,7 @@ def test_cached_prompt_tokens_and_an_estimated_cost_are_accounted(
     run = draft(project, DraftOptions(role="product-management", model="m", max_rounds=1), endpoint_env)
     usage = run.usage
     calls = len(run.rounds[0].calls)
-    assert calls == 6 * (5 + 3) + 6 + 5 + 1 + 5  # every item's call, then the five reviewers
+    assert calls == round_one_calls() + 5  # every item's call, then the five reviewers
     assert usage.cached_tokens == 100 * calls
     expected = (
         (usage.prompt_tokens - usage.cached_tokens) * 1.0

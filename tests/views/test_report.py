@@ -19,6 +19,7 @@ from jfmfactory.records.markdown import render_markdown
 from jfmfactory.views.level import level_view
 from jfmfactory.views.outputs import load_outputs
 from jfmfactory.views.report import citing_items, highlight, report_html
+from scripted_answers import round_one_calls
 from scripted_server import ScriptedServer
 
 runner = CliRunner()
@@ -33,7 +34,7 @@ ISSUE = {
 }
 #: The first draft's calls: per level five responsibilities and three guideline cells, six
 #: skills, five tools and the overview; then the five reviewers.
-ROUND_ONE_CALLS = 6 * (5 + 3) + 6 + 5 + 1 + 5
+ROUND_ONE_CALLS = round_one_calls() + 5
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ from ..inputs.prose import ProseJudge, ends_with_stop
 from ..inputs.seeds import RoleSeeds
 from ..inputs.text import Vocabulary, normalise
 from ..records.evidence import Evidence
-from ..records.profile import GUIDELINE_COLUMNS, RESPONSIBILITIES_PER_LEVEL, Profile
+from ..records.profile import GUIDELINE_COLUMNS, LEVELS, RESPONSIBILITIES_PER_LEVEL, Profile
 from ..records.runlog import DimensionReview, ReviewIssue
 from ..records.sections import (
     ALIASES,
@@ -534,6 +534,7 @@ def check_prose(profile: Profile, inputs: CheckInputs, say: Messages) -> Finding
         "not-a-sentence": (),
         "stutter": ("word",),
         "run-on": ("word",),
+        "names-level": (),
         "other-column": (),
         "named-twice": (),
         "not-a-tool": (),
@@ -591,6 +592,8 @@ def style_problem(item: Item, inputs: CheckInputs) -> tuple[str, dict[str, objec
         return "not-a-duty", {}
     if repeated:
         return "stutter", {"word": repeated}
+    if _names_a_level(text, inputs):
+        return "names-level", {}
     joined = run_on(text)
     return ("run-on", {"word": joined}) if joined else None
 
@@ -606,6 +609,15 @@ def passes_alone(item: Item, inputs: CheckInputs) -> bool:
     borrowed = set(inputs.vocabulary.terms(item.text)) & inputs.example_terms
     supported = quote_support(item, inputs) >= SUPPORT_PAIRS
     return not borrowed and supported and len(added_words(item, inputs)) <= ADDED_WORDS_ALLOWED
+
+
+def _names_a_level(text: str, inputs: CheckInputs) -> bool:
+    """Whether an item says which level it is at ("at this level", "at mid-level"): the section
+    says so, and an item that does reads as a note about the ladder, not a duty."""
+    catalog = inputs.catalog
+    titles = [title for level in LEVELS for title in catalog.rubric.block(level).titles] if catalog else []
+    names = "|".join(re.escape(title) for title in ["this level", "that level", "each level", *titles])
+    return bool(re.search(rf"\b(?:at|for) (?:the )?(?:{names})\b", text, re.I))
 
 
 def _after_adverb(text: str) -> str:
