@@ -98,7 +98,7 @@ def test_the_gate_is_measured_per_class_and_on_the_published_items() -> None:
         t("keep", None, False), t("keep", None, True),
         *(t("keep", None, False, published=True) for _ in range(20)),
     ]  # fmt: skip
-    measured = item_measures(trials, FLOORS, unsettled=1)
+    measured = item_measures(trials, FLOORS, 1, [("keep", "keep"), ("strike", "keep"), ("strike", "strike")])
     assert (measured.struck, measured.struck_flagged, measured.struck_rate) == (4, 3, 0.75)
     assert (measured.kept, measured.kept_flagged) == (2, 1)
     assert (measured.published, measured.published_flagged) == (20, 0)
@@ -106,5 +106,6 @@ def test_the_gate_is_measured_per_class_and_on_the_published_items() -> None:
     assert by_class["second-person"] == (2, 2, True) and by_class["garbled"] == (2, 1, False)
     assert by_class["repeat"] == (0, 0, None)
     assert not measured.meets_floors and measured.unsettled == 1
+    assert (measured.read_twice, measured.readers_agree, measured.readers_kappa) == (3, 2, 0.4)
     published_flagged = [*trials[:2], t("keep", None, True, published=True)]
-    assert not item_measures(published_flagged, FLOORS, 0).meets_floors  # 1 of 1 published flagged
+    assert not item_measures(published_flagged, FLOORS, 0, []).meets_floors  # 1 of 1 published flagged

@@ -17,6 +17,7 @@ from ..calibration.items import (
     append_verdict,
     item_measures,
     labelled_items,
+    readers_pairs,
 )
 from ..calibration.measures import agreement, dimension_measures, operator_measures
 from ..calibration.operators import OPERATORS, Operator, World, load_operator_data, prompt_echoes
@@ -131,7 +132,11 @@ def calibrate(
         found, left = item_trials(case, as_labelled[case.name], dimensions)
         labelled_items += found
         unsettled += left
-    items = item_measures(labelled_items, item_floors, unsettled)
+    # The readers' agreement on drafted items (the published profiles are the bar, not a draft).
+    pairs = [
+        pair for case in cases if case.items and not case.spec.published for pair in readers_pairs(case.items)
+    ]
+    items = item_measures(labelled_items, item_floors, unsettled, pairs)
     record = CalibrationRecord(
         jfm_version=__version__,
         # A port the embedded server happened to get would make no two records alike.

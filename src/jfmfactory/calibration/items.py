@@ -219,6 +219,9 @@ class ItemMeasures(BaseModel):
     published_rate: float | None = Field(description="published_flagged ÷ published.")
     faults: list[FaultMeasure] = Field(description="Per class of fault, in FAULTS order.")
     unsettled: int = Field(description="Items the readers disagree on that nobody settled (left out).")
+    read_twice: int = Field(description="Drafted items two readers judged, blind of each other.")
+    readers_agree: int = Field(description="Of those, the ones both kept or both struck.")
+    readers_kappa: float | None = Field(description="Cohen's kappa between the two readers' keep/strike.")
     meets_floors: bool = Field(description="Whether every floor of [items] is met.")
 
 
@@ -226,8 +229,20 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def item_measures(trials: list[ItemTrial], floors: ItemFloors, unsettled: int) -> ItemMeasures:
-    """The gate against the readers' verdicts."""
+def readers_pairs(labels: ItemLabels) -> list[tuple[Verdict, Verdict]]:
+    """The first two readers' verdicts on each item both judged (a settled verdict aside)."""
+    by_item: dict[str, list[ItemVerdict]] = {}
+    for verdict in labels.verdicts:
+        if verdict.by != SETTLED:
+            by_item.setdefault(verdict.item, []).append(verdict)
+    return [(verdicts[0].verdict, verdicts[1].verdict) for verdicts in by_item.values() if len(verdicts) >= 2]
+
+
+def item_measures(
+    trials: list[ItemTrial], floors: ItemFloors, unsettled: int, pairs: list[tuple[Verdict, Verdict]]
+) -> ItemMeasures:
+    """The gate against the readers' verdicts; `pairs`: two readers' verdicts on the drafted
+    items both judged, for their agreement."""
     drafted = [t for t in trials if not t.published]
     struck = [t for t in drafted if t.verdict == "strike"]
     kept = [t for t in drafted if t.verdict == "keep"]
@@ -262,5 +277,19 @@ def item_measures(trials: list[ItemTrial], floors: ItemFloors, unsettled: int) -
         published_rate=published_rate,
         faults=faults,
         unsettled=unsettled,
+        read_twice=len(pairs),
+        readers_agree=sum(first == second for first, second in pairs),
+        readers_kappa=_kappa(pairs),
         meets_floors=meets,
     )
+
+
+def _kappa(pairs: list[tuple[Verdict, Verdict]]) -> float | None:
+    if not pairs:
+        return None
+    from sklearn.metrics import cohen_kappa_score  # imported here: it takes a second
+
+    first, second = zip(*pairs, strict=True)
+    if len(set(first) | set(second)) < 2:
+        return None
+    return round(float(cohen_kappa_score(first, second, labels=["keep", "strike"])), 3)
