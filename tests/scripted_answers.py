@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from jfmfactory.inputs.grammar import as_duty
 from jfmfactory.inputs.project import Project
 from jfmfactory.inputs.seeds import LEVELS, RoleSeeds
 from jfmfactory.pipeline.drafter import Drafter
@@ -90,6 +91,12 @@ def draft_answer(name: str, quotes: list[str]) -> dict[str, Any]:
     raise AssertionError(f"unexpected tool {name}")
 
 
+def _ladder_item(quote: str) -> str:
+    """A ladder item: the quote as a duty where its grammar allows, else the quote's own words."""
+    text = quote.strip().rstrip(".")
+    return as_duty(quote) or f"{text[:1].upper()}{text[1:]}."
+
+
 def ladder_answer(request: dict[str, Any]) -> dict[str, Any]:
     """The ladder path's answer: for each level shown, five items each written from (and citing)
     one of that level's quotes, in the order shown."""
@@ -99,7 +106,7 @@ def ladder_answer(request: dict[str, Any]) -> dict[str, Any]:
     for block in levels:
         quotes = re.findall(r"- (E\d+): <quote>(.*?)</quote>", block, re.DOTALL)[:5]
         answer.append(
-            {"responsibilities": [{"text": _sentence(text), "evidence": [qid]} for qid, text in quotes]}
+            {"responsibilities": [{"text": _ladder_item(text), "evidence": [qid]} for qid, text in quotes]}
         )
     return {"levels": answer}
 

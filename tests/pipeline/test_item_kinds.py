@@ -102,7 +102,8 @@ def test_a_new_kind_is_its_declaration_and_its_template(project: Project) -> Non
     )
     inputs = read_inputs(project, "product-management")
     llm = RecordingLLM()
-    drafter = Drafter(llm, inputs.prompts, inputs.seeds, inputs.drafting_context(), inputs.code,  # type: ignore[arg-type]
+    context = replace(inputs.drafting_context(), accepts=None)  # the kind's own say, not the gate's
+    drafter = Drafter(llm, inputs.prompts, inputs.seeds, context, inputs.code,  # type: ignore[arg-type]
                       inputs.schema_text, kinds=kinds)  # fmt: skip
     drafted, _ = drafter.draft_section(TOOLS.key(), 1)
 

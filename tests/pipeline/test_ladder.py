@@ -37,4 +37,4 @@ def test_the_ladder_drafts_every_level_in_one_call_from_each_levels_quotes(
             assert item["evidence"] and all(level in levels[qid] for qid in item["evidence"])
     # The deterministic grounding check verified every cited quote.
     grounding = next(r for r in run.rounds[0].reviews if r.member == "check:grounding-support")
-    assert grounding.score == 5, grounding.issues
+    assert not [i for i in grounding.issues if i.section.startswith("responsibilities.")], grounding.issues

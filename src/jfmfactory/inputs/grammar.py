@@ -191,6 +191,8 @@ def as_duty(text: str) -> str | None:
     "Junior PMs are responsible for gathering feedback" → "Gathers feedback."). None when the
     words do not start with a subject and its verb, or with a verb, in a form this knows."""
     text = _OPENERS.sub("", " ".join(text.split()).strip(" \"'“”‘’()[]-–—•*.,;:"))
+    if text.count("(") > text.count(")"):  # a bracket the quote leaves open: what is in it goes
+        text = text[: text.rindex("(")].rstrip(" ,;:")
     tokens = text.split(" ")
     start = _duty_start(tokens)
     if start is None:
@@ -276,7 +278,8 @@ def _verb_first(word: str, following: str) -> bool:
     parts = set(lemminflect.getAllLemmas(word.lower()))
     if form == "VB" and "NOUN" in parts:
         next_parts = set(lemminflect.getAllLemmas(following.lower()))
-        if next_parts and next_parts <= {"NOUN", "VERB"}:
+        # "Product vision", "sense of …": a noun before a noun, or before "of".
+        if following.lower() == "of" or (next_parts and next_parts <= {"NOUN", "VERB"}):
             return False
     return (
         form == "VBZ"

@@ -600,8 +600,9 @@ def style_problem(item: Item, inputs: CheckInputs) -> tuple[str, dict[str, objec
 
 def passes_alone(item: Item, inputs: CheckInputs) -> bool:
     """Whether the gate lets an item pass on its own: in the house style, and (when it rests on
-    quotes) supported by them, saying nothing they do not and borrowing no example's words. What
-    the drafter asks of each item it writes; lists and levels are judged by the checks."""
+    quotes) supported by them, saying nothing they do not and borrowing no
+    example's words. What the drafter asks of each item it writes; lists and levels are judged
+    by the checks."""
     if style_problem(item, inputs) is not None:
         return False
     if not item.evidence:

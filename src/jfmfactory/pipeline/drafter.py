@@ -158,7 +158,19 @@ def assign_quotes(
     for kind in kinds:
         if kind.draws is Draws.BEST and not kind.section.per_level:
             assignment[kind.section.key()] = ranked.get(kind.section.key(), [])[: kind.count]
+    # Each level's spare quotes, for items the gate would flag: ones no level's first draft rests
+    # on, and no lower level keeps as a spare (so two levels never fall back on one quote).
+    for level in levels:
+        key = RESPONSIBILITIES.key(level)
+        spares = [qid for qid in ranked.get(key, []) if qid not in taken]
+        assignment[spare_key(key)] = spares[: kind_of[RESPONSIBILITIES].count * (TRIES - 1)]
+        taken.update(assignment[spare_key(key)])
     return assignment
+
+
+def spare_key(key: str) -> str:
+    """Where the assignment keeps a section's spare quotes."""
+    return f"{key}~spare"
 
 
 def _faulted(text: str, faults: list[Fault]) -> bool:
@@ -572,7 +584,9 @@ class _SectionWork:
                     in_use.add(qid)
                     places.append((qid, len(places) + 1))
         jobs = {n: place for n, place in enumerate(places) if isinstance(place, tuple)}
-        drafted = self.until_accepted(jobs, ranked, in_use, draft_one)
+        # A level falls back on its own spares only; a section drafted once, on its ranking.
+        spares = self.drafter.assignment.get(spare_key(self.key), ranked)
+        drafted = self.until_accepted(jobs, spares, in_use, draft_one)
         kept = [drafted.get(n, place) for n, place in enumerate(places)]
         return [item for item in kept if isinstance(item, dict)]
 
