@@ -372,7 +372,7 @@ def test_every_model_command_takes_the_same_endpoint_flags_with_their_defaults_s
         (["draft", "--role", "product-management", "--threshold", "abc"], "Invalid value for '--threshold'"),
         (["draft", "--role", "product-management", "--bogus"], "No such option: --bogus"),
         (["bogus"], "No such command 'bogus'"),
-        (["label", "--role", "product-management"], "Missing option '--dimension'"),
+        (["label", "--role", "product-management"], "--dimension or --item"),
         (["compare", "product-management"], "Missing argument 'right'"),
     ],
 )

@@ -9,6 +9,7 @@ cause, every completed round kept on disk.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -157,10 +158,11 @@ def test_an_answer_cut_off_by_the_token_limit_is_named(
     with ScriptedServer(script).running() as server:
         result = draft_cli(project, monkeypatch, server)
     assert result.exit_code == 1
-    assert error_line(result).endswith(
-        "drafter:responsibilities.P2.1 (model m) failed: "
-        "the answer was cut off by the token limit (finish_reason length)"
-    )
+    assert re.search(
+        r"drafter:responsibilities\.P2\.\d \(model m\) failed: "
+        r"the answer was cut off by the token limit \(finish_reason length\)$",
+        error_line(result),
+    )  # the first duty the drafter asks the model for (others are written in their quotes' words)
 
 
 def test_a_structured_answer_that_stays_invalid_is_named_with_its_field(

@@ -19,8 +19,8 @@ PLANTED_KEY = "sk-planted-7f3a9c1e5b"
 def test_record_then_replay_reproduces_profile_json_byte_for_byte_without_the_endpoint(
     project: Project, script: Script, tmp_path: Path
 ) -> None:
-    tool = canned_profile(load_role(project.seeds, "product-management")).tools[0].name
-    script.verdicts["Clarity"] = [(3, [{"section": "tools", "quote": tool, "problem": "vague"}]), (5, [])]
+    skill = canned_profile(load_role(project.seeds, "product-management")).skills[0].name
+    script.verdicts["Clarity"] = [(3, [{"section": "skills", "quote": skill, "problem": "vague"}]), (5, [])]
     cassette = tmp_path / "run.yaml"
     recorded = tmp_path / "recorded"
     with ScriptedServer(script).running() as server:
