@@ -60,9 +60,10 @@ def draft_all_batched(
 ) -> BatchedCatalog:
     """`draft_all` with every role's calls in the endpoint's Batch API (see `llm.batch`).
 
-    Every role runs at once; a round costs a batch of drafter calls, one of reviewers, and one
-    per wave of re-asks. The batches in flight are kept in out/_catalog/batches.json: the same
-    command run again after a kill waits for them instead of submitting their requests again.
+    Every role runs at once; a round costs a batch of drafter calls (and one per wave of items
+    drafted again where the gate would flag them), one of reviewers, and one per wave of
+    re-asks. The batches in flight are kept in out/_catalog/batches.json: the same command run
+    again after a kill waits for them instead of submitting their requests again.
 
     `offline`: no endpoint is asked; each batch is written to out/_catalog/export/ for an engine
     elsewhere (vLLM's run-batch), and the run stops there until `import_batch` brings its output.

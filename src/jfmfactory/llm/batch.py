@@ -5,7 +5,8 @@ transport differs. A chat completion request is not sent: it waits in the `Dispa
 once every thread of the run waits on an answer (`parallel.Activity`), submits all that is asked
 as one batch per model (a JSONL file of `{custom_id, method, url, body}` lines), polls it, and
 hands each answer back by `custom_id` (`role:round:call:attempt`). A round thus costs a batch
-for the drafter's calls, one for the reviewers, and one for each wave of re-asks.
+for the drafter's calls (and one for each wave of items drafted again where the gate would flag
+them), one for the reviewers, and one for each wave of re-asks.
 
 What a batch answered is kept in out/_catalog/answers/; the ledger (`records.batches`) names the
 batches in flight. A run started again answers a request it finds there at once, and waits for
