@@ -135,8 +135,11 @@ def flagged(item: Item, reviews: Iterable[DimensionReview], dimensions: Iterable
             for issue in review.issues
             if issue.section == item.section
             and issue.quote.strip()
-            and issue.quote.strip().rstrip(".") in item.text
-            and (review.kind == "check" or issue.verified)
+            and (
+                issue.quote.strip() == item.text  # a check quotes the whole item
+                if review.kind == "check"
+                else issue.verified and issue.quote.strip().rstrip(".") in item.text
+            )
         }
     )
 

@@ -4,7 +4,8 @@ lemmas and inflections), never a hand-kept list of verbs.
 A duty of the house style starts with a verb in the third person singular, present tense
 ("Defines", "Leads", "Coordinates"), with no subject before it; a guideline cell is a sentence
 (or a lead-in, then ';' or '—' and such a clause). `duty_verb` says whether a word is such a verb;
-`present_third_person` and `inflect` turn one into another (for the drafter's rewriting).
+`present_third_person` turns a verb into that form, and `as_duty` a quote into a duty in its own
+words (for the drafter).
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ def has_own_verb(text: str) -> bool:
 
 def is_clause_sentence(text: str) -> bool:
     """Whether the text reads as a sentence of the house style: it starts with a duty verb, or a
-    short lead-in before ';', ':', '—' or '–' is followed by a clause that does ("Moderate;
+    lead-in before ';', ':', '—' or '–' is followed by a clause that does ("Moderate;
     exercises judgment …", "Visionary problem-solving — selects …")."""
     return starts_with_duty_verb(text) or any(
         starts_with_duty_verb(part) for part in re.split(r"\s*[;:—–]\s*", text)[1:2]
@@ -125,24 +126,6 @@ def stutter(text: str) -> str | None:
     pairs = [(lemma(a), lemma(b)) for a, b in itertools.pairwise(found) if len(a) > 3 and len(b) > 3]
     repeated = next((pair for n, pair in enumerate(pairs) if pair in pairs[n + 2 :]), None)
     return " ".join(repeated) if repeated else None
-
-
-#: What may stand before a second verb of a duty: a joint, or a word that opens a clause.
-_BEFORE_A_VERB = frozenset({"and", "or", "but", "who", "that", "which", "then", "also", "—", "–", ";", ":"})
-
-
-def run_on(text: str) -> str | None:
-    """A second verb in the third person straight after a noun, with nothing to join it: two
-    sentences run together ("Coaches the leadership team calibrates the ladder"), if any."""
-    tokens = text.split()
-    for previous, token in itertools.pairwise(tokens[1:]):
-        word = token.strip(".,;:()\"'“”")
-        if previous.endswith((",", ";", ":")) or previous.lower() in _BEFORE_A_VERB:
-            continue
-        parts = lemminflect.getAllLemmas(word.lower())
-        if set(parts) == {"VERB"} and _verb_form(word) == "VBZ" and previous.isalpha():
-            return word
-    return None
 
 
 # -- a quote as a duty ---------------------------------------------------------------------------
@@ -165,7 +148,8 @@ _FRAMES = (
 
 
 def _verb_form(word: str) -> str | None:
-    """The form of a verb `word` is, "VBG" or "VB" (base or plural present), or None."""
+    """The form of a verb `word` is: "VBG", "VB" (base or plural present) or "VBZ"; None for no
+    verb, or an auxiliary."""
     lower = word.lower()
     for lemma in verb_lemmas(lower):
         if lemma in _AUXILIARIES:
@@ -188,7 +172,8 @@ def as_duty(text: str) -> str | None:
     """A source's words as a duty of the house style, when their grammar allows it without a word
     of ours: the verb first, in the third person ("creating and maintaining the roadmap" →
     "Creates and maintains the roadmap."; "They lead the strategy" → "Leads the strategy.";
-    "Junior PMs are responsible for gathering feedback" → "Gathers feedback."). None when the
+    "Junior PMs are responsible for gathering customer feedback" → "Gathers customer feedback.").
+    None when the
     words do not start with a subject and its verb, or with a verb, in a form this knows."""
     text = _OPENERS.sub("", " ".join(text.split()).strip(" \"'“”‘’()[]-–—•*.,;:"))
     if text.count("(") > text.count(")"):  # a bracket the quote leaves open: what is in it goes

@@ -3,7 +3,8 @@
 Each runs before the LLM reviewers, reports in `run.json` like a reviewer (score, rationale,
 issues quoting the exact items), and caps the score of the dimension whose reviewer file declares
 it (`checks = [...]` in `panel/<dimension>.toml`). Most scores come from the number of problems
-found: 0 → 5, 1 → 4, 2–3 → 3, 4–6 → 2, more → 1, grounding support included: an item that
+found: 0 → 5, 1 → 4, 2–3 → 3, 4–6 → 2, more → 1; the checks that judge single items fail their
+dimension on one (BLATANT_BANDS), grounding support included: an item that
 cites a source must rest on a quote (evidence.json) that stands in that source word for word and
 whose wording supports the item.
 
@@ -30,7 +31,6 @@ from ..inputs.grammar import (
     has_own_verb,
     is_clause_sentence,
     lemma,
-    run_on,
     starts_with_duty_verb,
     stutter,
     words,
@@ -533,7 +533,6 @@ def check_prose(profile: Profile, inputs: CheckInputs, say: Messages) -> Finding
         "not-a-duty": (),
         "not-a-sentence": (),
         "stutter": ("word",),
-        "run-on": ("word",),
         "names-level": (),
         "other-column": (),
         "named-twice": (),
@@ -578,7 +577,7 @@ def style_problem(item: Item, inputs: CheckInputs) -> tuple[str, dict[str, objec
         own = _own_words(inputs)
         return None if own & set(inputs.vocabulary.terms(item.text)) else ("generic-title", {})
     if kind not in (RESPONSIBILITIES.name, GUIDELINES.name, SKILLS.name) or item.sources is None:
-        return None  # the overview, and the rubric's years
+        return None  # the overview and the rubric's years (a cell no quote speaks to is judged)
     text = item.text.split(": ", 1)[1] if kind == SKILLS.name and ": " in item.text else item.text
     repeated = stutter(text)
     if SECOND_PERSON.search(item.text):
@@ -592,10 +591,7 @@ def style_problem(item: Item, inputs: CheckInputs) -> tuple[str, dict[str, objec
         return "not-a-duty", {}
     if repeated:
         return "stutter", {"word": repeated}
-    if _names_a_level(text, inputs):
-        return "names-level", {}
-    joined = run_on(text)
-    return ("run-on", {"word": joined}) if joined else None
+    return ("names-level", {}) if _names_a_level(text, inputs) else None
 
 
 def passes_alone(item: Item, inputs: CheckInputs) -> bool:
@@ -614,10 +610,12 @@ def passes_alone(item: Item, inputs: CheckInputs) -> bool:
 
 def _names_a_level(text: str, inputs: CheckInputs) -> bool:
     """Whether an item says which level it is at ("at this level", "at mid-level"): the section
-    says so, and an item that does reads as a note about the ladder, not a duty."""
+    says so, and an item that does reads as a note about the ladder, not a duty. Only a level's
+    name counts, not a seniority word ("for senior leadership" is a duty's audience)."""
     catalog = inputs.catalog
     titles = [title for level in LEVELS for title in catalog.rubric.block(level).titles] if catalog else []
-    names = "|".join(re.escape(title) for title in ["this level", "that level", "each level", *titles])
+    levels = [title for title in titles if "level" in title]
+    names = "|".join(re.escape(title) for title in ["this level", "that level", "each level", *levels])
     return bool(re.search(rf"\b(?:at|for) (?:the )?(?:{names})\b", text, re.I))
 
 
