@@ -17,8 +17,9 @@ from jfmfactory.pipeline.drafter import (
     Drafter,
     Fault,
     assign_quotes,
+    spare_key,
 )
-from jfmfactory.pipeline.item_kinds import ITEM_KINDS, KindTemplate
+from jfmfactory.pipeline.item_kinds import ITEM_KINDS, ItemKind, KindTemplate
 from jfmfactory.pipeline.role_inputs import RoleInputs, read_inputs
 from jfmfactory.records.evidence import Evidence
 from jfmfactory.records.profile import GUIDELINE_COLUMNS, RESPONSIBILITIES_PER_LEVEL, YEARS_COLUMN
@@ -56,7 +57,8 @@ ASKING_KINDS = tuple(dataclasses.replace(kind, rewrite=None) for kind in ITEM_KI
 
 
 def _drafter(llm: CountingLLM, inputs: RoleInputs = INPUTS) -> Drafter:
-    context = dataclasses.replace(inputs.drafting_context(), accepts=None)
+    # Cells drafted from quotes, as without a rubric's cells: the drafter's mechanics.
+    context = dataclasses.replace(inputs.drafting_context(), accepts=None, cells={})
     return Drafter(llm, inputs.prompts, inputs.seeds, context, inputs.code,  # type: ignore[arg-type]
                    inputs.schema_text, kinds=ASKING_KINDS)  # fmt: skip
 
@@ -98,13 +100,16 @@ def test_every_item_is_walked_with_its_section_text_sources_and_quote() -> None:
         (qid,) = item.evidence
         quote = EVIDENCE.quote(qid)
         assert quote is not None and item.sources == [quote.source]
-    # Typical years cite nothing: the level rubric gives them.
-    years = [item for item in walked if item.section.startswith("guidelines.") and item.sources is None]
-    assert len(years) == len(LEVELS) and all("years of experience" in item.text for item in years)
+    # Typical years and the rubric's cells cite nothing: the level rubric gives them.
+    from_rubric = [item for item in walked if item.section.startswith("guidelines.") and item.sources is None]
+    years = [item for item in from_rubric if item.place == YEARS_COLUMN]
+    assert len(from_rubric) == 4 * len(LEVELS) and len(years) == len(LEVELS)
+    assert all("years of experience" in item.text for item in years)
     first = {item.section: item for item in reversed(walked)}  # the first item of each section
     assert first["aliases"].text == _text(EVIDENCE, first["aliases"].evidence[0])  # quoted, not written
     lists = len(PROFILE.skills) + len(PROFILE.tools) + len(PROFILE.aliases)
-    assert len(walked) == 1 + len(PROFILE.distinct_from) + 6 * 5 + 6 * 4 + lists
+    duties = sum(len(level) for level in PROFILE.responsibilities.values())
+    assert len(walked) == 1 + len(PROFILE.distinct_from) + duties + 6 * 4 + lists
 
 
 # -- which quote each item rests on --------------------------------------------------------------
@@ -202,7 +207,24 @@ def test_guidelines_cost_three_calls_and_typical_years_come_from_the_rubric() ->
         "text": f"Typically {low}+ years of experience.",
         "sources": [],
         "evidence": [],
+        "rubric": True,
     }
+
+
+def test_the_cells_the_rubric_writes_cost_no_call_and_name_the_role() -> None:
+    llm = CountingLLM()
+    drafter = Drafter(llm, INPUTS.prompts, INPUTS.seeds, INPUTS.drafting_context(), INPUTS.code,  # type: ignore[arg-type]
+                      INPUTS.schema_text)  # fmt: skip
+    drafted, _ = drafter.draft_section("guidelines.P4", 1)
+    block = INPUTS.catalog.rubric.block("P4").guidelines  # type: ignore[union-attr]
+    assert block is not None and llm.asked == []
+    assert drafted["knowledge"] == {
+        "text": block.knowledge.replace("{{ role.title }}", INPUTS.seeds.manifest.title),
+        "sources": [],
+        "evidence": [],
+        "rubric": True,
+    }
+    assert all(drafted[column]["rubric"] for column in GUIDELINE_COLUMNS)
 
 
 def test_a_cell_the_sources_say_nothing_about_says_so_without_a_call() -> None:
@@ -361,32 +383,36 @@ def test_a_redrafted_item_takes_no_quote_a_higher_level_rests_on() -> None:
 # -- the gate's judgment of each item -------------------------------------------------------------
 
 
-def _judging(reject: Any) -> Drafter:
+def _judging(reject: Any, kinds: tuple[ItemKind, ...] = ITEM_KINDS) -> Drafter:
     """A drafter whose gate rejects the items `reject` names."""
     context = dataclasses.replace(INPUTS.drafting_context(), accepts=lambda item: not reject(item))
     return Drafter(CountingLLM(), INPUTS.prompts, INPUTS.seeds, context, INPUTS.code,  # type: ignore[arg-type]
-                   INPUTS.schema_text)  # fmt: skip
+                   INPUTS.schema_text, kinds=kinds)  # fmt: skip
 
 
 def test_an_item_the_gate_would_flag_is_drafted_again_from_the_next_unused_quote() -> None:
-    drafter = _judging(lambda item: False)
+    # Every item asked of the model: no own-words ranking moves the rejected quote out of the way.
+    drafter = _judging(lambda item: False, ASKING_KINDS)
     first = drafter.assignment["responsibilities.P4"][0]
-    drafter = _judging(lambda item: item.evidence == [first])
+    drafter = _judging(lambda item: item.evidence == [first], ASKING_KINDS)
     items = drafter.draft_section("responsibilities.P4", 1)[0]["responsibilities"]
-    ranked = EVIDENCE.sections["responsibilities.P4"]
+    ranked = drafter.evidence.sections["responsibilities.P4"]
+    spares = drafter.assignment[spare_key("responsibilities.P4")]
     taken = {qid for level in LEVELS for qid in drafter.assignment[f"responsibilities.{level}"]}
-    assert items[0]["evidence"] == [next(qid for qid in ranked if qid not in taken)]
+    # The level's first spare: the next of its ranking no level drafts from, nor keeps as a spare.
+    assert spares[0] in ranked and spares[0] not in taken
+    assert items[0]["evidence"] == [spares[0]]
     assert [item["evidence"] for item in items[1:]] == [
         [q] for q in drafter.assignment["responsibilities.P4"][1:]
     ]
     assert len(items) == 5
 
 
-def test_a_tool_the_gate_would_flag_is_left_out_and_a_duty_is_kept_as_drafted() -> None:
+def test_a_tool_or_a_duty_the_gate_would_flag_is_left_out() -> None:
     drafter = _judging(lambda item: item.section in ("tools", "responsibilities.P2"))
     assert drafter.draft_section("tools", 1)[0] == {"tools": []}  # where the sources name fewer, fewer
-    duties = drafter.draft_section("responsibilities.P2", 1)[0]["responsibilities"]
-    assert len(duties) == 5  # kept: the gate names them, and the loop redrafts them
+    # A level left with too few is the completeness check's to name.
+    assert drafter.draft_section("responsibilities.P2", 1)[0] == {"responsibilities": []}
     llm = drafter.llm
     assert isinstance(llm, CountingLLM)
     assert any(call.endswith("~3") for call, _ in llm.asked)  # three drafts of a place at most

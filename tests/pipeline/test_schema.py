@@ -10,7 +10,7 @@ from jfmfactory.api import DraftOptions, draft
 from jfmfactory.errors import BadInput
 from jfmfactory.inputs.project import Project
 from jfmfactory.inputs.prompts import Prompts
-from jfmfactory.pipeline.item_kinds import ITEM_KINDS
+from jfmfactory.pipeline.item_kinds import ITEM_KINDS, load_kind_prompts
 from jfmfactory.pipeline.role_inputs import RESPONSE_MODELS
 from jfmfactory.pipeline.schema import ModelText, described_text, load_schema_text
 from scripted_server import ScriptedServer
@@ -27,11 +27,17 @@ def test_every_tool_describes_each_model_and_field_as_the_file_words_it(
 
     tools = {r["tools"][0]["function"]["name"]: r["tools"][0]["function"] for r in scripted.requests}
     kinds = [kind for kind in ITEM_KINDS if kind.answer is not None]
+    # What the files say, rendered as the prompts are (they may name the profile's rules).
+    prompts = Prompts(project.prompts)
+    # A kind whose items this run wrote in the quotes' own words (skills) asked no call: its tool
+    # is the one its calls would send.
+    for prompt in load_kind_prompts(prompts).values():
+        if prompt.model.__name__ not in tools:
+            schema = prompt.model.model_json_schema()
+            tools[prompt.model.__name__] = {"description": schema["description"], "parameters": schema}
     assert sorted(tools) == sorted(
         {model.__name__ for model in RESPONSE_MODELS} | {k.answer.__name__ for k in kinds}
     )  # type: ignore[union-attr]
-    # What the files say, rendered as the prompts are (they may name the profile's rules).
-    prompts = Prompts(project.prompts)
     texts = {
         name: described_text(prompts, ModelText.model_validate(table), name).model_dump()
         for name, table in tomllib.loads((project.prompts / "schema.toml").read_text()).items()

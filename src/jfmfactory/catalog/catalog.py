@@ -38,6 +38,22 @@ RESOLVER = "jfm-factory.resolve"
 NEIGHBOURS = 3
 
 
+class RubricCells(BaseModel):
+    """A level's guideline cells in the rubric: one sentence per column, a Jinja2 template given
+    `role` (the role's manifest)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    knowledge: str = Field(min_length=1, description="Knowledge & Application: what is known and applied.")
+    complexity: str = Field(
+        min_length=1,
+        description="Complexity & Problem Solving: the kind of problem and the judgment it takes.",
+    )
+    collaboration: str = Field(
+        min_length=1, description="Collaboration & Interaction: with whom, and how much influence."
+    )
+
+
 class LevelBlock(BaseModel):
     """One level of the universal rubric."""
 
@@ -55,6 +71,9 @@ class LevelBlock(BaseModel):
     titles: list[str] = Field(
         default_factory=list,
         description="Seniority words job titles use at this level (lower case), e.g. senior, head of.",
+    )
+    guidelines: RubricCells | None = Field(
+        default=None, description="The level's guideline cells; without them, cells are drafted from quotes."
     )
 
     @field_validator("years")

@@ -128,11 +128,21 @@ def stutter(text: str) -> str | None:
     return " ".join(repeated) if repeated else None
 
 
+def gerund_chain(text: str) -> bool:
+    """Whether three gerunds run into each other, one word between each ("is not working on
+    helping with exploring them"): a source's run-on, which no duty can say plainly."""
+    found = [word.lower() for word in words(text)]
+    gerunds = [n for n, word in enumerate(found) if word.endswith("ing") and _verb_form(word) == "VBG"]
+    return any(b - a == 2 and c - b == 2 for a, b, c in zip(gerunds, gerunds[1:], gerunds[2:], strict=False))
+
+
 # -- a quote as a duty ---------------------------------------------------------------------------
 
 #: Words that open a sentence without being its subject or its verb.
 _OPENERS = re.compile(
-    r"^(?:everything above plus|in addition to the above,?|finally,?|again,?|also,?|plus)\s+", re.I
+    r"^(?:everything above plus|in addition to the above,?|finally,?|again,?|also,?|plus"
+    r"|at (?:this|that|the [\w-]+) level,)\s+",
+    re.I,
 )
 _PRONOUNS = frozenset({"they", "he", "she", "we", "i"})
 _DETERMINERS = frozenset({"the", "a", "an", "our", "their", "these", "those", "most", "many", "some", "all"})
@@ -164,6 +174,14 @@ def _verb_form(word: str) -> str | None:
     return None
 
 
+#: A plural subject's "be" and "have", as the duty's singular says them.
+_SINGULAR = {"are": "is", "have": "has"}
+
+
+def _noun_only(word: str) -> bool:
+    return set(lemminflect.getAllLemmas(word.lower())) == {"NOUN"}
+
+
 def _noun_too(word: str) -> bool:
     return "NOUN" in lemminflect.getAllLemmas(word.lower())
 
@@ -192,6 +210,9 @@ def as_duty(text: str) -> str | None:
     for n, token in enumerate(tokens[1:], start=1):
         word = token.rstrip(",;")
         joined = tokens[n - 1].lower() in ("and", "or") or tokens[n - 1].endswith(",")
+        if joined and form != "VBZ" and word.lower() in _SINGULAR:  # "… and are accountable for"
+            converted.append(token.replace(word, _SINGULAR[word.lower()]))
+            continue
         if joined and word.isalpha() and _verb_form(word) == form:
             if _noun_too(word):  # "…, and gathering feedback": a second duty this cannot tell; one
                 while converted and (converted[-1].lower() in ("and", "or") or converted[-1].endswith(",")):
@@ -209,7 +230,16 @@ def as_duty(text: str) -> str | None:
 def _duty_start(tokens: list[str]) -> int | None:
     """Where the duty's verb stands: at once, or after a subject (a pronoun, or a title of
     capitalised words after a determiner), adverbs and a frame such as "are responsible for"."""
-    if tokens and _verb_first(tokens[0], tokens[1] if len(tokens) > 1 else ""):
+    # "knowing how to craft a strategy", "the ability to drive outcomes": what one can do is done.
+    lead = [token.lower() for token in tokens[:4]]
+    skip = 1 if lead[:1] == ["the"] else 0
+    for ability in (["ability", "to"], ["how", "to"]):
+        end = skip + len(ability) + (ability[0] == "how")
+        framed_at = lead[skip + (ability[0] == "how") : end]
+        know = ability[0] != "how" or (len(lead) > skip and lemma(lead[skip]) == "know")
+        if framed_at == ability and know and len(tokens) > end and _verb_form(tokens[end]) == "VB":
+            return end
+    if tokens and _verb_first(tokens[0].rstrip(","), tokens[1] if len(tokens) > 1 else ""):
         return 0
     i = 0
     subject = False
@@ -219,10 +249,42 @@ def _duty_start(tokens: list[str]) -> int | None:
         if tokens and tokens[0].lower() in _DETERMINERS:
             i = 1
         first = i
-        while i < len(tokens) and tokens[i][:1].isupper():
+        # A title of capitalised words, "or"/"of"/"and" between them ("Leads or Directors of …").
+        while i < len(tokens) and (
+            tokens[i][:1].isupper()
+            or (
+                tokens[i] in ("or", "of", "and")
+                and i > first
+                and tokens[i + 1 : i + 2][:1] != [""]
+                and tokens[i + 1 : i + 2]
+                and tokens[i + 1][:1].isupper()
+            )
+        ):
+            i += 1
+        # "Product Management professionals": a lower-case plural naming people closes the title.
+        if (
+            i > first
+            and i < len(tokens)
+            and tokens[i].islower()
+            and _people(tokens[i])
+            and _noun_only(tokens[i])
+        ):
             i += 1
         # A subject of capitalised words is people: a title in the plural, or an acronym ("CPO").
-        subject = i > first and _people(tokens[i - 1])
+        run = tokens[first:i]
+        head = run[run.index("of") - 1] if "of" in run[1:] else tokens[i - 1] if run else ""
+        subject = i > first and _people(head)
+        # "PMs at director and higher levels …": where the subject stands on the ladder.
+        if subject and tokens[i : i + 1] == ["at"]:
+            level = next(
+                (
+                    n
+                    for n in range(i + 1, min(i + 6, len(tokens)))
+                    if tokens[n].lower() in ("level", "levels")
+                ),
+                None,
+            )
+            i = level + 1 if level is not None else i
         if not subject:  # no subject: the verb must come first
             i = 0
     while i < len(tokens) and _ADVERBS.match(tokens[i].lower()):
@@ -266,11 +328,22 @@ def _verb_first(word: str, following: str) -> bool:
         # "Product vision", "sense of …": a noun before a noun, or before "of".
         if following.lower() == "of" or (next_parts and next_parts <= {"NOUN", "VERB"}):
             return False
-    return (
-        form == "VBZ"
-        or (form == "VBG" and "NOUN" not in parts)
-        or (form == "VB" and not parts & {"ADJ", "ADV"})
-    )
+    if form == "VBG":
+        following_parts = set(lemminflect.getAllLemmas(following.lower().strip(",")))
+        # "compelling written …": an adjective before an adjective, not a verb before its object.
+        participle = any(
+            following.lower() in lemminflect.getInflection(verb, "VBN")
+            for verb in verb_lemmas(following.lower())
+        )
+        if "ADJ" in parts and (participle or ("ADJ" in following_parts and "NOUN" not in following_parts)):
+            return False
+        # A gerund that may be a noun ("gathering", "hiring") is the verb of a fragment that
+        # starts in lower case or lists it ("gathering customer feedback", "Hiring, and …"), not
+        # before "of" or a noun it is joined to ("the gathering of …", "marketing and sales").
+        return "NOUN" not in parts or (
+            (word[:1].islower() or following.startswith(",")) and following.lower() not in ("of", "and", "or")
+        )
+    return form == "VBZ" or (form == "VB" and not parts & {"ADJ", "ADV"})
 
 
 def _finish(tokens: list[str]) -> str | None:
@@ -278,3 +351,45 @@ def _finish(tokens: list[str]) -> str | None:
         return None
     text = " ".join(tokens).replace(", and ", " and ").rstrip(" ,;:")
     return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
+
+
+# -- a quote as a skill ----------------------------------------------------------------------------
+
+#: A skill's name, then how it is used: "Strategic thinking and ability to develop …",
+#: "clarity (ability to absorb …)", "M&A/ability to integrate …".
+_NAME_THEN_ABILITY = re.compile(
+    r"^(?P<name>.+?)\s*(?:\(|/|,?\s+and\s+(?:the\s+)?)\s*ability to\s+(?P<use>[^()]+?)\)?$", re.I
+)
+#: "Advanced analytical skills to define OKRs …": the skills, then what they are for.
+_SKILLS_TO = re.compile(r"^(?P<name>.+?\bskills?)\s+to\s+(?P<use>[^()]+)$", re.I)
+#: Words that make a phrase a clause, not a name: the verbs "be" and "have" as a sentence uses them.
+_CLAUSE_VERBS = frozenset({"is", "are", "was", "were", "has", "have", "had", "be", "been"})
+#: The longest skill name, in words.
+NAME_WORDS = 6
+
+
+def is_name(text: str) -> bool:
+    """Whether the text reads as a name (of a skill), not a clause: a few words, none a pronoun
+    subject or a verb of being or having ("The bar here is that …", "they are expected …")."""
+    found = [word.lower() for word in words(text)]
+    return 0 < len(found) <= NAME_WORDS and not (set(found) & (_CLAUSE_VERBS | _PRONOUNS))
+
+
+def as_skill(text: str) -> tuple[str, str] | None:
+    """A source's words as a skill's name and how the role uses it, when they give both without a
+    word of ours ("Strategic thinking and ability to develop roadmaps" → "Strategic thinking",
+    "Develops roadmaps."). None when they do not."""
+    text = " ".join(text.split()).strip(" \"'“”‘’[]-–—•*.,;:")
+    if SECOND_PERSON.search(text):
+        return None
+    found = _NAME_THEN_ABILITY.match(text) or _SKILLS_TO.match(text)
+    if found is None:
+        return None
+    name = found["name"].strip(" ,;:")
+    first, _, rest = name.partition(" ")
+    if first.lower() in _DETERMINERS and rest:
+        name = rest
+    use = as_duty(found["use"])
+    if use is None or not is_name(name) or "ability" in name.lower():
+        return None
+    return name[:1].upper() + name[1:], use

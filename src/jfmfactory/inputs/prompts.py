@@ -10,13 +10,16 @@ import jinja2
 from jinja2 import meta
 
 from ..errors import BadInput
-from ..records.profile import RESPONSIBILITIES_PER_LEVEL
+from ..records.profile import RESPONSIBILITIES_AT_LEAST, RESPONSIBILITIES_PER_LEVEL
 from .datafile import read_toml
 
 _NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 #: What every template, reviewer file and schema description may name: the profile's rules,
 #: spelled once in code (`records.profile`) and in words where a prompt reads them.
-PROFILE_RULES = {"responsibilities_per_level": _NUMBER_WORDS[RESPONSIBILITIES_PER_LEVEL]}
+PROFILE_RULES = {
+    "responsibilities_per_level": _NUMBER_WORDS[RESPONSIBILITIES_PER_LEVEL],
+    "responsibilities_at_least": _NUMBER_WORDS[RESPONSIBILITIES_AT_LEAST],
+}
 
 
 def untrusted(text: str) -> str:

@@ -40,6 +40,8 @@ from ..records.sections import (
     SKILLS,
     TOOLS,
     Item,
+    Section,
+    SectionKind,
     Sections,
     cell_key,
     profile_sections,
@@ -168,6 +170,39 @@ def assign_quotes(
     return assignment
 
 
+def own_words_first(
+    evidence: Evidence,
+    sections: list[Section],
+    kind_of: dict[SectionKind, ItemKind],
+    accepts: Callable[[Item], bool] | None,
+) -> Evidence:
+    """The evidence with each list section's quotes re-ranked: a level's own quotes before those
+    every level shares, and within each, first those whose own words make an item the gate lets
+    pass (no model call, and nothing a small model could garble), each group in the evidence's
+    order."""
+    ranked = dict(evidence.sections)
+    for section in sections:
+        kind = kind_of[section.kind]
+        if kind.rewrite is None or kind.layout is not Layout.LIST or section.key not in ranked:
+            continue
+
+        def passes(qid: str, key: str = section.key, kind: ItemKind = kind) -> bool:
+            quote = evidence.quote(qid)
+            fields = kind.rewrite(quote.text) if quote is not None and kind.rewrite else None
+            if fields is None or quote is None:
+                return False
+            return accepts is None or accepts(Item(key, kind.text_of(fields), [quote.source], [qid]))
+
+        def own_level(qid: str, level: str | None = section.level) -> bool:
+            quote = evidence.quote(qid)
+            return level is None or (quote is not None and level in quote.levels)
+
+        ranked[section.key] = sorted(
+            ranked[section.key], key=lambda qid: (not own_level(qid), not passes(qid))
+        )
+    return evidence.model_copy(update={"sections": ranked})
+
+
 def spare_key(key: str) -> str:
     """Where the assignment keeps a section's spare quotes."""
     return f"{key}~spare"
@@ -184,8 +219,8 @@ def _faulted(text: str, faults: list[Fault]) -> bool:
 @dataclass(frozen=True)
 class DraftingContext:
     """What the drafter writes from besides the model: the evidence, the rubric's typical years
-    per level (empty without a rubric), the catalog's neighbouring foci of the role, and how
-    responsibilities are first drafted."""
+    and guideline cells per level (empty without a rubric), the catalog's neighbouring foci of the
+    role, and how responsibilities are first drafted."""
 
     evidence: Evidence
     years: dict[str, tuple[int, int]]
@@ -196,6 +231,9 @@ class DraftingContext:
     #: Whether the gate lets a drafted item pass on its own (the checks' judgment of one item);
     #: None: every item is taken as drafted.
     accepts: Callable[[Item], bool] | None = None
+    #: Per level, the rubric's guideline cells (column → a Jinja2 template given `role`): a cell
+    #: the rubric writes is not drafted from a quote.
+    cells: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
 
 
 class Drafter:
@@ -219,10 +257,12 @@ class Drafter:
         self.seeds = seeds
         self.sections = {section.key: section for section in profile_sections(seeds.manifest.levels)}
         self.context = context
-        self.evidence = context.evidence
         self.code = code
         #: The kind of item each section is drafted as.
         self.kind_of = {kind.section: kind for kind in kinds}
+        self.evidence = own_words_first(
+            context.evidence, list(self.sections.values()), self.kind_of, context.accepts
+        )
         self.assignment = assign_quotes(self.evidence, seeds.manifest.levels, kinds)
         self.ladder_model = schema_text.described(
             bind_choices(LadderDraft, [quote.id for quote in self.evidence.quotes] or ["E0"])
@@ -350,6 +390,9 @@ class Drafter:
         self.ladder_messages({level: quotes for level in levels})
         for heading in self._headings():
             self.prompts.render("no_evidence.j2", aspect=heading)
+        for level, cells in self.context.cells.items():
+            for column in cells:
+                self._rubric_cell(level, column)
         for years in [*(self.context.years.get(level) for level in levels), (1, 3), None]:
             self.prompts.render("degree_years.j2", years=years)
 
@@ -433,7 +476,7 @@ class Drafter:
             return kind.item(None, [quote])
         rewritten = kind.rewrite(quote.text) if kind.rewrite is not None else None
         if rewritten is not None:
-            item = cited([quote], text=rewritten)
+            item = cited([quote], **rewritten)
             accepts = self.context.accepts
             if accepts is None or accepts(work.as_item(kind, item)):
                 return item
@@ -443,14 +486,23 @@ class Drafter:
     def _draft_row(
         self, work: _SectionWork, kind: ItemKind, level: str, current: dict[str, Any] | None
     ) -> dict[str, Any]:
-        """A level's guideline cells: each from its column's quote, none another cell of the row
-        or the level's responsibilities rest on; typical years from the rubric."""
+        """A level's guideline cells: the rubric's where it writes them (typical years always),
+        else each from its column's quote, none another cell of the row or the level's
+        responsibilities rest on."""
         row: dict[str, Any] = {}
         asked: list[tuple[str, str, Quote]] = []  # (column, heading, quote) of each cell to draft
         in_row = set(self.assignment[RESPONSIBILITIES.key(level)])
         for column, heading in GUIDELINE_COLUMNS.items():
             if column == YEARS_COLUMN:
-                row[column] = {"text": self._years(level), "sources": [], "evidence": []}
+                row[column] = {"text": self._years(level), "sources": [], "evidence": [], "rubric": True}
+                continue
+            if column in self.context.cells.get(level, {}):
+                row[column] = {
+                    "text": self._rubric_cell(level, column),
+                    "sources": [],
+                    "evidence": [],
+                    "rubric": True,
+                }
                 continue
             cell = cell_key(level, column)
             old = current[column] if current else None
@@ -502,6 +554,12 @@ class Drafter:
                 break
             wave = retry
         return row
+
+    def _rubric_cell(self, level: str, column: str) -> str:
+        """A guideline cell as the level rubric writes it, for this role."""
+        where = f"catalog levels: [{level}.guidelines] {column}"
+        template = self.context.cells[level][column]
+        return self.prompts.render_string(template, where, role=self.seeds.manifest).strip()
 
     def _years(self, level: str) -> str:
         band = self.context.years.get(level)
@@ -571,7 +629,8 @@ class _SectionWork:
                     continue
                 rests_on = item.get("evidence", [])[:1]
                 start = ranked.index(rests_on[0]) + 1 if rests_on and rests_on[0] in ranked else 0
-                nxt = next((qid for qid in ranked[start:] if qid not in in_use), None)
+                # The next unused quote after it, else the first unused before it.
+                nxt = next((qid for qid in ranked[start:] + ranked[:start] if qid not in in_use), None)
                 if nxt is None:
                     places.append(item)  # nothing better to rest it on: kept as it is
                     continue

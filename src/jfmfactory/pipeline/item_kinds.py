@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import BadInput, first_error
 from ..inputs.datafile import load_model
-from ..inputs.grammar import as_duty
+from ..inputs.grammar import as_duty, as_skill
 from ..inputs.prompts import Prompts
 from ..llm.client import Structured
 from ..records.evidence import Quote
@@ -97,6 +97,18 @@ def name(text: str) -> str:
     return text[0].upper() + text[1:] if text else text
 
 
+def duty_fields(text: str) -> dict[str, str] | None:
+    """A quote's own words as a statement's fields, where their grammar makes a duty of them."""
+    duty = as_duty(text)
+    return {"text": duty} if duty is not None else None
+
+
+def skill_fields(text: str) -> dict[str, str] | None:
+    """A quote's own words as a skill's fields, where they give its name and its use."""
+    skill = as_skill(text)
+    return {"name": skill[0], "description": skill[1]} if skill is not None else None
+
+
 def cited(quotes: list[Quote], **fields: Any) -> dict[str, Any]:
     """An item's fields and the quotes it rests on (their ids and their sources)."""
     return {
@@ -122,10 +134,11 @@ class ItemKind:
     #: Items a section of the kind drafts (quotes shown, for a summary).
     count: int = 1
     draws: Draws = Draws.BEST
-    #: The quote's own words in the house style, where their grammar allows (no model call).
-    rewrite: Callable[[str], str | None] | None = None
+    #: The item's fields in the quote's own words and the house style, where their grammar
+    #: allows (no model call).
+    rewrite: Callable[[str], dict[str, str] | None] | None = None
     #: Whether an item the gate flags is left out rather than kept: where the sources name fewer
-    #: (tools, titles), fewer is right.
+    #: (duties, skills, tools, titles), fewer is right: the completeness check says how few.
     fewer_allowed: bool = False
 
     @property
@@ -154,7 +167,8 @@ ITEM_KINDS = (
         lambda item: str(item["text"]),
         count=RESPONSIBILITIES_PER_LEVEL,
         draws=Draws.OWN_LEVEL,
-        rewrite=as_duty,
+        rewrite=duty_fields,
+        fewer_allowed=True,
     ),
     ItemKind(
         "guideline",
@@ -163,7 +177,7 @@ ITEM_KINDS = (
         StatementDraft,
         lambda answer, quotes: cited(quotes, text=sentence(answer.text)),
         lambda item: str(item["text"]),
-        rewrite=as_duty,
+        rewrite=duty_fields,
     ),
     ItemKind(
         "skill",
@@ -175,6 +189,8 @@ ITEM_KINDS = (
         ),
         lambda item: f"{item['name']}: {item['description']}",
         count=6,
+        rewrite=skill_fields,
+        fewer_allowed=True,
     ),
     ItemKind(
         "tool",

@@ -77,7 +77,12 @@ class RoleInputs:
             {"function": other.name, "boundary": ", ".join(other.entry.territory[:3])}
             for other in (catalog.neighbours(focus) if focus is not None else [])
         ]
-        return DraftingContext(self.evidence, years, neighbours, ladder, accepts)
+        cells = {
+            level: block.guidelines.model_dump()
+            for level in levels
+            if (block := catalog.rubric.block(level)).guidelines is not None
+        }
+        return DraftingContext(self.evidence, years, neighbours, ladder, accepts, cells)
 
     @property
     def code(self) -> str:

@@ -16,6 +16,9 @@ LEVELS = ("P1", "P2", "P3", "P4", "P5", "P6", "P7")
 #: The levels as messages name them: P1..P7.
 LEVEL_SPAN = f"{LEVELS[0]}..{LEVELS[-1]}"
 RESPONSIBILITIES_PER_LEVEL = 5
+#: The fewest a level may show: where its sources hold fewer duties the house style can say, fewer
+#: is right (a level of two is a level cut short).
+RESPONSIBILITIES_AT_LEAST = 3
 
 #: The guideline columns in table order, with the heading each has in a rendered profile.
 GUIDELINE_COLUMNS = {
@@ -53,6 +56,10 @@ class Cited(BaseModel):
     sources: SourceIds = Field(description="Ids of the seed sources it rests on.")
     evidence: list[str] = Field(
         default_factory=list, description="Ids of the quotes (evidence.json) it rests on."
+    )
+    rubric: bool = Field(
+        default=False,
+        description="A guideline cell written from the level rubric (catalog/levels.toml), not a source.",
     )
 
 
@@ -153,7 +160,7 @@ class Profile(BaseModel):
     distinct_from: list[Distinction] = Field(description="Functions the role is distinct from.")
     levels: list[str] = Field(description="Levels drafted, in order.")
     responsibilities: dict[str, list[Cited]] = Field(
-        description=f"Per level, exactly {RESPONSIBILITIES_PER_LEVEL} responsibilities."
+        description=f"Per level, {RESPONSIBILITIES_AT_LEAST} to {RESPONSIBILITIES_PER_LEVEL} duties."
     )
     guidelines: dict[str, LevelGuideline] = Field(description="Per level, the guideline row.")
     skills: list[Skill] = Field(description="Focus-specific skills.")

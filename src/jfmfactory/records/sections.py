@@ -96,9 +96,12 @@ def _responsibilities(profile: Profile, level: str | None) -> Walked:
 def _guidelines(profile: Profile, level: str | None) -> Walked:
     row = profile.guidelines.get(level) if level else None
     cells = [(column, getattr(row, column)) for column in GUIDELINE_COLUMNS] if row else []
-    # Typical years are judged against the level rubric (check:rubric-years), not the sources.
+    # A cell written from the level rubric (typical years always) is judged against the rubric
+    # (check:rubric-years, the rubric's own tests), not the sources.
     return [
-        (cell.text, None, []) if column == YEARS_COLUMN else (cell.text, cell.sources, cell.evidence)
+        (cell.text, None, [])
+        if column == YEARS_COLUMN or cell.rubric
+        else (cell.text, cell.sources, cell.evidence)
         for column, cell in cells
     ]
 
