@@ -198,7 +198,7 @@ def stateless(request: dict[str, Any]) -> dict[str, Any] | Reply:
     """Answers that depend on the request alone, so that a batched run and a live one, asking in
     any order, get the same: drafts as `draft_answer`; the Clarity reviewer faults the first
     responsibility of the first level (3), every other reviewer scores 5. A drafter's first ask
-    for the skill whose quote mentions "thought leadership" is answered with no fields (a re-ask
+    for the tool whose quote mentions "hypothesis" is answered with no fields (a re-ask
     follows)."""
     name = request["tool_choice"]["function"]["name"]
     if name == "LadderDraft":
@@ -206,7 +206,7 @@ def stateless(request: dict[str, Any]) -> dict[str, Any] | Reply:
     if name != "ReviewDraft":
         quotes = quotes_of(request)
         reasked = any(m["role"] == "tool" for m in request["messages"])
-        if name == "SkillDraft" and not reasked and quotes and "thought leadership" in quotes[0]:
+        if name == "ToolDraft" and not reasked and quotes and "hypothesis" in quotes[0]:
             return {}
         return draft_answer(name, quotes)
     title = reviewer_title(request) or "?"
@@ -218,3 +218,12 @@ def stateless(request: dict[str, Any]) -> dict[str, Any] | Reply:
         issue = {"section": section, "quote": quote, "problem": "too vague to act on"}
         return {"issues": [issue], "rationale": "One item is vague.", "score": 3}
     return {"issues": [], "rationale": f"{title}: sound.", "score": 5}
+
+
+def cells_from_quotes(project: Project) -> Project:
+    """`project` with no guideline cells in its level rubric: each cell is drafted from a quote by
+    a call, as in a catalog that gives none (more calls, for tests of the calls themselves)."""
+    levels = project.root / "catalog" / "levels.toml"
+    text = levels.read_text(encoding="utf-8")
+    levels.write_text(re.sub(r"(?ms)^\[P\d\.guidelines\]\n.*?(?=^\[|\Z)", "", text), encoding="utf-8")
+    return project

@@ -158,11 +158,10 @@ def test_sigterm_mid_run_keeps_the_completed_round_and_exits_143(
     from scripted_server import Reply, tool_name
 
     second_round = threading.Event()
-    p5 = canned_profile(load_role(REPO / "seeds", "product-management")).responsibilities["P5"][0]
-    quote = " ".join(p5.text.split()[:3])
-    script.verdicts["Clarity"] = [
-        (2, [{"section": "responsibilities.P5", "quote": quote, "problem": "vague"}])
-    ]
+    # The overview is always the model's: its redraft is a call.
+    overview = canned_profile(load_role(REPO / "seeds", "product-management")).description
+    quote = " ".join(overview.split()[:3])
+    script.verdicts["Clarity"] = [(2, [{"section": "overview", "quote": quote, "problem": "vague"}])]
 
     def slow_redraft(request):
         # Round 1 drafts every section before the panel; a drafter call after a review is round 2's.

@@ -31,7 +31,7 @@ from jfmfactory.inputs.project import Project
 from jfmfactory.inputs.seeds import load_role
 from jfmfactory.llm.client import CallFailed
 from jfmfactory.records.store import LOCK, LOCK_HOLDER
-from scripted_answers import round_one_calls
+from scripted_answers import cells_from_quotes, round_one_calls
 from scripted_server import Reply, ScriptedServer, tool_name
 
 runner = CliRunner()
@@ -231,9 +231,10 @@ def test_a_stop_with_four_calls_hanging_exits_at_once_and_sends_nothing_after_it
 ) -> None:
     out = tmp_path / "out"
     hanging = HangingAll(4)
+    # Cells drafted from quotes: calls enough that four hang at once.
     with (
         ScriptedServer(hanging).running() as server,
-        held_run(project, server, hanging, out, concurrency=4) as process,
+        held_run(cells_from_quotes(project), server, hanging, out, concurrency=4) as process,
     ):
         assert server.in_flight == 4
         sent = len(server.requests)

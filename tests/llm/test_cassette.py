@@ -70,9 +70,9 @@ def test_a_changed_prompt_fails_the_replay_loudly(project: Project, script: Scri
             DraftOptions(role="product-management", model="m", out=tmp_path / "a", record=cassette),
             env,
         )
-    template = project.prompts / "items" / "skill.toml"
-    assert "Answer with the skill" in template.read_text()
-    template.write_text(template.read_text().replace("Answer with the skill", "Answer with the core skill"))
+    template = project.prompts / "items" / "tool.toml"
+    assert "Answer with the" in template.read_text()
+    template.write_text(template.read_text().replace("Answer with the", "Answer only with the"))
 
     with pytest.raises(ReplayMismatch, match="holds no answer") as failure:
         draft(
@@ -82,7 +82,7 @@ def test_a_changed_prompt_fails_the_replay_loudly(project: Project, script: Scri
         )
     assert failure.value.exit_code == 2
     run_json = (tmp_path / "b" / "run.json").read_text()
-    assert '"status": "failed"' in run_json and "drafter:skills.1" in run_json
+    assert '"status": "failed"' in run_json and "drafter:tools.1" in run_json
 
 
 def test_a_failed_recording_keeps_the_good_cassette_and_its_own_partial(
@@ -90,7 +90,7 @@ def test_a_failed_recording_keeps_the_good_cassette_and_its_own_partial(
 ) -> None:
     cassette = tmp_path / "run.yaml"
     cassette.write_text("the good cassette")
-    script.overrides["SkillDraft"] = lambda request: Reply(status=400, body={"error": {"message": "bad"}})
+    script.overrides["ToolDraft"] = lambda request: Reply(status=400, body={"error": {"message": "bad"}})
     with ScriptedServer(script).running() as server, pytest.raises(CallFailed, match="HTTP 400"):
         env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k"}
         draft(
@@ -99,7 +99,7 @@ def test_a_failed_recording_keeps_the_good_cassette_and_its_own_partial(
             env,
         )
     assert cassette.read_text() == "the good cassette"
-    assert "SkillDraft" in (tmp_path / "run.partial.yaml").read_text()
+    assert "ToolDraft" in (tmp_path / "run.partial.yaml").read_text()
     assert not list(tmp_path.glob(".cassette.*"))
 
 

@@ -601,10 +601,10 @@ def style_problem(item: Item, inputs: CheckInputs) -> tuple[str, dict[str, objec
         return "addresses-reader", {}
     if skill and not is_name(skill):
         return "not-a-name", {}
-    # "Empathy for users: Explains empathy to users": the name again and a verb, nothing more.
+    # "Empathy for users: Explains empathy to users": the name again after a verb, nothing more.
     name_terms = set(inputs.vocabulary.terms(skill))
-    use_terms = set(inputs.vocabulary.terms(text))
-    if name_terms and name_terms <= use_terms and len(use_terms - name_terms) <= 1:
+    use_terms = inputs.vocabulary.terms(text)
+    if name_terms and name_terms <= set(use_terms) and not set(use_terms[1:]) - name_terms:
         return "restates-name", {}
     if kind == GUIDELINES.name:
         if not is_clause_sentence(text):
