@@ -7,6 +7,7 @@ from pathlib import Path
 
 from jfmfactory.api import DraftOptions, calibrate, draft
 from jfmfactory.inputs.project import Project
+from jfmfactory.records.profile import RESPONSIBILITIES_AT_LEAST, RESPONSIBILITIES_PER_LEVEL
 
 CASSETTES = Path(__file__).parent / "cassettes"
 CASSETTE = CASSETTES / "product-management.yaml"
@@ -32,7 +33,8 @@ def test_the_recorded_embedded_run_replays_to_the_recorded_profile(project: Proj
     for record in run.rounds:
         assert {review.dimension for review in record.reviews} == set(run.dimensions)
     profile = json.loads((out / "profile.json").read_text())
-    assert [len(profile["responsibilities"][f"P{n}"]) for n in range(2, 8)] == [5] * 6
+    counts = [len(profile["responsibilities"][f"P{n}"]) for n in range(2, 8)]
+    assert all(RESPONSIBILITIES_AT_LEAST <= count <= RESPONSIBILITIES_PER_LEVEL for count in counts), counts
     assert profile["provenance"]["passed"] == (run.status == "passed")
     assert profile["provenance"]["round"] == run.best_round
 

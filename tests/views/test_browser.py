@@ -14,8 +14,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from conftest import REPO
+from conftest import REPO, Script, canned_profile
+from jfmfactory.api import DraftOptions, draft
 from jfmfactory.cli import app
+from jfmfactory.inputs.project import Project
+from jfmfactory.inputs.seeds import load_role
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = REPO / "test-output" / "screenshots"
@@ -57,6 +60,16 @@ def replayed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.fixture
+def faulted(project: Project, script: Script, endpoint_env: dict[str, str]) -> Path:
+    """A project whose out/ holds a one-round run a reviewer faulted with a verified quote."""
+    duty = canned_profile(load_role(REPO / "seeds", "product-management")).responsibilities["P3"][0]
+    issue = {"section": "responsibilities.P3", "quote": " ".join(duty.text.split()[:4]), "problem": "vague"}
+    script.verdicts["Clarity"] = [(3, [issue])]
+    draft(project, DraftOptions(role="product-management", model="m", max_rounds=1), endpoint_env)
+    return project.root
+
+
 def _jfm(root: Path, *args: str) -> str:
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
@@ -65,9 +78,9 @@ def _jfm(root: Path, *args: str) -> str:
     return result.stdout
 
 
-def test_the_report_shows_the_grid_and_a_highlighted_quote(browser, replayed: Path) -> None:  # type: ignore[no-untyped-def]
-    _jfm(replayed, "report", "--role", "product-management")
-    report = replayed / "out" / "product-management" / "report.html"
+def test_the_report_shows_the_grid_and_a_highlighted_quote(browser, faulted: Path) -> None:  # type: ignore[no-untyped-def]
+    _jfm(faulted, "report", "--role", "product-management")
+    report = faulted / "out" / "product-management" / "report.html"
     html = report.read_text()
     assert not re.search(r"<link|<script|@import|url\(|src=", html)  # nothing fetched: works offline
     page = browser.new_page(viewport={"width": 1280, "height": 900})
