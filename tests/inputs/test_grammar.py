@@ -8,7 +8,9 @@ import pytest
 from jfmfactory.inputs.grammar import (
     SECOND_PERSON,
     as_duty,
+    as_skill,
     duty_verb,
+    gerund_chain,
     is_clause_sentence,
     lemma,
     starts_with_duty_verb,
@@ -70,9 +72,45 @@ def test_the_reader_addressed_and_a_word_said_twice_are_found() -> None:
         ("Product vision", None),
         ("Junior Product Managers have less decision-making authority", None),
         ("the role changes to mentoring PMs", None),
+        ("gathering customer feedback", "Gathers customer feedback."),
+        ("compelling written and verbal communication skills", None),
+        ("knowing how to craft a strategy and 1-year+ roadmap", "Crafts a strategy and 1-year+ roadmap."),
+        ("the ability to drive successful product outcomes", "Drives successful product outcomes."),
+        ("PMs at this level are expected to mentor junior PMs", "Mentors junior PMs."),
+        ("At this level, Product Management professionals oversee a group of products",
+         "Oversees a group of products."),
+        ("Group/Product Leads or Directors of Product Management collaborate with executives and are "
+         "accountable for results", "Collaborates with executives and is accountable for results."),
     ],
 )  # fmt: skip
 def test_a_quote_becomes_a_duty_in_its_own_words_only_where_its_grammar_allows(
     quote: str, duty: str | None
 ) -> None:
     assert as_duty(quote) == duty
+
+
+@pytest.mark.parametrize(
+    ("quote", "skill"),
+    [
+        ("clarity (ability to absorb complexity and convey it simply)",
+         ("Clarity", "Absorbs complexity and conveys it simply.")),
+        ("M&A/ability to integrate an acquired team", ("M&A", "Integrates an acquired team.")),
+        ("Advanced analytical skills to define OKRs and metrics",
+         ("Advanced analytical skills", "Defines OKRs and metrics.")),
+        # Two abilities, the second no use of the first.
+        ("exceptional listening skills and ability to quickly get to the core of any problem", None),
+        ("the bar here is that you have great critical thinking", None),
+        ("empathy for users/stakeholders/engineers/designers", None),
+        ("Ability to interface with customers to get a deep understanding of their issues", None),
+    ],
+)  # fmt: skip
+def test_a_quote_becomes_a_skill_where_it_gives_a_name_and_its_use(
+    quote: str, skill: tuple[str, str] | None
+) -> None:
+    assert as_skill(quote) == skill
+
+
+def test_three_gerunds_run_together_are_a_run_on_and_two_are_not() -> None:
+    assert gerund_chain("Identifies opportunities the team is not working on helping with exploring them.")
+    assert not gerund_chain("Runs A/B tests and analyzing funnel drop-offs.")
+    assert not gerund_chain("Focuses on exploring new markets.")

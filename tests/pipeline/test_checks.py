@@ -442,7 +442,29 @@ HOUSE = read_inputs(Project.find(REPO), "product-management")
         ("responsibilities.P2", "Owns the strategy for your product.", "addresses-reader"),
         ("responsibilities.P7", "They are involved in setting the long-term product vision.", "not-a-duty"),
         ("responsibilities.P6", "Vision setting (ability to articulate a strategy).", "not-a-duty"),
-        ("responsibilities.P4", "Leads the product strategy for a portfolio of products.", None),
+        ("responsibilities.P5", "Leads the product strategy for a portfolio of products.", None),
+        ("responsibilities.P4", "Leads the product strategy for a portfolio of products.", "beyond-level"),
+        ("responsibilities.P3", "Influences the company-wide roadmap.", "beyond-level"),
+        ("responsibilities.P4", "Leads cross-functional teams and is a strong communicator.", "describes"),
+        ("responsibilities.P3", "Takes on more responsibility and autonomy.", "describes"),
+        (
+            "responsibilities.P2",
+            "Works under the guidance of more experienced Product Managers.",
+            "describes",
+        ),
+        (
+            "responsibilities.P6",
+            "Identifies opportunities the team is not working on helping with exploring them.",
+            "runs-on",
+        ),
+        (
+            "skills",
+            "The bar here is that you think critically: Explains the thought process.",
+            "addresses-reader",
+        ),
+        ("skills", "The bar here is critical thinking: Explains the thought process.", "not-a-name"),
+        ("skills", "Empathy for users: Explains empathy to users.", "restates-name"),
+        ("skills", "Team integration after M&A: Integrates an acquired team.", None),
         ("responsibilities.P4", "Ensures the team delivers on time.", None),
         ("responsibilities.P5", "Prepares updates for senior leadership.", None),
         ("responsibilities.P3", "Manages accounts at mid-level.", "names-level"),
@@ -482,3 +504,15 @@ def test_the_published_profiles_pass_the_house_style_and_a_drafted_fault_fails_i
             "names a skill the list already has",
         ]
         assert finding.score < 4  # one item out of the style fails the dimension
+
+
+def test_the_rubric_writes_every_guideline_cell_in_the_house_style() -> None:
+    catalog = HOUSE.catalog
+    assert catalog is not None
+    for level in LEVELS:
+        cells = catalog.rubric.block(level).guidelines
+        assert cells is not None, level
+        for column, template in cells.model_dump().items():
+            text = HOUSE.prompts.render_string(template, f"{level}.{column}", role=HOUSE.seeds.manifest)
+            assert HOUSE.seeds.manifest.title in text or column != "knowledge"
+            assert style_problem(Item(f"guidelines.{level}", text, [], []), HOUSE.checks) is None, text

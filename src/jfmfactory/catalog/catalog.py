@@ -72,6 +72,10 @@ class LevelBlock(BaseModel):
         default_factory=list,
         description="Seniority words job titles use at this level (lower case), e.g. senior, head of.",
     )
+    scope_terms: list[str] = Field(
+        default_factory=list,
+        description="Phrases (lower case) naming scope first held here: no duty two levels below names one.",
+    )
     guidelines: RubricCells | None = Field(
         default=None, description="The level's guideline cells; without them, cells are drafted from quotes."
     )

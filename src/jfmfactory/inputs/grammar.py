@@ -355,11 +355,10 @@ def _finish(tokens: list[str]) -> str | None:
 
 # -- a quote as a skill ----------------------------------------------------------------------------
 
-#: A skill's name, then how it is used: "Strategic thinking and ability to develop …",
-#: "clarity (ability to absorb …)", "M&A/ability to integrate …".
-_NAME_THEN_ABILITY = re.compile(
-    r"^(?P<name>.+?)\s*(?:\(|/|,?\s+and\s+(?:the\s+)?)\s*ability to\s+(?P<use>[^()]+?)\)?$", re.I
-)
+#: A skill's name, then what it is the ability to do: "clarity (ability to absorb …)", "M&A/ability
+#: to integrate …". Not "X and ability to Y": two abilities, Y no use of X ("listening skills and
+#: ability to get to the core of any problem").
+_NAME_THEN_ABILITY = re.compile(r"^(?P<name>.+?)\s*(?:\(|/)\s*ability to\s+(?P<use>[^()]+?)\)?$", re.I)
 #: "Advanced analytical skills to define OKRs …": the skills, then what they are for.
 _SKILLS_TO = re.compile(r"^(?P<name>.+?\bskills?)\s+to\s+(?P<use>[^()]+)$", re.I)
 #: Words that make a phrase a clause, not a name: the verbs "be" and "have" as a sentence uses them.
@@ -377,8 +376,9 @@ def is_name(text: str) -> bool:
 
 def as_skill(text: str) -> tuple[str, str] | None:
     """A source's words as a skill's name and how the role uses it, when they give both without a
-    word of ours ("Strategic thinking and ability to develop roadmaps" → "Strategic thinking",
-    "Develops roadmaps."). None when they do not."""
+    word of ours ("clarity (ability to absorb complexity …)" → "Clarity", "Absorbs complexity …";
+    "analytical skills to define OKRs" → "Analytical skills", "Defines OKRs."). None when they
+    do not."""
     text = " ".join(text.split()).strip(" \"'“”‘’[]-–—•*.,;:")
     if SECOND_PERSON.search(text):
         return None

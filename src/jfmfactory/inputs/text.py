@@ -5,6 +5,7 @@ The word lists are data (`panel/_words.toml`), so content ops can change them pe
 
 from __future__ import annotations
 
+import re
 import string
 import threading
 from pathlib import Path
@@ -32,6 +33,10 @@ class WordLists(BaseModel):
     not_tools: frozenset[str] = Field(
         default=frozenset(),
         description="Names written like products that are markets or measures, not tools.",
+    )
+    describes: list[re.Pattern[str]] = Field(
+        default_factory=list,
+        description="Patterns of a duty that describes the person or the level, matched in lower case.",
     )
 
     @field_validator("stopwords", "degrees", "not_tools", mode="before")

@@ -545,6 +545,7 @@ def check_prose(profile: Profile, inputs: CheckInputs, say: Messages) -> Finding
         "not-a-sentence": (),
         "stutter": ("word",),
         "runs-on": (),
+        "beyond-level": ("level", "term"),
         "names-level": (),
         "other-column": (),
         "named-twice": (),
@@ -613,18 +614,16 @@ def style_problem(item: Item, inputs: CheckInputs) -> tuple[str, dict[str, objec
             return "other-column", {}
     elif not starts_with_duty_verb(_after_adverb(text)):
         return "not-a-duty", {}
-    elif DESCRIBES.search(text):
+    elif any(pattern.search(text.lower()) for pattern in inputs.vocabulary.lists.describes):
         return "describes", {}
     if repeated:
         return "stutter", {"word": repeated}
     if gerund_chain(text):
         return "runs-on", {}
+    beyond = _beyond_level(item, inputs) if kind == RESPONSIBILITIES.name else None
+    if beyond is not None:
+        return "beyond-level", {"level": beyond[0], "term": beyond[1]}
     return ("names-level", {}) if _names_a_level(text, inputs) else None
-
-
-#: A duty that describes the person ("… and is a strong communicator") or the level against the
-#: one below ("Takes on more responsibility"), not what is done.
-DESCRIBES = re.compile(r"\band (?:is|are) (?:a|an|very|highly)\b|^\w+ (?:on |up )?more\b", re.I)
 
 
 def passes_alone(item: Item, inputs: CheckInputs) -> bool:
@@ -650,6 +649,24 @@ def _names_a_level(text: str, inputs: CheckInputs) -> bool:
     levels = [title for title in titles if "level" in title]
     names = "|".join(re.escape(title) for title in ["this level", "that level", "each level", *levels])
     return bool(re.search(rf"\b(?:at|for) (?:the )?(?:{names})\b", text, re.I))
+
+
+def _beyond_level(item: Item, inputs: CheckInputs) -> tuple[str, str] | None:
+    """The level two or more above an item's whose scope it names, and the term, if any: a P4
+    duty "for a portfolio of products" takes the scope the rubric first gives P6."""
+    catalog = inputs.catalog
+    level = item.section.split(".")[-1]
+    if catalog is None or level not in LEVELS:
+        return None
+    text = item.text.lower()
+    for above in LEVELS[LEVELS.index(level) + 2 :]:
+        term = next(
+            (t for t in catalog.rubric.block(above).scope_terms if re.search(rf"\b{re.escape(t)}\b", text)),
+            None,
+        )
+        if term is not None:
+            return above, term
+    return None
 
 
 def _after_adverb(text: str) -> str:
