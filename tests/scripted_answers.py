@@ -214,7 +214,8 @@ def stateless(request: dict[str, Any]) -> dict[str, Any] | Reply:
         prompt = next((m["content"] for m in request["messages"] if m["role"] == "user"), "")
         level = re.search(r"^\[responsibilities\.(\w+)\]$", prompt, re.M)
         section = f"responsibilities.{level.group(1)}" if level else "overview"
-        quote = first_item(request, section) or ""
+        # Its first words: a reviewer's quote is short (the model's field caps it), and still verifies.
+        quote = " ".join((first_item(request, section) or "").split()[:8])
         issue = {"section": section, "quote": quote, "problem": "too vague to act on"}
         return {"issues": [issue], "rationale": "One item is vague.", "score": 3}
     return {"issues": [], "rationale": f"{title}: sound.", "score": 5}
