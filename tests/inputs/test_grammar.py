@@ -73,6 +73,7 @@ def test_the_reader_addressed_and_a_word_said_twice_are_found() -> None:
         ("Junior Product Managers have less decision-making authority", None),
         ("the role changes to mentoring PMs", None),
         ("gathering customer feedback", "Gathers customer feedback."),
+        ("Heads of Product are responsible for defining the strategy", "Defines the strategy."),
         ("compelling written and verbal communication skills", None),
         ("knowing how to craft a strategy and 1-year+ roadmap", "Crafts a strategy and 1-year+ roadmap."),
         ("the ability to drive successful product outcomes", "Drives successful product outcomes."),

@@ -444,7 +444,7 @@ HOUSE = read_inputs(Project.find(REPO), "product-management")
         ("responsibilities.P6", "Vision setting (ability to articulate a strategy).", "not-a-duty"),
         ("responsibilities.P5", "Leads the product strategy for a portfolio of products.", None),
         ("responsibilities.P4", "Leads the product strategy for a portfolio of products.", "beyond-level"),
-        ("responsibilities.P3", "Influences the company-wide roadmap.", "beyond-level"),
+        ("responsibilities.P3", "Sets the company-wide strategy for the product.", "beyond-level"),
         ("responsibilities.P4", "Leads cross-functional teams and is a strong communicator.", "describes"),
         ("responsibilities.P3", "Takes on more responsibility and autonomy.", "describes"),
         (
@@ -465,6 +465,18 @@ HOUSE = read_inputs(Project.find(REPO), "product-management")
         ("skills", "The bar here is critical thinking: Explains the thought process.", "not-a-name"),
         ("skills", "Empathy for users: Explains empathy to users.", "restates-name"),
         ("skills", "Team integration after M&A: Integrates an acquired team.", None),
+        # Ordinary duties the rules above must not catch.
+        ("responsibilities.P2", "Coordinates company-wide training sessions and tracks attendance.", None),
+        ("responsibilities.P2", "Posts job openings on job boards and screens applicants.", None),
+        ("responsibilities.P3", "Prepares metrics reports for C-level executives.", None),
+        ("responsibilities.P3", "Partners with finance on budgeting and forecasting.", None),
+        ("responsibilities.P3", "Builds more inclusive hiring practices across the team.", None),
+        ("skills", "I/O psychology: Designs assessments for hiring.", None),
+        (
+            "responsibilities.P3",
+            "Heads of Product are responsible for defining the product strategy.",
+            "not-a-duty",
+        ),
         ("responsibilities.P4", "Ensures the team delivers on time.", None),
         ("responsibilities.P5", "Prepares updates for senior leadership.", None),
         ("responsibilities.P3", "Manages accounts at mid-level.", "names-level"),

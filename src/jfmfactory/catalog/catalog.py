@@ -80,6 +80,11 @@ class LevelBlock(BaseModel):
         default=None, description="The level's guideline cells; without them, cells are drafted from quotes."
     )
 
+    @field_validator("scope_terms")
+    @classmethod
+    def _lower_case(cls, terms: list[str]) -> list[str]:
+        return [" ".join(term.lower().split()) for term in terms]
+
     @field_validator("years")
     @classmethod
     def _band(cls, years: tuple[int, int]) -> tuple[int, int]:

@@ -65,6 +65,9 @@ def starts_with_duty_verb(text: str) -> bool:
     found = words(text)
     if not found or not duty_verb(found[0]):
         return False
+    # "Heads of Product …", "Leads or Directors …": a title, the subject of a verb after it.
+    if len(found) > 2 and found[1].lower() in ("of", "or") and found[2][:1].isupper():
+        return False
     tokens = text.split()
     if tokens[1:2] and tokens[1].startswith("("):  # "Tastes (sense for …)": a term defined
         return False
@@ -129,11 +132,13 @@ def stutter(text: str) -> str | None:
 
 
 def gerund_chain(text: str) -> bool:
-    """Whether three gerunds run into each other, one word between each ("is not working on
-    helping with exploring them"): a source's run-on, which no duty can say plainly."""
+    """Whether three gerunds run into each other, a preposition between each ("is not working on
+    helping with exploring them"): a source's run-on, which no duty can say plainly. Gerunds
+    joined by "and" or "or" are a list ("on budgeting and forecasting")."""
     found = [word.lower() for word in words(text)]
     gerunds = [n for n, word in enumerate(found) if word.endswith("ing") and _verb_form(word) == "VBG"]
-    return any(b - a == 2 and c - b == 2 for a, b, c in zip(gerunds, gerunds[1:], gerunds[2:], strict=False))
+    linked = {n for n in gerunds if n + 2 in gerunds and found[n + 1] not in ("and", "or")}
+    return any(n in linked and n + 2 in linked for n in gerunds)
 
 
 # -- a quote as a duty ---------------------------------------------------------------------------
@@ -210,7 +215,7 @@ def as_duty(text: str) -> str | None:
     for n, token in enumerate(tokens[1:], start=1):
         word = token.rstrip(",;")
         joined = tokens[n - 1].lower() in ("and", "or") or tokens[n - 1].endswith(",")
-        if joined and form != "VBZ" and word.lower() in _SINGULAR:  # "… and are accountable for"
+        if joined and word.lower() in _SINGULAR:  # "… and are accountable for"
             converted.append(token.replace(word, _SINGULAR[word.lower()]))
             continue
         if joined and word.isalpha() and _verb_form(word) == form:
@@ -239,7 +244,9 @@ def _duty_start(tokens: list[str]) -> int | None:
         know = ability[0] != "how" or (len(lead) > skip and lemma(lead[skip]) == "know")
         if framed_at == ability and know and len(tokens) > end and _verb_form(tokens[end]) == "VB":
             return end
-    if tokens and _verb_first(tokens[0].rstrip(","), tokens[1] if len(tokens) > 1 else ""):
+    # "Heads of Product are …", "Leads or Directors of …": a title first, not a verb.
+    titled = len(tokens) > 2 and tokens[1].lower() in ("of", "or") and tokens[2][:1].isupper()
+    if tokens and not titled and _verb_first(tokens[0].rstrip(","), tokens[1] if len(tokens) > 1 else ""):
         return 0
     i = 0
     subject = False
@@ -371,7 +378,9 @@ def is_name(text: str) -> bool:
     """Whether the text reads as a name (of a skill), not a clause: a few words, none a pronoun
     subject or a verb of being or having ("The bar here is that …", "they are expected …")."""
     found = [word.lower() for word in words(text)]
-    return 0 < len(found) <= NAME_WORDS and not (set(found) & (_CLAUSE_VERBS | _PRONOUNS))
+    # Whole words between spaces: the "I" of "I/O" is no pronoun.
+    spaced = {token.lower().strip(".,;:!?()\"'") for token in text.split()}
+    return 0 < len(found) <= NAME_WORDS and not (spaced & (_CLAUSE_VERBS | _PRONOUNS))
 
 
 def as_skill(text: str) -> tuple[str, str] | None:

@@ -36,8 +36,18 @@ class WordLists(BaseModel):
     )
     describes: list[re.Pattern[str]] = Field(
         default_factory=list,
-        description="Patterns of a duty that describes the person or the level, matched in lower case.",
+        description="Patterns of a duty that describes the person or the level, matched ignoring case.",
     )
+
+    @field_validator("describes", mode="before")
+    @classmethod
+    def _ignoring_case(cls, value: object) -> object:
+        if not isinstance(value, list):
+            return value
+        try:
+            return [re.compile(pattern, re.I) if isinstance(pattern, str) else pattern for pattern in value]
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from exc
 
     @field_validator("stopwords", "degrees", "not_tools", mode="before")
     @classmethod

@@ -614,7 +614,7 @@ def style_problem(item: Item, inputs: CheckInputs) -> tuple[str, dict[str, objec
             return "other-column", {}
     elif not starts_with_duty_verb(_after_adverb(text)):
         return "not-a-duty", {}
-    elif any(pattern.search(text.lower()) for pattern in inputs.vocabulary.lists.describes):
+    elif any(pattern.search(text) for pattern in inputs.vocabulary.lists.describes):
         return "describes", {}
     if repeated:
         return "stutter", {"word": repeated}
@@ -643,12 +643,13 @@ def passes_alone(item: Item, inputs: CheckInputs) -> bool:
 def _names_a_level(text: str, inputs: CheckInputs) -> bool:
     """Whether an item says which level it is at ("at this level", "at mid-level"): the section
     says so, and an item that does reads as a note about the ladder, not a duty. Only a level's
-    name counts, not a seniority word ("for senior leadership" is a duty's audience)."""
+    name counts, not a seniority word ("for senior leadership" is a duty's audience), nor a level's
+    name before the people it qualifies ("for C-level executives")."""
     catalog = inputs.catalog
     titles = [title for level in LEVELS for title in catalog.rubric.block(level).titles] if catalog else []
-    levels = [title for title in titles if "level" in title]
-    names = "|".join(re.escape(title) for title in ["this level", "that level", "each level", *levels])
-    return bool(re.search(rf"\b(?:at|for) (?:the )?(?:{names})\b", text, re.I))
+    levels = "|".join(re.escape(title) for title in titles if "level" in title)
+    named = r"(?:this|that|each) level\b" + (rf"|(?:{levels})\b(?! [a-z])" if levels else "")
+    return bool(re.search(rf"\b(?:at|for) (?:the )?(?:{named})", text, re.I))
 
 
 def _beyond_level(item: Item, inputs: CheckInputs) -> tuple[str, str] | None:

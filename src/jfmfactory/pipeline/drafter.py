@@ -557,7 +557,7 @@ class Drafter:
 
     def _rubric_cell(self, level: str, column: str) -> str:
         """A guideline cell as the level rubric writes it, for this role."""
-        where = f"catalog levels: [{level}.guidelines] {column}"
+        where = f"catalog/levels.toml: [{level}.guidelines] {column}"
         template = self.context.cells[level][column]
         return self.prompts.render_string(template, where, role=self.seeds.manifest).strip()
 

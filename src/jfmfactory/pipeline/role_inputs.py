@@ -61,7 +61,8 @@ class RoleInputs:
         return Panel(judge, self.prompts, reviewers, self.checks, sections, settings, self.schema_text)
 
     def drafting_context(self, ladder: bool = False) -> DraftingContext:
-        """The evidence, the rubric's years and the catalog's neighbouring foci the drafter uses."""
+        """The evidence, the rubric's years and guideline cells, and the catalog's neighbouring foci
+        the drafter uses."""
         catalog = self.catalog
         levels = self.seeds.manifest.levels
         checks = self.checks
