@@ -31,7 +31,7 @@ from ..inputs.grammar import as_duty, as_skill
 from ..inputs.prompts import Prompts
 from ..llm.client import Structured
 from ..records.evidence import Quote
-from ..records.profile import RESPONSIBILITIES_PER_LEVEL
+from ..records.profile import RESPONSIBILITIES_PER_LEVEL, SKILLS_DRAFTED
 from ..records.sections import ALIASES, GUIDELINES, OVERVIEW, RESPONSIBILITIES, SKILLS, TOOLS, SectionKind
 from .schema import ModelText, SchemaText, described_text
 
@@ -188,7 +188,7 @@ ITEM_KINDS = (
             quotes, name=name(answer.name), description=sentence(answer.description)
         ),
         lambda item: f"{item['name']}: {item['description']}",
-        count=6,
+        count=SKILLS_DRAFTED,
         rewrite=skill_fields,
         fewer_allowed=True,
     ),

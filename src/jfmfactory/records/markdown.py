@@ -8,7 +8,7 @@ import re
 import jinja2
 
 from .evidence import Evidence, Quote
-from .profile import GUIDELINE_COLUMNS, Profile
+from .profile import GUIDELINE_COLUMNS, SKILLS_DRAFTED, Profile
 
 #: What would start Markdown (or HTML) inside a quoted source's words: emphasis, code, links,
 #: tags, strike-through, and an ampersand that begins an entity.
@@ -87,6 +87,12 @@ def render_markdown(profile: Profile, evidence: Evidence | None = None) -> str:
         if (quotes := rests_on(getattr(profile.guidelines[level], key), evidence))
     ]
     text = _env.get_template("profile.md.j2").render(
-        p=profile, v=profile.provenance, columns=GUIDELINE_COLUMNS, cite=_cite, shown=shown, cells=cells
+        p=profile,
+        v=profile.provenance,
+        columns=GUIDELINE_COLUMNS,
+        cite=_cite,
+        shown=shown,
+        cells=cells,
+        skills_drafted=SKILLS_DRAFTED,
     )
     return text.rstrip() + "\n"

@@ -19,6 +19,8 @@ RESPONSIBILITIES_PER_LEVEL = 5
 #: The fewest a level may show: where its sources hold fewer duties the house style can say, fewer
 #: is right (a level of two is a level cut short).
 RESPONSIBILITIES_AT_LEAST = 3
+#: The skills a profile drafts at most; fewer where the sources give fewer the house style can say.
+SKILLS_DRAFTED = 6
 
 #: The guideline columns in table order, with the heading each has in a rendered profile.
 GUIDELINE_COLUMNS = {
