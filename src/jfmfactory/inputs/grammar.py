@@ -65,8 +65,7 @@ def starts_with_duty_verb(text: str) -> bool:
     found = words(text)
     if not found or not duty_verb(found[0]):
         return False
-    # "Heads of Product …", "Leads or Directors …": a title, the subject of a verb after it.
-    if len(found) > 2 and found[1].lower() in ("of", "or") and found[2][:1].isupper():
+    if _title_first(found):
         return False
     tokens = text.split()
     if tokens[1:2] and tokens[1].startswith("("):  # "Tastes (sense for …)": a term defined
@@ -238,15 +237,19 @@ def _duty_start(tokens: list[str]) -> int | None:
     # "knowing how to craft a strategy", "the ability to drive outcomes": what one can do is done.
     lead = [token.lower() for token in tokens[:4]]
     skip = 1 if lead[:1] == ["the"] else 0
-    for ability in (["ability", "to"], ["how", "to"]):
-        end = skip + len(ability) + (ability[0] == "how")
-        framed_at = lead[skip + (ability[0] == "how") : end]
-        know = ability[0] != "how" or (len(lead) > skip and lemma(lead[skip]) == "know")
-        if framed_at == ability and know and len(tokens) > end and _verb_form(tokens[end]) == "VB":
-            return end
-    # "Heads of Product are …", "Leads or Directors of …": a title first, not a verb.
-    titled = len(tokens) > 2 and tokens[1].lower() in ("of", "or") and tokens[2][:1].isupper()
-    if tokens and not titled and _verb_first(tokens[0].rstrip(","), tokens[1] if len(tokens) > 1 else ""):
+    if lead[skip : skip + 2] == ["ability", "to"]:
+        end: int | None = skip + 2
+    elif lead[skip + 1 : skip + 3] == ["how", "to"] and lemma(lead[skip]) == "know":
+        end = skip + 3
+    else:
+        end = None
+    if end is not None and len(tokens) > end and _verb_form(tokens[end]) == "VB":
+        return end
+    if (
+        tokens
+        and not _title_first(tokens)
+        and _verb_first(tokens[0].rstrip(","), tokens[1] if len(tokens) > 1 else "")
+    ):
         return 0
     i = 0
     subject = False
@@ -262,8 +265,7 @@ def _duty_start(tokens: list[str]) -> int | None:
             or (
                 tokens[i] in ("or", "of", "and")
                 and i > first
-                and tokens[i + 1 : i + 2][:1] != [""]
-                and tokens[i + 1 : i + 2]
+                and i + 1 < len(tokens)
                 and tokens[i + 1][:1].isupper()
             )
         ):
@@ -314,6 +316,12 @@ def _duty_start(tokens: list[str]) -> int | None:
     if i == 0 or (subject and not framed and form == "VBG"):
         return None
     return i
+
+
+def _title_first(found: list[str]) -> bool:
+    """Whether words start with a title, the subject of a verb after it: "Heads of Product …",
+    "Leads or Directors …" (not the verb "Heads" or "Leads")."""
+    return len(found) > 2 and found[1].lower() in ("of", "or") and found[2][:1].isupper()
 
 
 def _people(word: str) -> bool:

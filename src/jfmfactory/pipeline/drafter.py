@@ -186,20 +186,21 @@ def own_words_first(
         if kind.rewrite is None or kind.layout is not Layout.LIST or section.key not in ranked:
             continue
 
-        def passes(qid: str, key: str = section.key, kind: ItemKind = kind) -> bool:
+        def rank(
+            qid: str, section: Section = section, rewrite: Callable[[str], Any] = kind.rewrite
+        ) -> tuple[bool, bool]:
+            """Its sort key: (not the level's own, not passing in its own words); False first."""
             quote = evidence.quote(qid)
-            fields = kind.rewrite(quote.text) if quote is not None and kind.rewrite else None
-            if fields is None or quote is None:
-                return False
-            return accepts is None or accepts(Item(key, kind.text_of(fields), [quote.source], [qid]))
+            if quote is None:
+                return True, True
+            fields = rewrite(quote.text)
+            passes = fields is not None and (
+                accepts is None
+                or accepts(Item(section.key, kind_of[section.kind].text_of(fields), [quote.source], [qid]))
+            )
+            return section.level is not None and section.level not in quote.levels, not passes
 
-        def own_level(qid: str, level: str | None = section.level) -> bool:
-            quote = evidence.quote(qid)
-            return level is None or (quote is not None and level in quote.levels)
-
-        ranked[section.key] = sorted(
-            ranked[section.key], key=lambda qid: (not own_level(qid), not passes(qid))
-        )
+        ranked[section.key] = sorted(ranked[section.key], key=rank)
     return evidence.model_copy(update={"sections": ranked})
 
 
@@ -493,16 +494,9 @@ class Drafter:
         asked: list[tuple[str, str, Quote]] = []  # (column, heading, quote) of each cell to draft
         in_row = set(self.assignment[RESPONSIBILITIES.key(level)])
         for column, heading in GUIDELINE_COLUMNS.items():
-            if column == YEARS_COLUMN:
-                row[column] = {"text": self._years(level), "sources": [], "evidence": [], "rubric": True}
-                continue
-            if column in self.context.cells.get(level, {}):
-                row[column] = {
-                    "text": self._rubric_cell(level, column),
-                    "sources": [],
-                    "evidence": [],
-                    "rubric": True,
-                }
+            if column == YEARS_COLUMN or column in self.context.cells.get(level, {}):
+                text = self._years(level) if column == YEARS_COLUMN else self._rubric_cell(level, column)
+                row[column] = {"text": text, "sources": [], "evidence": [], "rubric": True}
                 continue
             cell = cell_key(level, column)
             old = current[column] if current else None

@@ -8,7 +8,7 @@ import re
 import jinja2
 
 from .evidence import Evidence, Quote
-from .profile import GUIDELINE_COLUMNS, SKILLS_DRAFTED, Profile
+from .profile import GUIDELINE_COLUMNS, SKILLS_DRAFTED, YEARS_COLUMN, Profile
 
 #: What would start Markdown (or HTML) inside a quoted source's words: emphasis, code, links,
 #: tags, strike-through, and an ampersand that begins an entity.
@@ -94,5 +94,12 @@ def render_markdown(profile: Profile, evidence: Evidence | None = None) -> str:
         shown=shown,
         cells=cells,
         skills_drafted=SKILLS_DRAFTED,
+        # Whether the rubric wrote a cell other than the typical years (which it always writes).
+        rubric_cells=any(
+            getattr(row, column).rubric
+            for row in profile.guidelines.values()
+            for column in GUIDELINE_COLUMNS
+            if column != YEARS_COLUMN
+        ),
     )
     return text.rstrip() + "\n"
