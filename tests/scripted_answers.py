@@ -179,6 +179,8 @@ def generate_roles(seeds: Path, count: int, levels: tuple[str, ...] = ("P2", "P3
         text = re.sub(
             r'^title = ".*"$', f'title = "Generated Role {number:03d}"', manifest, count=1, flags=re.M
         )
+        # A focus of its own: one another role drafts would be refused.
+        text = re.sub(r'^focus = ".*"$', f'focus = "Generated Role {number:03d}"', text, count=1, flags=re.M)
         text = re.sub(
             r"^levels = .*$", f"levels = {list(levels)!r}".replace("'", '"'), text, count=1, flags=re.M
         )

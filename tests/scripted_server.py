@@ -111,6 +111,14 @@ class ScriptedServer:
         self.polls = 0
         #: False: the Files and Batches APIs answer 404, as on an endpoint without them.
         self.batch_api = True
+        #: Set once a batch is created; the create reply is then held until `created_reply` is set.
+        self.created = threading.Event()
+        self.created_reply = threading.Event()
+        self.created_reply.set()
+        #: Output file downloads answered 503 before one is served.
+        self.failing_downloads = 0
+        #: Batch creations that make the batch, then answer 502 (as a proxy timing out would).
+        self.failing_creates = 0
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -118,9 +126,19 @@ class ScriptedServer:
                 pass
 
             def do_GET(self) -> None:
-                if self.path.startswith("/v1/batches/"):
+                if self.path.split("?")[0] == "/v1/batches":
+                    self._send(server._list())
+                elif self.path.startswith("/v1/batches/"):
                     self._send(server._poll(self.path.rsplit("/", 1)[1]))
                 elif self.path.startswith("/v1/files/") and self.path.endswith("/content"):
+                    with server._lock:
+                        failing, server.failing_downloads = (
+                            server.failing_downloads,
+                            max(0, server.failing_downloads - 1),
+                        )
+                    if failing:
+                        self._send(Reply(status=503, body={"error": {"message": "scripted: try again"}}))
+                        return
                     content = server.files[self.path.split("/")[3]]
                     self._send(Reply(body=content.decode(), headers={"Content-Type": "application/jsonl"}))
                 else:
@@ -219,12 +237,24 @@ class ScriptedServer:
                 "endpoint": body["endpoint"],
                 "input_file_id": body["input_file_id"],
                 "completion_window": body["completion_window"],
-                "created_at": 0,
+                "metadata": body.get("metadata"),
+                "created_at": int(time.time()),
                 "status": "in_progress",
                 "request_counts": {"total": 0, "completed": 0, "failed": 0},
             }
             batch = dict(self.batches[batch_id])
+        self.created.set()
+        self.created_reply.wait()
+        with self._lock:
+            failing, self.failing_creates = self.failing_creates, max(0, self.failing_creates - 1)
+        if failing:
+            return Reply(status=502, body={"error": {"message": "scripted: bad gateway"}})
         return Reply(body=batch)
+
+    def _list(self) -> Reply:
+        with self._lock:
+            newest_first = [dict(batch) for batch in reversed(self.batches.values())]
+        return Reply(body={"object": "list", "data": newest_first, "has_more": False})
 
     def _poll(self, batch_id: str) -> Reply:
         with self._lock:
@@ -240,7 +270,9 @@ class ScriptedServer:
     def _run(self, batch: dict[str, Any]) -> None:
         """Answer a batch's requests (half of them when it is to expire), in shuffled order."""
         ordinal = list(self.batches).index(batch["id"]) + 1
-        lines = [json.loads(line) for line in self.files[batch["input_file_id"]].decode().splitlines()]
+        # Split on "\n" alone, as the Batch API does: a JSON string may hold U+2028.
+        text = self.files[batch["input_file_id"]].decode()
+        lines = [json.loads(line) for line in text.split("\n") if line.strip()]
         if ordinal in self.fail:
             batch["status"] = "failed"
             batch["errors"] = {"object": "list", "data": [{"code": "server_error", "message": "scripted"}]}

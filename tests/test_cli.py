@@ -258,6 +258,30 @@ def test_review_of_a_profile_of_other_levels_is_refused(
     assert result.exit_code == 2 and "levels ['P2', 'P3'] differ from the role's" in result.stderr
 
 
+def test_review_into_a_drafted_runs_folder_is_refused_and_the_draft_kept(
+    project: Project, monkeypatch: pytest.MonkeyPatch, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    out = project.root / "out" / "product-management"
+    drafted = jfm(
+        project, monkeypatch, "draft", "--role", "product-management", "--model", "m", env=endpoint_env
+    )
+    assert drafted.exit_code in (0, 3), drafted.output
+    before = {
+        path: path.read_bytes() for path in out.rglob("*") if path.is_file() and ".jfm.lock" not in path.name
+    }
+    asked = len(scripted.requests)
+    args = ("review", "--role", "product-management", "--model", "m", "--out", str(out))
+    result = jfm(project, monkeypatch, *args, env=endpoint_env)
+    assert result.exit_code == 2 and result.stderr == (
+        f"jfm: error: --out {out}: holds a drafted run; a review writes to a folder of its own "
+        f"(by default {out / 'review'})\n"
+    )
+    after = {
+        path: path.read_bytes() for path in out.rglob("*") if path.is_file() and ".jfm.lock" not in path.name
+    }
+    assert after == before and len(scripted.requests) == asked
+
+
 def test_review_without_a_drafted_profile_says_what_to_do(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -304,6 +328,15 @@ def test_bad_seeds_given_with_seeds_exit_2_with_one_line(
     assert result.stderr.count("\n") == 1 and names in result.stderr and str(seeds) in result.stderr
 
 
+@pytest.mark.parametrize("command", [("roles",), ("sources", "product-management"), ("draft", "--role", "x")])
+def test_seeds_that_are_no_folder_are_refused_by_every_command(
+    project: Project, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    for seeds in (tmp_path / "nowhere", project.root / "prompts" / "system.j2"):
+        result = jfm(project, monkeypatch, *command, "--seeds", str(seeds))
+        assert result.exit_code == 2 and result.stderr == f"jfm: error: --seeds {seeds}: not a folder\n"
+
+
 @pytest.mark.parametrize("role", ["a\\b", "..", "x/../y"])
 def test_a_role_that_could_leave_the_seeds_folder_is_refused(
     project: Project, monkeypatch: pytest.MonkeyPatch, role: str
@@ -327,6 +360,8 @@ def test_draft_all_drafts_every_role_then_skips_those_up_to_date(
     import shutil
 
     shutil.copytree(project.seeds / "product-management", project.seeds / "product-ops")
+    manifest = project.seeds / "product-ops" / "manifest.toml"
+    manifest.write_text(manifest.read_text().replace('focus = "Product Management"', 'focus = "Product Ops"'))
     wide = {**endpoint_env, "COLUMNS": "200"}
     first = jfm(project, monkeypatch, "draft", "--all", "--model", "m", "--max-rounds", "1", env=wide)
     # product-ops is not in the catalog: with no neighbouring foci its overview names no function
@@ -342,8 +377,40 @@ def test_draft_all_drafts_every_role_then_skips_those_up_to_date(
     again = jfm(project, monkeypatch, "draft", "--all", "--model", "m", "--max-rounds", "1", env=wide)
     assert again.exit_code == 3 and again.stdout.count("up to date") == 2
     assert len(scripted.requests) == asked  # nothing asked again
+    # A profile deleted by hand is drafted again, not called up to date.
+    (project.root / "out" / "product-ops" / "profile.json").unlink()
+    lost = jfm(project, monkeypatch, "draft", "--all", "--model", "m", "--max-rounds", "1", env=wide)
+    assert lost.exit_code == 3 and lost.stdout.count("up to date") == 1
+    assert (project.root / "out" / "product-ops" / "profile.json").is_file()
     changed = jfm(project, monkeypatch, "draft", "--all", "--model", "m", "--max-rounds", "2", env=wide)
     assert changed.exit_code == 3 and "up to date" not in changed.stdout
+
+
+def test_a_live_run_of_roles_whose_requests_wait_in_a_batch_is_refused(
+    project: Project, monkeypatch: pytest.MonkeyPatch, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    exported = jfm(project, monkeypatch, "batch", "export", "--model", "m", env={})
+    assert exported.exit_code == 0, exported.output
+    ledger = project.root / "out" / "_catalog" / "batches.json"
+    for args in (("--role", "product-management"), ("--all",)):
+        result = jfm(project, monkeypatch, "draft", *args, "--model", "m", env=endpoint_env)
+        assert result.exit_code == 2 and result.stderr.startswith(f"jfm: error: {ledger}: ")
+        assert "batch(es); collect them with jfm batch import, or move" in result.stderr
+    assert not scripted.requests
+
+
+def test_a_role_whose_manifest_names_a_focus_another_role_drafts_is_refused_before_any_call(
+    project: Project, monkeypatch: pytest.MonkeyPatch, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    import shutil
+
+    shutil.copytree(project.seeds / "product-management", project.seeds / "pm-copy")
+    result = jfm(project, monkeypatch, "draft", "--role", "pm-copy", "--model", "m", env=endpoint_env)
+    assert result.exit_code == 2 and not scripted.requests
+    assert result.stderr == (
+        f"jfm: error: {project.seeds / 'pm-copy' / 'manifest.toml'}: focus: 'Product Management' is drafted "
+        "from product-management; name a focus of its own (jfm new suggests one)\n"
+    )
 
 
 def test_draft_needs_one_role_or_all(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -439,6 +506,16 @@ def test_an_empty_model_or_endpoint_is_refused(
     assert result.stderr.strip() == f"jfm: error: {flag}: is empty; name one, or leave the flag out"
 
 
+@pytest.mark.parametrize("variable", ["OPENAI_BASE_URL", "JFM_PANEL_BASE_URL"])
+def test_an_endpoint_variable_set_but_empty_is_refused(
+    project: Project, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    env = {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "OPENAI_API_KEY": "sk-test-key", variable: " "}
+    result = jfm(project, monkeypatch, "draft", "--role", "product-management", "--model", "m", env=env)
+    assert result.exit_code == 2
+    assert result.stderr == f"jfm: error: ${variable} is set but empty; give it a URL, or unset it\n"
+
+
 BROKEN_TEMPLATES = {
     "prompts/review.j2": "{{ nobody }}",
     "prompts/review_reask.j2": "{{ nobody }}",
@@ -491,3 +568,47 @@ def test_a_template_reading_an_attribute_its_value_lacks_fails_before_any_call(
     )
     assert result.exit_code == 2 and scripted.requests == []
     assert result.stderr.strip().startswith(f"jfm: error: {path}: ") and "titel" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("file", "damage", "says"),
+    [
+        ("prompts/review.j2", b"\xff", "cannot read"),
+        ("prompts/schema.toml", b"\n# \xff", "cannot read"),
+        ("prompts/items/tool.toml", b"\n# \xff", "cannot read"),
+        ("prompts/quote.j2", b"{{ 1 / 0 }}", "fails as it renders: ZeroDivisionError"),
+    ],
+)
+def test_a_prompt_file_that_cannot_be_read_or_rendered_is_one_line_naming_it(
+    project: Project,
+    monkeypatch: pytest.MonkeyPatch,
+    scripted: ScriptedServer,
+    endpoint_env: dict[str, str],
+    file: str,
+    damage: bytes,
+    says: str,
+) -> None:
+    path = project.root / file
+    path.write_bytes(path.read_bytes() + damage)
+    result = jfm(
+        project, monkeypatch, "draft", "--role", "product-management", "--model", "m", env=endpoint_env
+    )
+    assert result.exit_code == 2 and scripted.requests == [] and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"jfm: error: {path}") and says in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_what_an_editor_leaves_beside_the_files_people_edit_is_not_read(
+    project: Project, monkeypatch: pytest.MonkeyPatch, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    # Emacs's lock while someone edits a file (a link that leads nowhere), a backup, a swap file,
+    # and a byte-order mark an editor put first in a manifest.
+    for folder in (project.prompts, project.panel):
+        (folder / ".#system.j2").symlink_to("root@host.12345:1700000000")
+        (folder / "clarity.toml~").write_text("not toml [")
+        (folder / ".clarity.toml.swp").write_bytes(b"\x00\xff")
+    manifest = project.seeds / "product-management" / "manifest.toml"
+    manifest.write_text("\ufeff" + manifest.read_text())
+    args = ("draft", "--role", "product-management", "--model", "m", "--max-rounds", "1")
+    result = jfm(project, monkeypatch, *args, env=endpoint_env)
+    assert result.exit_code == 0, result.stderr

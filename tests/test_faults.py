@@ -23,6 +23,7 @@ from jfmfactory.cli import app
 from jfmfactory.inputs.project import Project
 from jfmfactory.inputs.seeds import load_role
 from jfmfactory.pipeline import item_kinds
+from jfmfactory.views import entry
 from scripted_answers import round_one_calls
 from scripted_server import Reply, ScriptedServer, tool_name
 
@@ -264,3 +265,35 @@ def test_a_key_an_endpoint_echoes_in_an_error_is_never_printed_or_written(
     leaking += [p for p in written if PANEL_KEY in p.read_text(errors="replace")]
     assert leaking == []
     assert "[redacted]" in json.loads((out / "run.json").read_text())["error"]
+
+
+def test_a_failed_run_keeps_the_last_profile_until_a_run_has_one_to_put_in_its_place(
+    project: Project, monkeypatch: pytest.MonkeyPatch, script: Script
+) -> None:
+    out = project.root / "out" / "product-management"
+    with ScriptedServer(script).running() as server:
+        assert draft_cli(project, monkeypatch, server, "--max-rounds", "1").exit_code == 0
+    drafted = {name: (out / name).read_bytes() for name in ("profile.json", "profile.md", "run.json")}
+    down = Reply(status=503, body={"error": {"message": "down"}}, headers={"Retry-After": "0"})
+    with ScriptedServer(lambda request: down).running() as server:
+        result = draft_cli(project, monkeypatch, server, "--max-rounds", "1")
+    assert result.exit_code == 1 and "HTTP 503" in error_line(result)
+    # The failed run's record is the folder's (so --resume finds it); the last profile, with the
+    # record and transcripts of the run that made it, is set aside whole, not deleted.
+    assert json.loads((out / "run.json").read_text())["status"] == "failed"
+    assert not (out / "profile.json").exists()
+    kept = out / "previous"
+    assert {name: (kept / name).read_bytes() for name in drafted} == drafted
+    assert (kept / "transcripts" / "round-1").is_dir() and (kept / "evidence.json").is_file()
+    # What views read is that profile, and they say whose it is.
+    shown = runner.invoke(app, ["show", "--role", "product-management"], catch_exceptions=False)
+    assert shown.exit_code == 0 and f"showing the run before it, kept in {kept}" in shown.stderr
+    listed = {state.role: state.status for state in entry.roles(project)}
+    assert listed["product-management"] == "failed; the last profile kept in previous/"
+    # A second failure keeps the same set-aside profile; a run that drafts one replaces it.
+    with ScriptedServer(lambda request: down).running() as server:
+        assert draft_cli(project, monkeypatch, server, "--max-rounds", "1").exit_code == 1
+    assert (kept / "profile.json").read_bytes() == drafted["profile.json"]
+    with ScriptedServer(script).running() as server:
+        assert draft_cli(project, monkeypatch, server, "--max-rounds", "1").exit_code == 0
+    assert (out / "profile.json").is_file() and not kept.exists()

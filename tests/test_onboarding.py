@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import tomllib
 from collections.abc import Iterator
@@ -135,7 +139,26 @@ def test_new_scaffolds_the_manifest_and_the_catalog_focus_with_a_suggested_code(
             ["new", "x", "--title", "X", "--family", "Data", "--levels", "P0-P9"],
             "--levels P0-P9: use a rising",
         ),
+        (
+            ["new", "x", "--title", "X", "--family", "Data", "--levels", "P3-P3"],
+            "--levels P3-P3: use a rising range of two levels or more",
+        ),
         (["new", "X Y", "--title", "X", "--family", "Data"], "use lower-case letters, digits and '-' only"),
+        # A title or focus that is not one line of plain text: refused before anything is written,
+        # and named without the character itself (an escape would reach the terminal).
+        (["new", "x", "--title", "Data\x07Ops", "--family", "Data"], "manifest.toml: title: holds U+0007"),
+        (["new", "x", "--title", "\x1b[31mData", "--family", "Data"], "manifest.toml: title: holds U+001B"),
+        (
+            ["new", "x", "--title", "Data\u2028Ops", "--family", "Data"],
+            "manifest.toml: title: holds U+2028 (LINE SEPARATOR)",
+        ),
+        (
+            ["new", "x", "--title", "X", "--family", "Data", "--focus", "Data\u202eOps"],
+            "manifest.toml: focus: holds U+202E (RIGHT-TO-LEFT OVERRIDE)",
+        ),
+        (["new", "x", "--title", " \t ", "--family", "Data"], "manifest.toml: title: String should have"),
+        (["new", "x", "--title", "   ", "--family", "Data"], "manifest.toml: title: String should have"),
+        (["new", "x", "--title", "x" * 5000, "--family", "Data"], "manifest.toml: title: 5000 characters"),
     ],
 )
 def test_new_refuses_in_one_line_and_writes_nothing(
@@ -143,7 +166,8 @@ def test_new_refuses_in_one_line_and_writes_nothing(
 ) -> None:
     roles = project.catalog / "roles.toml"
     catalog, written = roles.read_bytes(), roles.stat().st_mtime_ns  # the repository file's time
-    assert says in one_error_line(jfm(project, monkeypatch, *args))
+    line = one_error_line(jfm(project, monkeypatch, *args))
+    assert says in line and line.isprintable(), line
     # Never written, not even written and put back; nor the role's folder made.
     assert roles.read_bytes() == catalog and roles.stat().st_mtime_ns == written
     assert not (project.seeds / "x").exists()
@@ -309,6 +333,120 @@ def test_a_role_alone_in_its_family_is_told_apart_from_the_nearest_foci(
     assert not any("no neighbouring function" in issue["problem"] for issue in boundaries["issues"])
 
 
+#: `jfm ARGS` in a process of its own, one call of it (MODULE.NAME, what writes a file read
+#: before) held open: it says `inside` on stderr, then waits for a line on stdin.
+WIDENED = """
+import importlib, sys
+module, name, *args = sys.argv[1:]
+if module != "-":
+    real = getattr(importlib.import_module(module), name)
+
+    def widened(*given, **named):
+        print("inside", file=sys.stderr, flush=True)
+        sys.stdin.readline()
+        return real(*given, **named)
+
+    setattr(importlib.import_module(module), name, widened)
+from jfmfactory.cli import app
+app(args, prog_name="jfm")
+"""
+
+
+def jfm_process(project: Project, held: str, *args: str) -> subprocess.Popen[str]:
+    """`jfm ARGS` as another person would run it, in the project; `held` ('MODULE.NAME', or '-'
+    for none) is the call kept open until the test writes a line to its stdin."""
+    module, _, name = held.rpartition(".") if held != "-" else ("-", "", "-")
+    return subprocess.Popen(
+        [sys.executable, "-c", WIDENED, module, name, *args],
+        cwd=project.root,
+        env={**os.environ, "COLUMNS": "200"},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@contextmanager
+def ended(*processes: subprocess.Popen[str]) -> Iterator[None]:
+    """The processes killed on the way out, and after two minutes (a safety net: nothing here
+    waits on time, but a read of a line that never comes would hang the suite)."""
+    stop = threading.Timer(120, lambda: [process.kill() for process in processes])
+    stop.start()
+    try:
+        yield
+    finally:
+        stop.cancel()
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+            process.communicate()
+
+
+def test_two_add_source_at_once_list_both_sources_the_second_waits_for_the_first(
+    new_role: Project, tmp_path: Path
+) -> None:
+    folder = new_role.seeds / ROLE
+    levels, ladder = tmp_path / "levels.html", tmp_path / "ladder.html"
+    levels.write_text(PAGE)
+    ladder.write_text(PAGE.replace("Data engineer levels", "Data engineer ladder").replace("Junior", "Entry"))
+    first = jfm_process(new_role, "jfmfactory.inputs.seeds.append_table", "add-source", ROLE, str(levels))
+    with ended(first):
+        assert first.stderr is not None and first.stdin is not None
+        # The first has read the manifest (no source yet) and not yet written it back.
+        assert first.stderr.readline() == "inside\n"
+        second = jfm_process(new_role, "-", "add-source", ROLE, str(ladder))
+        with ended(second):
+            assert second.stderr is not None
+            # The second does not read the manifest the first is about to change: it waits.
+            said = second.stderr.readline()
+            assert said.startswith(f"jfm: {folder}: another jfm is writing to it; waiting"), (
+                said, second.communicate(),
+            )  # fmt: skip
+            first.stdin.write("\n")
+            first.stdin.flush()
+            out_first, err_first = first.communicate()
+            out_second, err_second = second.communicate()
+    assert (first.returncode, err_first) == (0, ""), err_first
+    assert (second.returncode, err_second) == (0, ""), err_second
+    assert out_first == "added S1: Data engineer levels (data-engineer-levels.txt, from levels.html)\n"
+    assert out_second == "added S2: Data engineer ladder (data-engineer-ladder.txt, from ladder.html)\n"
+    sources = load_role(new_role.seeds, ROLE).sources
+    assert [(s.id, s.file) for s in sources] == [("S1", "data-engineer-levels.txt"),
+                                                  ("S2", "data-engineer-ladder.txt")]  # fmt: skip
+    # No file of the seeds folder is left out of the manifest.
+    kept = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+    assert kept == ["data-engineer-ladder.txt", "data-engineer-levels.txt", "manifest.toml"]
+
+
+def test_two_new_at_once_for_one_focus_attach_the_first_and_refuse_the_second(project: Project) -> None:
+    catalog = (project.catalog / "roles.toml").read_bytes()
+    args = ("--title", "Data Science", "--family", "Data", "--levels", "P2-P3")
+    first = jfm_process(project, "jfmfactory.catalog.scaffold.write_atomic", "new", "data-science", *args)
+    with ended(first):
+        assert first.stderr is not None and first.stdin is not None
+        # The first has found the focus open and not yet written the manifest that takes it.
+        assert first.stderr.readline() == "inside\n"
+        second = jfm_process(project, "-", "new", "ds-2", *args)
+        with ended(second):
+            assert second.stderr is not None
+            said = second.stderr.readline()
+            assert said.startswith(f"jfm: {project.catalog}: another jfm is writing to it; waiting"), (
+                said, second.communicate(),
+            )  # fmt: skip
+            first.stdin.write("\n")
+            first.stdin.flush()
+            out_first, err_first = first.communicate()
+            _, err_second = second.communicate()
+    assert first.returncode == 0 and "attached to the existing focus Data Science" in out_first, err_first
+    # The second sees the focus the first took: refused in one line, nothing written.
+    assert second.returncode == 2 and err_second.splitlines() == [
+        f"jfm: error: --focus Data Science: {project.catalog / 'roles.toml'} has that focus already, "
+        f"drafted from {project.seeds / 'data-science'}"
+    ]
+    assert not (project.seeds / "ds-2").exists() and (project.catalog / "roles.toml").read_bytes() == catalog
+
+
 @pytest.mark.live
 def test_a_role_made_with_new_and_add_source_drafts_on_the_embedded_default(tmp_path: Path) -> None:
     """The whole onboarding path as content ops run it, on the embedded model: shapes only."""
@@ -345,3 +483,140 @@ def test_a_role_made_with_new_and_add_source_drafts_on_the_embedded_default(tmp_
     )
     assert record["rounds"][0]["round"] == 1 and record["drafter"]["embedded"] is True
     assert ROLE in run("roles").stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["sources", "X Y"], "jfm: error: ROLE 'X Y': use lower-case letters"),
+        (["sources", "nosuch"], "jfm: error: ROLE nosuch: no "),
+        (["add-source", "X Y", "PAGE"], "jfm: error: ROLE 'X Y': use lower-case letters"),
+        (["add-source", "nosuch", "PAGE"], "jfm: error: ROLE nosuch: no "),
+    ],
+    ids=["sources, bad name", "sources, unknown", "add-source, bad name", "add-source, unknown"],
+)
+def test_a_role_is_named_as_the_argument_it_is(
+    new_role: Project, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, args: list[str], says: str
+) -> None:
+    page = tmp_path / "levels.html"
+    page.write_text(PAGE)
+    line = one_error_line(jfm(new_role, monkeypatch, *(str(page) if a == "PAGE" else a for a in args)))
+    # ROLE is an argument of these commands: there is no --role to fix.
+    assert line.startswith(says) and "--role" not in line, line
+
+
+def test_a_url_other_than_http_is_refused_naming_it(
+    new_role: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manifest = (new_role.seeds / ROLE / "manifest.toml").read_text()
+    for url, shown in [
+        ("file:///x.txt", "file:///x.txt"),
+        ("ftp://ops:s3cret-pass@example.org/levels.html", "ftp://example.org/levels.html"),
+    ]:
+        line = one_error_line(jfm(new_role, monkeypatch, "add-source", ROLE, url))
+        assert line == f"jfm: error: {shown}: only http(s) URLs are taken; give a file by its path"
+    assert (new_role.seeds / ROLE / "manifest.toml").read_text() == manifest
+
+
+def test_a_damaged_or_oversized_word_file_adds_nothing_and_says_why_in_one_line(
+    new_role: Project, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import io
+    import zipfile
+
+    import docx
+
+    from jfmfactory.inputs import importing
+
+    word = docx.Document()
+    for sentence in MAIN:
+        word.add_paragraph(sentence)
+    buffer = io.BytesIO()
+    word.save(buffer)
+
+    def with_document_xml(change) -> bytes:  # type: ignore[no-untyped-def]
+        out = io.BytesIO()
+        with zipfile.ZipFile(buffer) as good, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy:
+            for info in good.infolist():
+                body = good.read(info)
+                copy.writestr(info, change(body) if info.filename == "word/document.xml" else body)
+        return out.getvalue()
+
+    truncated = tmp_path / "truncated.docx"
+    truncated.write_bytes(with_document_xml(lambda xml: xml[: len(xml) // 2]))
+    bomb = tmp_path / "bomb.docx"
+    bomb.write_bytes(with_document_xml(lambda xml: xml.replace(b"<w:body>", b"<w:body>" + b" " * 3_000_000)))
+    monkeypatch.setattr(importing, "MAX_EXPANDED_BYTES", 2_000_000)
+    manifest = (new_role.seeds / ROLE / "manifest.toml").read_text()
+    for path, says in [
+        (truncated, "jfm: error: truncated.docx: not a readable Word (.docx) file ("),
+        (bomb, "jfm: error: bomb.docx: unzips to more than the 2000000 bytes allowed"),
+    ]:
+        assert one_error_line(jfm(new_role, monkeypatch, "add-source", ROLE, str(path))).startswith(says)
+    assert (new_role.seeds / ROLE / "manifest.toml").read_text() == manifest
+    assert sorted(p.name for p in (new_role.seeds / ROLE).iterdir()) == ["manifest.toml"]
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid`."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _catches(pid: int, signum: int) -> bool:
+    """Whether process `pid` has a handler of its own for `signum` yet."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    caught = int(next(line for line in status.splitlines() if line.startswith("SigCgt:")).split()[1], 16)
+    return bool(caught & (1 << (signum - 1)))
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_add_source_stopped_mid_extraction_exits_at_once_and_adds_nothing(
+    new_role: Project, tmp_path: Path, signum: signal.Signals
+) -> None:
+    import time
+
+    # 40,000 one-word paragraphs: under the limit, so read, for some seconds.
+    page = tmp_path / "big.html"
+    page.write_bytes(
+        b"<html><head><title>Big</title></head><body>" + b"<p>word</p>\n" * 40_000 + b"</body></html>"
+    )
+    folder = new_role.seeds / ROLE
+    manifest = (folder / "manifest.toml").read_bytes()
+    jfm_bin = str(Path(sys.executable).with_name("jfm"))
+    process = subprocess.Popen(
+        [jfm_bin, "add-source", ROLE, str(page)],
+        cwd=new_role.root,
+        env={**os.environ, "COLUMNS": "200"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        # jfm has taken charge of the signal (its command started), then reading is under way.
+        deadline = time.monotonic() + 60
+        while not _catches(process.pid, signal.SIGTERM) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        reading = time.monotonic() + 5
+        while not _children(process.pid) and time.monotonic() < reading:
+            time.sleep(0.01)
+        readers = _children(process.pid)
+        process.send_signal(signum)
+        _, stderr = process.communicate(timeout=30)  # not hung: at most some seconds
+    finally:
+        process.kill()
+    assert process.returncode == 128 + signum, stderr
+    assert stderr.strip().splitlines() == [
+        f"jfm: error: stopped by {signum.name}; nothing was added to {ROLE}"
+    ]
+    assert (folder / "manifest.toml").read_bytes() == manifest
+    assert sorted(p.name for p in folder.iterdir()) == ["manifest.toml"]
+    # The extraction was stopped with it.
+    assert readers and not any(Path(f"/proc/{pid}").exists() for pid in readers)

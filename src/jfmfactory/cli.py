@@ -21,6 +21,7 @@ from typer.core import TyperGroup
 from . import api
 from .api import (
     KEY_VARIABLES,
+    MIN_POLL_S,
     POLL_S,
     BatchLedger,
     Project,
@@ -95,8 +96,9 @@ app = typer.Typer(
 )
 #: Every option's default, from the library: one place for each.
 DEFAULTS = api.DraftOptions(role="")
-out = Console()
-err = Console(stderr=True)
+# No ":name:" in a message or a profile is taken for an emoji code.
+out = Console(emoji=False)
+err = Console(stderr=True, emoji=False)
 # instructor logs each failed attempt; jfm reports failures itself, in one line.
 logging.getLogger("instructor").addHandler(logging.NullHandler())
 logging.getLogger("instructor").propagate = False
@@ -110,8 +112,8 @@ SeedsOption = Annotated[
 class Stopped(JfmError):
     """Ctrl-C or SIGTERM: the run records what it completed, the embedded server is stopped."""
 
-    def __init__(self, signum: int) -> None:
-        super().__init__(f"stopped by {signal.Signals(signum).name}; completed rounds are kept")
+    def __init__(self, signum: int, kept: str = "completed rounds are kept") -> None:
+        super().__init__(f"stopped by {signal.Signals(signum).name}; {kept}")
         self.exit_code = 128 + signum
 
 
@@ -353,8 +355,8 @@ def draft(
         raise _fail(BadInput("name one --role, or --all"))
     if batch and not all_roles:
         raise _fail(BadInput("--batch: drafts a catalog; use it with --all"))
-    if not math.isfinite(poll) or poll <= 0:
-        raise _fail(BadInput(f"--poll {poll:g}: must be more than 0 seconds, and finite"))
+    if not math.isfinite(poll) or poll < MIN_POLL_S:
+        raise _fail(BadInput(f"--poll {poll:g}: must be {MIN_POLL_S:g} seconds or more, and finite"))
     options = api.DraftOptions(
         role=role or "", out=out_dir, max_rounds=max_rounds, resume=resume, ladder=ladder, **flags
     )
@@ -542,9 +544,22 @@ def label(
         raise _fail(BadInput("--pass or --fail: give your verdict"))
     with _reported():
         folder = api.label(
-            _project(seeds), role, dimension, "pass" if passed else "fail", note, who, profile, case
+            _project(seeds),
+            role,
+            dimension,
+            "pass" if passed else "fail",
+            note,
+            who,
+            profile,
+            case,
+            lambda line: out.print(line, highlight=False, markup=False, soft_wrap=True),
         )
     out.print(f"labelled: {folder}", highlight=False, soft_wrap=True)
+
+
+def _notice(line: str) -> None:
+    """A line on stderr while a command goes on (waiting for another jfm writing a folder)."""
+    err.print(f"jfm: {line}", highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()
@@ -570,7 +585,7 @@ def new(
     suggested from the family, for content ops to confirm). Then add sources with jfm add-source."""
     with _reported():
         project = _project(seeds)
-        made = api.new_role(project, role, title, family, focus or title, parse_levels(levels))
+        made = api.new_role(project, role, title, family, focus or title, parse_levels(levels), _notice)
     said = (
         f"created {made.manifest}, attached to the existing focus {made.focus.name} "
         f"({made.focus.code('P?')}) of catalog/roles.toml, which is unchanged"
@@ -579,6 +594,28 @@ def new(
         f"code is a suggestion from {made.suggested_from}: confirm it in catalog/roles.toml"
     )
     out.print(said, highlight=False, markup=False, soft_wrap=True)
+
+
+@contextlib.contextmanager
+def _role_argument(role: str) -> Iterator[None]:
+    """The library names a role as `jfm draft` takes it, `--role X`; here it is the argument ROLE."""
+    try:
+        yield
+    except BadInput as error:
+        if not str(error).startswith("--role "):
+            raise
+        raise BadInput("ROLE " + str(error).removeprefix("--role ")) from None
+
+
+@contextlib.contextmanager
+def _nothing_added(role: str) -> Iterator[None]:
+    """A stop of `jfm add-source` comes while it fetches or reads the document, or waits for the
+    role's folder: it writes (for some milliseconds) only at its end, so nothing was added."""
+    try:
+        yield
+    except KeyboardInterrupt as interrupt:
+        signum = signal.SIGTERM if isinstance(interrupt, Terminated) else signal.SIGINT
+        raise Stopped(signum, f"nothing was added to {role}") from None
 
 
 @app.command("add-source")
@@ -595,12 +632,12 @@ def add_source(
 ) -> None:
     """Add a web page, PDF, Word file, Markdown or text to a role's sources: its main content only
     (menus, footers and cookie banners dropped), listed in the manifest with its origin and digest."""
-    with _reported():
+    with _reported(), _nothing_added(role), _role_argument(role):
         try:
             when = dt.date.fromisoformat(date) if date is not None else None
         except ValueError:
             raise BadInput(f"--date {date}: use YYYY-MM-DD") from None
-        added = api.add_source(_project(seeds), role, location, title, when)
+        added = api.add_source(_project(seeds), role, location, title, when, _notice)
     out.print(
         f"added {added.id}: {added.title} ({added.file}, from {added.origin})", highlight=False, markup=False
     )
@@ -612,7 +649,7 @@ def sources(
     seeds: SeedsOption = None,
 ) -> None:
     """List a role's sources: id, title, origin, date, size, and what the last run made of each."""
-    with _reported():
+    with _reported(), _role_argument(role):
         states = entry.sources(_project(seeds), role)
     out.print(sources_table(role, states))
 
@@ -637,7 +674,10 @@ def show(
 ) -> None:
     """Show a run on the terminal: status, scores per round, one round's verdicts and the sources."""
     with _reported():
-        console.show(out, entry.outputs_for(_project(seeds), role, out_dir), round_number)
+        outputs = entry.outputs_for(_project(seeds), role, out_dir)
+        if outputs.note:
+            typer.echo(f"jfm: note: {outputs.note}", err=True)
+        console.show(out, outputs, round_number)
 
 
 @app.command()
@@ -677,7 +717,10 @@ def compare(
     with _reported():
         comparison = entry.compare(_project(seeds), left, right)
         if html is not None:
-            write_atomic(html, entry.compare_html(comparison))
+            try:
+                write_atomic(html, entry.compare_html(comparison))
+            except OSError as exc:
+                raise BadInput(f"--html {html}: cannot be written ({exc.strerror or exc})") from exc
     out.print(compare_table(comparison))
     if html is not None:
         out.print(f"written: {html}", highlight=False, soft_wrap=True)

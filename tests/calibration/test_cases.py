@@ -6,10 +6,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from conftest import REPO
 from jfmfactory.api import label
-from jfmfactory.calibration.cases import Case, load_case, load_cases
+from jfmfactory.calibration.cases import Case, case_toml, load_case, load_cases
+from jfmfactory.calibration.run import summarise, trials_of
+from jfmfactory.cli import app
 from jfmfactory.errors import BadInput
 from jfmfactory.inputs.guard import screen
 from jfmfactory.inputs.project import Project
@@ -150,3 +153,83 @@ def test_a_label_for_an_undrafted_role_names_the_missing_profile(project: Projec
         BadInput, match=r"profile.json \(draft the role first, or pass --profile\): no such profile"
     ):
         label(project, "product-management", "clarity", "pass", "fine", "ana")
+
+
+PM = "product-management"
+
+
+def test_a_second_persons_verdict_is_kept_beside_the_first_and_a_disagreement_is_no_trial(
+    project: Project,
+) -> None:
+    _drafted(project)
+    folder = label(project, PM, "clarity", "pass", "clear at every level", "ana")
+    said: list[str] = []
+    assert label(project, PM, "clarity", "fail", "vague at P5", "bo", tell=said.append) == folder
+    case = load_case(folder)
+    assert [(lb.verdict, lb.by, lb.why) for lb in case.spec.verdicts["clarity"]] == [
+        ("pass", "ana", "clear at every level"),
+        ("fail", "bo", "vague at P5"),
+    ]
+    # They disagree: as with items, nobody's verdict stands, so the panel is measured on no
+    # trial of it (and the summary lists no label of it) until a verdict by "settled" decides.
+    assert said == [
+        f"{folder / 'case.toml'}: clarity: bo says fail, ana said pass; the readers disagree, so it is "
+        'left out of calibration until a verdict by "settled" decides'
+    ]
+    assert "clarity" not in case.spec.labels and "clarity" not in summarise(case).labels
+    scores = dict.fromkeys(DIMENSIONS, 5.0)
+    assert [t.dimension for t in trials_of(case, None, scores, [], 4)] == []
+    label(project, PM, "grounding", "pass", "every item cites a sentence", "bo")
+    label(project, PM, "clarity", "fail", "P5 is vague", "settled")
+    case = load_case(folder)
+    assert {d: (lb.verdict, lb.by) for d, lb in case.spec.labels.items()} == {
+        "clarity": ("fail", "settled"),
+        "grounding": ("pass", "bo"),
+    }
+    assert [(t.dimension, t.label) for t in trials_of(case, None, scores, [], 4)] == [
+        ("clarity", "fail"),
+        ("grounding", "pass"),
+    ]
+    # One verdict stays a table as before; several are an array of tables, first come first.
+    text = (folder / "case.toml").read_text()
+    assert text.count("[[labels.clarity]]") == 3 and text.count("[labels.grounding]") == 1
+
+
+def test_the_same_person_labelling_again_replaces_their_own_verdict_and_says_so(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _drafted(project)
+    monkeypatch.chdir(project.root)
+
+    def jfm_label(verdict: str, note: str, user: str) -> list[str]:
+        args = ["label", "--role", PM, "--dimension", "clarity", verdict, "--note", note]
+        result = CliRunner().invoke(app, args, env={"USER": user, "COLUMNS": "400"})
+        assert result.exit_code == 0 and not result.stderr, result.output
+        return result.stdout.splitlines()
+
+    jfm_label("--pass", "clear", "ana")
+    jfm_label("--fail", "vague at P5", "bo")
+    *said, where = jfm_label("--fail", "on a second reading, vague at P5", "ana")
+    folder = Path(where.removeprefix("labelled: "))
+    assert said == [f"{folder / 'case.toml'}: clarity: ana's earlier verdict (pass: clear) replaced by fail"]
+    spec = load_case(folder).spec
+    assert [(lb.verdict, lb.by, lb.why) for lb in spec.verdicts["clarity"]] == [
+        ("fail", "ana", "on a second reading, vague at P5"),
+        ("fail", "bo", "vague at P5"),
+    ]
+    # Now they agree: the verdict stands.
+    assert spec.labels["clarity"].verdict == "fail"
+
+
+def test_a_person_twice_on_one_dimension_is_refused_and_the_shipped_cases_are_written_as_they_are(
+    project: Project,
+) -> None:
+    for folder in sorted((project.calibration / "cases").iterdir()):
+        assert case_toml(load_case(folder).spec) == (folder / "case.toml").read_text(), folder.name
+    path = project.calibration / "cases" / "handwritten" / "case.toml"
+    # The case's own clarity verdict made an array, and the same person's second verdict after it.
+    by = "jfm developers (written from the role's sources)"
+    text = path.read_text().replace("[labels.clarity]", "[[labels.clarity]]", 1)
+    path.write_text(f'{text}\n[[labels.clarity]]\nverdict = "fail"\nby = "{by}"\nwhy = "second reading"\n')
+    with pytest.raises(BadInput, match=r"case.toml: labels.clarity: jfm developers .* labelled it twice"):
+        load_case(path.parent)

@@ -3,12 +3,14 @@ every refusal before anything is written."""
 
 from __future__ import annotations
 
+import errno
 import shutil
 import tomllib
 from pathlib import Path
 
 import pytest
 
+from jfmfactory.catalog import scaffold
 from jfmfactory.catalog.catalog import load_catalog
 from jfmfactory.catalog.scaffold import new_role
 from jfmfactory.errors import BadInput
@@ -98,3 +100,29 @@ def test_a_focus_a_role_attached_to_is_refused_to_the_next(project: Project) -> 
     with pytest.raises(BadInput, match=r"has that focus already, drafted from .*/seeds/data-science$"):
         new_role(project.seeds, project.catalog, "ds-2", "Data Science", "Data", "Data Science", ["P2"])
     assert not (project.seeds / "ds-2").exists()
+
+
+@pytest.mark.parametrize(
+    ("role", "focus"), [("data-science", "Data Science"), ("ml-ops", "ML Operations")], ids=["attach", "new"]
+)
+def test_a_manifest_that_cannot_be_written_leaves_no_role_behind(
+    project: Project, monkeypatch: pytest.MonkeyPatch, role: str, focus: str
+) -> None:
+    before = roles_file(project).read_bytes()
+    real = scaffold.write_atomic
+
+    def disk_full(path: Path, text: str) -> None:
+        if path.name != "manifest.toml":
+            return real(path, text)
+        path.parent.mkdir(parents=True, exist_ok=True)  # as write_atomic does before its write fails
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(scaffold, "write_atomic", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        new_role(project.seeds, project.catalog, role, focus, "Data", focus, LEVELS)
+    # Neither the role's folder (a retry would be told the role exists) nor its focus stays.
+    assert not (project.seeds / role).exists()
+    assert roles_file(project).read_bytes() == before
+    monkeypatch.setattr(scaffold, "write_atomic", real)
+    made = new_role(project.seeds, project.catalog, role, focus, "Data", focus, LEVELS)
+    assert made.focus.entry.seeds == role and load_role(project.seeds, role).manifest.focus == focus

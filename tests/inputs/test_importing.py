@@ -6,7 +6,16 @@ source is tests/test_onboarding.py's."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import io
+import os
+import struct
+import threading
+import time
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import docx
@@ -24,19 +33,22 @@ from jfmfactory.inputs.importing import (
     read_document,
     source_format,
 )
-from test_onboarding import MAIN, PAGE, only_main_content, serving
+from test_onboarding import MAIN, PAGE, _children, only_main_content, serving
 
 
-def minimal_pdf(lines: list[str], title: str) -> bytes:
-    """A one-page PDF with `lines` as text in Helvetica and `title` in its document information."""
+def minimal_pdf(lines: list[str], title: str, deflated: bool = False) -> bytes:
+    """A one-page PDF with `lines` as text in Helvetica and `title` in its document information;
+    its content stream compressed when `deflated`."""
     text = " ".join(f"({line}) Tj T*" for line in lines)
     stream = f"BT /F1 10 Tf 12 TL 40 800 Td {text} ET".encode()
+    stream = zlib.compress(stream) if deflated else stream
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
         b" /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+        b"<< %s/Length %d >>\nstream\n%s\nendstream"
+        % (b"/Filter /FlateDecode " if deflated else b"", len(stream), stream),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
         b"<< /Title (%s) >>" % title.encode(),
     ]
@@ -137,6 +149,7 @@ def _bad_documents(tmp_path: Path) -> list[tuple[Callable[[], object], str]]:
         (lambda: extract(read_document(tmp_path / "bad.pdf")), "bad.pdf: not a readable PDF"),
         (lambda: extract(read_document(latin)), "latin.txt: not UTF-8 text (byte 4)"),
         (lambda: is_url("http://[::1"), "http://[::1: not a URL jfm can read"),
+        (lambda: is_url("file:///x.txt"), "file:///x.txt: only http(s) URLs are taken"),
         (lambda: fetch_document("http://127.0.0.1:9/levels"), "http://127.0.0.1:9/levels: cannot fetch"),
     ]
 
@@ -175,3 +188,171 @@ def test_a_new_source_format_is_one_declaration(tmp_path: Path) -> None:
         FORMATS.remove(next(found for found in FORMATS if found.kind == "csv"))
     with pytest.raises(BadInput, match=r"unsupported file type '\.csv'"):
         read_document(path)
+
+
+@contextmanager
+def dripping(where: str) -> Iterator[str]:
+    """A loopback server that sends an HTML page two bytes at a time, 0.1 s apart, for 3 s at most:
+    in its body, or already in its headers. Yields its URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            drips = [b"<p"] * 30
+            try:
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n")
+                if where == "headers":
+                    for _ in drips:
+                        self.wfile.write(b"X-")
+                        time.sleep(0.1)
+                    self.wfile.write(b"Slow: yes\r\n")
+                self.wfile.write(b"Content-Length: %d\r\n\r\n" % (len(PAGE) + 2 * len(drips)))
+                if where == "body":
+                    for drip in drips:
+                        self.wfile.write(drip)
+                        time.sleep(0.1)
+                self.wfile.write(PAGE.encode())
+            except OSError:  # the client gave up
+                pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/levels"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("where", ["body", "headers"])
+def test_a_url_that_drips_its_answer_is_refused_at_the_overall_deadline(
+    monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    # Each read comes well within FETCH_TIMEOUT_S; only a deadline for the whole download ends it.
+    monkeypatch.setattr(importing, "FETCH_DEADLINE_S", 0.5)
+    with dripping(where) as url, pytest.raises(BadInput) as refused:
+        fetch_document(url.replace("http://", "http://ops:s3cret-pass@"))
+    assert str(refused.value) == f"{url}: not downloaded within 0.5 s (the most a download may take)"
+
+
+def word_file(paragraphs: list[str]) -> bytes:
+    """A good .docx, as python-docx writes it."""
+    word = docx.Document()
+    for paragraph in paragraphs:
+        word.add_paragraph(paragraph)
+    buffer = io.BytesIO()
+    word.save(buffer)
+    return buffer.getvalue()
+
+
+def rezipped(data: bytes, member: str, change: Callable[[bytes], bytes]) -> bytes:
+    """The zip `data` with `member`'s content passed through `change`, the rest as it was."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy:
+        for info in source.infolist():
+            body = source.read(info)
+            copy.writestr(info, change(body) if info.filename == member else body)
+    return out.getvalue()
+
+
+def flipped(data: bytes, member: str, at: float) -> bytes:
+    """The zip `data` with one byte of `member`'s deflate stream inverted, `at` of the way in."""
+    info = zipfile.ZipFile(io.BytesIO(data)).getinfo(member)
+    name_length, extra_length = struct.unpack("<HH", data[info.header_offset + 26 : info.header_offset + 30])
+    start = info.header_offset + 30 + name_length + extra_length
+    damaged = bytearray(data)
+    damaged[start + int(info.compress_size * at)] ^= 0xFF
+    return bytes(damaged)
+
+
+def declared_as(data: bytes, member: str, size: int) -> bytes:
+    """The zip `data` with `member`'s uncompressed size given as `size` in both of its headers."""
+    info = zipfile.ZipFile(io.BytesIO(data)).getinfo(member)
+    damaged = bytearray(data)
+    damaged[info.header_offset + 22 : info.header_offset + 26] = struct.pack("<I", size)
+    central = next(
+        at
+        for at in range(len(data))
+        if data.startswith(b"PK\x01\x02", at) and data.startswith(member.encode(), at + 46)
+    )
+    damaged[central + 24 : central + 28] = struct.pack("<I", size)
+    return bytes(damaged)
+
+
+DOCUMENT_XML = "word/document.xml"
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(
+            lambda good: rezipped(good, DOCUMENT_XML, lambda xml: xml[: len(xml) // 2]), id="truncated xml"
+        ),
+        # Inflating fails (zlib: invalid distance), or inflates to other bytes (bad CRC-32).
+        pytest.param(lambda good: flipped(good, DOCUMENT_XML, 0.0), id="byte flipped, zlib error"),
+        pytest.param(lambda good: flipped(good, DOCUMENT_XML, 0.5), id="byte flipped, bad crc"),
+        pytest.param(lambda good: declared_as(good, DOCUMENT_XML, 100), id="size declared too small"),
+    ],
+)
+def test_a_damaged_word_file_is_refused_in_one_line(tmp_path: Path, damage: Callable[[bytes], bytes]) -> None:
+    path = tmp_path / "ladder.docx"
+    path.write_bytes(damage(word_file(MAIN)))
+    with pytest.raises(BadInput) as refused:
+        extract(read_document(path))
+    said = str(refused.value)
+    assert said.startswith("ladder.docx: not a readable Word (.docx) file (") and "\n" not in said, said
+
+
+def test_a_document_that_expands_beyond_the_limit_is_refused_before_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importing, "MAX_EXPANDED_BYTES", 1_000_000)
+    # A Word file of some kilobytes whose XML unzips to more than a megabyte, as a 265 KB file
+    # unzipped to 68 MB.
+    padded = rezipped(
+        word_file(MAIN), DOCUMENT_XML, lambda xml: xml.replace(b"<w:body>", b"<w:body>" + b" " * 1_500_000)
+    )
+    bomb = tmp_path / "ladder.docx"
+    bomb.write_bytes(padded)
+    assert bomb.stat().st_size < 60_000
+    # A PDF whose content stream inflates past the limit.
+    pdf = tmp_path / "guide.pdf"
+    pdf.write_bytes(minimal_pdf(["levels"] * 100_000, "Guide", deflated=True))
+    assert pdf.stat().st_size < 20_000
+    big = tmp_path / "notes.txt"
+    big.write_text(" ".join(MAIN) * 2_000)
+    for path, says in [
+        (bomb, "ladder.docx: unzips to more than the 1000000 bytes allowed"),
+        (pdf, "guide.pdf: expands to more than the 1000000 bytes allowed"),
+        (big, f"{big}: {big.stat().st_size} bytes, more than the 1000000 allowed"),
+    ]:
+        with pytest.raises(BadInput) as refused:
+            extract(read_document(path))
+        assert str(refused.value).startswith(says) and "\n" not in str(refused.value), str(refused.value)
+
+
+def big_page(paragraphs: int) -> bytes:
+    """A page of `paragraphs` one-word paragraphs: 820,000 of them make 9.8 MB."""
+    return b"<html><head><title>Big</title></head><body>" + b"<p>word</p>\n" * paragraphs + b"</body></html>"
+
+
+def test_a_page_of_820000_one_word_paragraphs_is_refused_in_seconds() -> None:
+    # trafilatura took 80 s on it (some 0.1 ms an element), holding off SIGTERM for seconds at a time.
+    page = Document(origin="big.html", kind="html", data=big_page(820_000))
+    assert len(page.data) > 9_800_000
+    with pytest.raises(BadInput) as refused:
+        extract(page)
+    assert str(refused.value).startswith(f"big.html: more than {importing.MAX_HTML_ELEMENTS} HTML elements")
+
+
+def test_a_page_not_read_within_the_deadline_is_refused_and_its_reader_stopped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Less than the reader takes to start: whatever a page holds, its reading ends at the deadline.
+    monkeypatch.setattr(importing, "EXTRACT_DEADLINE_S", 0.05)
+    with pytest.raises(BadInput) as refused:
+        extract(Document(origin="levels.html", kind="html", data=PAGE.encode()))
+    assert str(refused.value) == "levels.html: not read within 0.05 s (the most reading a page may take)"
+    assert _children(os.getpid()) == []

@@ -26,6 +26,7 @@ from jfmfactory.llm.prices import ModelPrice, PriceTable
 from jfmfactory.pipeline.loop import QuietReporter
 from jfmfactory.records.batches import read_ledger
 from jfmfactory.records.runlog import Usage
+from jfmfactory.records.store import RunStore
 from scripted_answers import REPO, generate_roles, stateless
 from scripted_server import Reply, ScriptedServer
 
@@ -97,7 +98,7 @@ def test_a_batched_catalog_writes_what_the_live_path_writes_in_a_few_batches_a_r
     assert (
         len(twice) == expired.unfinished and twice <= set(expired.requests) and max(submitted.values()) == 2
     )
-    assert any(cid.endswith(":2") for cid in submitted)
+    assert any(cid.split(":")[-2] == "2" for cid in submitted)  # role:round:call:attempt:digest
     assert ledger.usage.total_tokens == sum(r.run.usage.total_tokens for r in result.runs if r.run)
     # Every answer is in the roles' transcripts now: the kept answers are cleared.
     assert not (catalog_folder(batched) / "answers").exists()
@@ -155,6 +156,23 @@ def test_batch_is_refused_without_all_without_an_endpoint_and_with_a_panel_endpo
     )
     _, stderr = split.communicate()
     assert split.returncode == 2 and "leave --panel-base-url out" in stderr and "Traceback" not in stderr
+    # A poll is a request to the endpoint: not hundreds a second.
+    hasty = jfm_batch(project, {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}, "--poll", "0.001")
+    assert hasty.communicate()[1] == "jfm: error: --poll 0.001: must be 0.05 seconds or more, and finite\n"
+
+
+def test_a_batched_run_while_another_holds_the_catalog_is_refused_without_suggesting_out(
+    tmp_path: Path,
+) -> None:
+    project = catalog_project(tmp_path / "project", roles=1)
+    folder = catalog_folder(project)
+    with RunStore(folder).locked():
+        busy = jfm_batch(project, {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"})
+        _, stderr = busy.communicate(timeout=60)
+    assert busy.returncode == 2 and stderr.startswith(
+        f"jfm: error: {folder}: another jfm run (pid {os.getpid()}"
+    )
+    assert stderr.endswith("is writing to this folder; wait for it to end\n"), stderr
 
 
 def test_an_endpoint_without_a_batch_api_ends_the_run_in_one_line(tmp_path: Path) -> None:
@@ -196,19 +214,54 @@ def test_batch_prices_are_the_table_s_own_or_half_the_live_ones() -> None:
     assert table.at_batch_rates().usage_cost([("priced", spent)]) == 1.2
 
 
-def run_elsewhere(exported: Path, output: Path) -> int:
+def run_elsewhere(exported: Path, output: Path, odd: bool = False) -> int:
     """What vLLM's run-batch does with an exported file, answering as the scripted endpoint would:
-    one output line per request, in another order."""
+    one output line per request, in another order. `odd`: as an engine might also write it, each
+    request answered twice, an error first and again after the success, U+2028, U+2029 and
+    U+0085 unescaped inside its strings, and a byte-order mark first."""
     engine = ScriptedServer(stateless)
-    lines = [json.loads(line) for line in exported.read_text().splitlines()]
+    lines = [json.loads(line) for line in exported.read_text().split("\n") if line]
     answers = []
     for line in reversed(lines):
         reply = engine.answer(line["body"])
         response = {"status_code": reply.status, "request_id": "vllm", "body": reply.body}
-        answers.append({"id": "vllm", "custom_id": line["custom_id"], "response": response, "error": None})
-    output.write_text("".join(json.dumps(answer) + "\n" for answer in answers))
+        answer = {"id": "vllm", "custom_id": line["custom_id"], "response": response, "error": None}
+        if odd:
+            refused = {"status_code": 400, "request_id": "vllm\u2028\u2029\x85", "body": {"error": {}}}
+            answers += [{**answer, "response": refused}, answer, {**answer, "response": refused}]
+        else:
+            answers.append(answer)
+    bom = "\ufeff" if odd else ""  # as an editor on another system may put first
+    output.write_text(bom + "".join(json.dumps(answer, ensure_ascii=not odd) + "\n" for answer in answers))
     engine.httpd.server_close()
     return len(lines)
+
+
+def test_an_answer_given_twice_keeps_its_first_success_and_odd_line_breaks_stay_in_their_line(
+    tmp_path: Path,
+) -> None:
+    with ScriptedServer(stateless).running() as server:
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test-not-a-real-key"}
+        live = catalog_project(tmp_path / "live", roles=1)
+        draft_all(live, replace(OPTIONS, max_rounds=1), env, QUIET)
+    project = catalog_project(tmp_path / "offline", roles=1)
+    step = subprocess.run(
+        [JFM, "batch", "export", "--model", "m", "--max-rounds", "1"],
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+    )
+    while step.returncode == 0 and waiting_files(project, step.stdout):
+        exported = waiting_files(project, step.stdout)[0]
+        run_elsewhere(exported, tmp_path / "output.jsonl", odd=True)
+        step = subprocess.run(
+            [JFM, "batch", "import", str(tmp_path / "output.jsonl")],
+            cwd=project.root,
+            capture_output=True,
+            text=True,
+        )
+    assert step.returncode == 3, step.stderr
+    assert outputs(project, "generated-001") == outputs(live, "generated-001")
 
 
 def test_batches_exported_for_an_engine_elsewhere_and_imported_make_the_live_path_s_outputs(
@@ -323,3 +376,119 @@ def test_an_import_that_cannot_be_filed_is_refused_in_one_line_and_files_nothing
     assert done.returncode == 2 and done.stderr.startswith(f"jfm: error: {output}: {says}")
     assert done.stderr.count("\n") == 1
     assert not (catalog_folder(project) / "import").exists()
+
+
+def renamed(project: Project, role: str) -> None:
+    """Edit a role's manifest so that every request of its run asks something else."""
+    manifest = project.root / "seeds" / role / "manifest.toml"
+    manifest.write_text(manifest.read_text().replace('title = "Generated Role', 'title = "Renamed Role'))
+
+
+def waiting_files(project: Project, stdout: str) -> list[Path]:
+    """The batch files `jfm batch export` or `import` says wait for an engine, in order."""
+    return [project.root / line.split(":")[0] for line in stdout.splitlines() if "requests (round" in line]
+
+
+def test_an_import_files_an_answer_for_the_request_it_answered_only(tmp_path: Path) -> None:
+    """Two exports wait (the role edited in between, same custom_ids but for their digests): the
+    first one's output answers the first one's requests, never the second's."""
+    with ScriptedServer(stateless).running() as server:
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test-not-a-real-key"}
+        live = catalog_project(tmp_path / "live", roles=1)
+        renamed(live, "generated-001")
+        draft_all(live, replace(OPTIONS, max_rounds=1), env, QUIET)
+    project = catalog_project(tmp_path / "offline", roles=1)
+    export = [JFM, "batch", "export", "--model", "m", "--max-rounds", "1"]
+    first = subprocess.run(export, cwd=project.root, capture_output=True, text=True)
+    renamed(project, "generated-001")
+    second = subprocess.run(export, cwd=project.root, capture_output=True, text=True)
+    stale, fresh = waiting_files(project, second.stdout)
+    assert waiting_files(project, first.stdout) == [stale]
+    run_elsewhere(stale, tmp_path / "stale.jsonl")
+    step = subprocess.run(
+        [JFM, "batch", "import", str(tmp_path / "stale.jsonl")],
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+    )
+    assert [path.name for path in (catalog_folder(project) / "import").iterdir()] == [stale.name]
+    ran = {stale}
+    while step.returncode == 0 and waiting_files(project, step.stdout):
+        exported = next(path for path in waiting_files(project, step.stdout) if path not in ran)
+        ran.add(exported)
+        run_elsewhere(exported, tmp_path / f"{exported.stem}.out.jsonl")
+        step = subprocess.run(
+            [JFM, "batch", "import", str(tmp_path / f"{exported.stem}.out.jsonl")],
+            cwd=project.root, capture_output=True, text=True,
+        )  # fmt: skip
+    assert step.returncode == 3, step.stderr
+    assert fresh in ran
+    assert outputs(project, "generated-001") == outputs(live, "generated-001")
+
+
+def test_batches_in_flight_are_collected_only_with_their_endpoint_and_options(tmp_path: Path) -> None:
+    project = catalog_project(tmp_path / "project", roles=1)
+    export = [JFM, "batch", "export", "--model", "m", "--max-rounds", "1"]
+    assert subprocess.run(export, cwd=project.root, capture_output=True).returncode == 0
+    ledger = catalog_folder(project) / "batches.json"
+    other_model = subprocess.run(
+        [*export[:-2], "--max-rounds", "2"], cwd=project.root, capture_output=True, text=True
+    )
+    assert other_model.returncode == 2
+    assert other_model.stderr == (
+        f"jfm: error: {ledger}: 1 batch(es) in flight were asked with --max-rounds 1; run with the same "
+        f"options to collect them, or move {ledger} aside to abandon them (an endpoint still bills them)\n"
+    )
+    with ScriptedServer(stateless).running() as server:
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test-not-a-real-key"}
+        live = jfm_batch(project, env, "--max-rounds", "1")
+        _, stderr = live.communicate(timeout=60)
+    assert live.returncode == 2 and stderr.startswith(
+        f"jfm: error: {ledger}: 1 batch(es) exported for an engine elsewhere, not sent to "
+        f"{server.base_url.rstrip('/')}; import their answers with jfm batch import"
+    ), stderr
+    assert not server.batches
+
+
+def test_an_output_file_that_fails_to_download_is_fetched_again_at_the_next_poll(tmp_path: Path) -> None:
+    project = catalog_project(tmp_path / "project", roles=1)
+    with ScriptedServer(stateless).running() as server:
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test-not-a-real-key"}
+        server.failing_downloads = 4  # more than the client's own two retries
+        result = draft_all_batched(project, replace(OPTIONS, max_rounds=1), env, QUIET, poll_s=0.01)
+    assert result.runs[0].error is None and result.runs[0].run is not None
+    assert result.runs[0].run.status == "not_passed"
+    submitted = Counter(cid for b in result.ledger.batches for cid in b.requests)
+    assert max(submitted.values()) == 1  # nothing asked twice for it
+
+
+def test_a_create_that_fails_after_making_the_batch_is_not_made_twice(tmp_path: Path) -> None:
+    project = catalog_project(tmp_path / "project", roles=1)
+    with ScriptedServer(stateless).running() as server:
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test-not-a-real-key"}
+        server.failing_creates = 2  # each made the batch, then answered 502
+        result = draft_all_batched(project, replace(OPTIONS, max_rounds=1), env, QUIET, poll_s=0.01)
+    assert result.runs[0].error is None and result.runs[0].run is not None
+    assert [batch.id for batch in result.ledger.batches] == list(server.batches)
+
+
+def test_a_stop_while_a_batch_is_created_finds_that_batch_instead_of_paying_for_it_twice(
+    tmp_path: Path,
+) -> None:
+    project = catalog_project(tmp_path / "project", roles=1)
+    with ScriptedServer(stateless).running() as server:
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test-not-a-real-key"}
+        server.created_reply.clear()  # the batch is made; its id is not yet back
+        first = jfm_batch(project, env, "--max-rounds", "1", "--poll", "0.05")
+        assert server.created.wait(60), first.communicate()
+        first.kill()
+        first.communicate(timeout=30)
+        server.created_reply.set()
+        assert len(server.batches) == 1
+        again = jfm_batch(project, env, "--max-rounds", "1", "--poll", "0.05")
+        _, stderr = again.communicate(timeout=300)
+    assert again.returncode == 3, stderr
+    ledger = read_ledger(catalog_folder(project) / "batches.json")
+    assert ledger.batches[0].id == "batch-1" and len(server.batches) == len(ledger.batches)
+    submitted = Counter(cid for b in ledger.batches for cid in b.requests)
+    assert max(submitted.values()) == 1

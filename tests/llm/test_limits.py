@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import time
+from typing import Any
 
 import httpx
 import pytest
 
+from conftest import Script
 from jfmfactory.api import DraftOptions, draft
 from jfmfactory.inputs.project import Project
 from jfmfactory.llm.limits import RateLimiter, estimated_tokens, reset_seconds
-from scripted_server import ScriptedServer
+from scripted_server import Reply, ScriptedServer
 
 URL = "http://127.0.0.1:9/v1/chat/completions"
 
@@ -79,6 +82,58 @@ def test_a_spent_budget_the_endpoint_reports_pauses_every_request_until_its_rese
     limiter.after(httpx.Response(200, headers=left))  # budget left: no pause
     limiter.before(chat())
     assert clock.slept == [2.0]
+    # A reset of hours holds the run no longer than a Retry-After may.
+    limiter.after(
+        httpx.Response(
+            200, headers={"x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "1000h"}
+        )
+    )
+    limiter.before(chat())
+    assert clock.slept == [2.0, 120.0]
+
+
+@pytest.mark.parametrize(
+    ("headers", "paused"),
+    [
+        ({"Retry-After": "2"}, 2.0),
+        ({"retry-after-ms": "1500", "Retry-After": "9"}, 1.5),
+        ({"Retry-After": "3600"}, None),  # longer than the client waits: it gives up instead
+        ({"Retry-After": "soon"}, None),
+        ({}, None),
+    ],
+)
+def test_a_429s_retry_after_pauses_every_request(headers: dict[str, str], paused: float | None) -> None:
+    clock = Clock()
+    limiter = RateLimiter(rpm=None, tpm=None, clock=clock, sleep=clock.sleep)
+    limiter.after(httpx.Response(429, headers=headers))
+    limiter.before(chat())
+    assert clock.slept == ([paused] if paused else [])
+    limiter.after(httpx.Response(503, headers={"Retry-After": "5"}))  # a 503's is its own request's
+    limiter.before(chat())
+    assert clock.slept == ([paused] if paused else [])
+
+
+def test_a_429_holds_every_request_of_the_run_until_its_retry_after_has_passed(
+    project: Project, script: Script
+) -> None:
+    """Four calls at once: once one is answered 429 with Retry-After, no other request leaves
+    before it has passed (but the few that were on the wire already)."""
+    arrivals: list[float] = []
+    told: list[float] = []
+
+    def first_busy(request: dict[str, Any]) -> Any:
+        arrivals.append(time.monotonic())
+        if len(arrivals) == 3:
+            told.append(time.monotonic())
+            return Reply(status=429, body={"error": {"message": "slow down"}}, headers={"Retry-After": "1.5"})
+        return script(request)
+
+    with ScriptedServer(first_busy).running() as server:
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k"}
+        options = DraftOptions(role="product-management", model="m", max_rounds=1, concurrency=4, rpm=6000)
+        draft(project, options, env)
+    during = [when for when in arrivals if told[0] < when < told[0] + 1.4]
+    assert len(arrivals) > 20 and len(during) <= 3, len(during)
 
 
 def test_a_live_run_sends_every_request_through_its_limiter(

@@ -173,17 +173,18 @@ def test_a_new_run_clears_the_earlier_runs_profile_and_transcripts(
     assert json.loads((out / "run.json").read_text())["status"] == "failed"
 
 
+@pytest.mark.parametrize("mine", ["transcripts/notes.txt", "profile.json", "profile.md"])
 def test_an_out_folder_jfm_did_not_write_is_not_cleared(
-    project: Project, scripted: ScriptedServer, endpoint_env: dict[str, str], tmp_path: Path
+    project: Project, scripted: ScriptedServer, endpoint_env: dict[str, str], tmp_path: Path, mine: str
 ) -> None:
-    keep = tmp_path / "mine" / "transcripts" / "notes.txt"
+    keep = tmp_path / "mine" / mine
     keep.parent.mkdir(parents=True)
     keep.write_text("mine")
-    with pytest.raises(BadInput, match="jfm did not write"):
+    with pytest.raises(BadInput, match="jfm did not write; choose another --out"):
         draft(
             project, DraftOptions(role="product-management", model="m", out=tmp_path / "mine"), endpoint_env
         )
-    assert keep.read_text() == "mine"
+    assert keep.read_text() == "mine" and not scripted.requests
 
 
 def test_a_check_that_fails_redrafts_what_it_points_to_and_says_which_dimension(

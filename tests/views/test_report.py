@@ -313,6 +313,9 @@ def test_compare_two_levels_side_by_side_in_the_terminal_and_html(
     assert page.count("<tr><th>") >= 10 and str(escape(cell)) in page
     unknown = runner.invoke(app, ["compare", "product-management@P5", "data-science"])
     assert unknown.exit_code == 2 and "data-science" in unknown.stderr
+    into_a_folder = runner.invoke(app, [*args[:3], "--html", str(project.root)])
+    assert into_a_folder.exit_code == 2
+    assert into_a_folder.stderr == f"jfm: error: --html {project.root}: cannot be written (Is a directory)\n"
 
 
 def test_the_json_level_page_carries_the_catalog_layer(

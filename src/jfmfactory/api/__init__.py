@@ -15,7 +15,7 @@ the layers below (a project, a reporter, the key variables to redact) is re-expo
 from ..calibration.run import CALIBRATION_JSON
 from ..catalog.scaffold import NewRole, parse_levels
 from ..inputs.project import Project
-from ..llm.batch import POLL_S, BatchProgress
+from ..llm.batch import MIN_POLL_S, POLL_S, BatchProgress
 from ..llm.client import Redactor
 from ..llm.prices import PriceTable, load_prices
 from ..llm.provider import KEY_VARIABLES
@@ -36,6 +36,7 @@ __all__ = [
     "CALIBRATION_JSON",
     "CALIBRATION_OUT",
     "KEY_VARIABLES",
+    "MIN_POLL_S",
     "POLL_S",
     "REVIEW_DIR",
     "BatchLedger",

@@ -19,6 +19,7 @@ from ..records.batches import (
     ANSWERS_DIR,
     CATALOG_DIR,
     EXPORT_DIR,
+    EXPORTED,
     IMPORT_DIR,
     LEDGER_FILE,
     BatchEntry,
@@ -81,11 +82,15 @@ def draft_all_batched(
     folder = catalog_folder(project)
     store = RunStore(folder)
     store.prepare()
-    with store.locked(), tracking() as activity:
+    endpoint_name = EXPORTED if offline else public_url(settings.base_url or "")
+    with store.locked(other_out=False), tracking() as activity:
         previous = read_ledger(folder / LEDGER_FILE)
         if all(batch.collected for batch in previous.batches):
             # A finished catalog run's ledger, if any: this run starts its own.
-            write_ledger(folder / LEDGER_FILE, BatchLedger(options=ledger_options(options)))
+            ledger = BatchLedger(endpoint=endpoint_name, options=ledger_options(options))
+            write_ledger(folder / LEDGER_FILE, ledger)
+        else:
+            check_in_flight(folder / LEDGER_FILE, previous, endpoint_name, ledger_options(options))
         endpoint = ExportedBatches(folder) if offline else BatchEndpoint(batch_client(settings))
         dispatcher = Dispatcher(endpoint, folder, activity, poll_s, progress)
         # Every role at once: a role left to start later would need batches of its own.
@@ -100,6 +105,35 @@ def draft_all_batched(
             for done in (ANSWERS_DIR, EXPORT_DIR, IMPORT_DIR):  # every answer is in a transcript now
                 shutil.rmtree(folder / done, ignore_errors=True)
         return BatchedCatalog(runs or [], dispatcher.ledger, waiting)
+
+
+def check_in_flight(path: Path, ledger: BatchLedger, endpoint: str, options: LedgerOptions) -> None:
+    """Refuse a run that could not collect the batches in flight: one to another endpoint, or with
+    options that ask other requests (theirs would wait for ever, and be billed for nothing)."""
+    count = sum(not batch.collected for batch in ledger.batches)
+    abandon = f"or move {path} aside to abandon them (an endpoint still bills them)"
+    if ledger.endpoint != endpoint:
+        where, collect = (
+            ("exported for an engine elsewhere", "import their answers with jfm batch import")
+            if ledger.endpoint == EXPORTED
+            else (f"in flight at {ledger.endpoint}", f"run against {ledger.endpoint} to collect them")
+        )
+        raise BadInput(f"{path}: {count} batch(es) {where}, not sent to {endpoint}; {collect}, {abandon}")
+    if ledger.options is not None and ledger.options != options:
+        began, now_asked = ledger.options.model_dump(), options.model_dump()
+        changed = [name for name in began if began[name] != now_asked[name]]
+        flags = ", ".join(_flag(name, began[name]) for name in changed)
+        raise BadInput(
+            f"{path}: {count} batch(es) in flight were asked with {flags}; "
+            f"run with the same options to collect them, {abandon}"
+        )
+
+
+def _flag(name: str, value: object) -> str:
+    flag = "--" + name.replace("_", "-")
+    if isinstance(value, bool):
+        return flag if value else f"no {flag}"
+    return f"{flag} {value}" if value is not None else f"no {flag}"
 
 
 def ledger_options(options: DraftOptions) -> LedgerOptions:
@@ -138,12 +172,13 @@ def import_batch(
             raise BadInput(f"{path}: answer {number} ({line['custom_id']}): its response has no status_code")
     filed = 0
     for batch in waiting:
+        # A custom_id ends in its request's digest: a line answers one export's request only.
         mine = [line for line in lines if line["custom_id"] in batch.requests]
-        if mine:
+        if mine and batch.id is not None:
             write_atomic(folder / IMPORT_DIR / f"{batch.id}.jsonl", jsonl_text(mine))
             filed += len(mine)
     if not filed:
-        names = ", ".join(batch.id for batch in waiting)
+        names = ", ".join(batch.id or batch.tag for batch in waiting)
         raise BadInput(f"{path}: answers none of the requests of {names}")
     options = DraftOptions(role="", **ledger.options.model_dump())
     return draft_all_batched(project, options, env, reporter_for, offline=True)

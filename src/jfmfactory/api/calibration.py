@@ -8,7 +8,17 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from .. import __version__
-from ..calibration.cases import CASE_FILE, Case, CaseFile, Label, PassFail, add_label, load_case, load_cases
+from ..calibration.cases import (
+    CASE_FILE,
+    Case,
+    CaseFile,
+    Label,
+    PassFail,
+    add_label,
+    load_case,
+    load_cases,
+    with_label,
+)
 from ..calibration.items import (
     FAULTS,
     ItemTrial,
@@ -178,12 +188,15 @@ def label(
     by: str,
     profile_path: Path | None = None,
     case_name: str | None = None,
+    tell: Callable[[str], None] = lambda line: None,
 ) -> Path:
     """Record a person's verdict on one dimension of a drafted profile as a calibration case.
 
     The case keeps the evidence.json beside the profile (the quotes its items rest on), if there
     is one. It is named after the role and the digest of the profile and its evidence unless
-    `case_name` says, so labels of the same profile gather in one case. Returns the case's folder.
+    `case_name` says, so labels of the same profile gather in one case. Other people's verdicts
+    are kept beside it; the person's own earlier one is replaced. `tell` hears of a replaced
+    verdict and of readers who disagree. Returns the case's folder.
     """
     reviewers = load_panel(project.panel)
     dimensions = [reviewer.name for reviewer in reviewers]
@@ -193,8 +206,12 @@ def label(
         raise BadInput("--note: say in one line why")
     name, spec, profile, evidence = _case_to_label(project, role, profile_path, case_name)
     new_label = Label(verdict=verdict, by=by, why=" ".join(note.split()))
-    spec = spec.model_copy(update={"labels": {**spec.labels, dimension: new_label}})
-    return add_label(project.calibration / CASES_DIR, name, spec, profile, evidence)
+    where = project.calibration / CASES_DIR / name / CASE_FILE
+    spec, said = with_label(where, spec, dimension, new_label)
+    folder = add_label(project.calibration / CASES_DIR, name, spec, profile, evidence)
+    for line in said:
+        tell(line)
+    return folder
 
 
 def label_item(

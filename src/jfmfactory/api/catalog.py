@@ -17,17 +17,21 @@ from ..llm.provider import EndpointSettings, PanelEndpointSettings, model_names
 from ..pipeline.loop import Reporter
 from ..records.catalog_run import CatalogRun
 from ..records.runlog import RunRecord
-from ..records.store import RunStore
+from ..records.store import PROFILE_JSON, RunStore
 from .options import DraftOptions, calls_at_once, check_catalog_options, rate_limiter
-from .runs import draft
+from .runs import draft, refuse_while_batched
 from .session import inputs_digest
 
 
 def up_to_date(project: Project, options: DraftOptions, env: Mapping[str, str]) -> RunRecord | None:
     """The role's finished run when nothing it depends on changed since: seeds, prompts, panel,
     models and settings (compared by the digest recorded in run.json)."""
-    previous = RunStore(project.out_dir(options.role, None)).read_run()
+    store = RunStore(project.out_dir(options.role, None))
+    previous = store.read_run()
+    # A finished run whose profile.json is gone (deleted by hand) is not up to date: drafted again.
     if previous is None or previous.status not in ("passed", "not_passed"):
+        return None
+    if not (store.folder / PROFILE_JSON).is_file():
         return None
     settings = EndpointSettings.resolve(options.base_url, options.model, env, options.timeout_s)
     panel = PanelEndpointSettings.resolve(options.panel_base_url, options.panel_model, env)
@@ -57,6 +61,7 @@ def draft_all(
     one at a time on the embedded model (each role would start a server of its own).
     """
     check_catalog_options(options, "--all")
+    refuse_while_batched(project, None)
     settings = EndpointSettings.resolve(options.base_url, options.model, env, options.timeout_s)
     # One limiter for every role: the limits are the endpoint's, not a role's.
     limiter = rate_limiter(options)

@@ -93,9 +93,10 @@ def check_catalog_options(options: DraftOptions, command: str) -> None:
         )
 
 
-def rate_limiter(options: DraftOptions) -> RateLimiter | None:
-    """The limiter `--rpm` and `--tpm` ask for, if they do."""
-    return RateLimiter(options.rpm, options.tpm) if options.rpm or options.tpm else None
+def rate_limiter(options: DraftOptions) -> RateLimiter:
+    """A live run's limiter: it spaces requests under `--rpm` and `--tpm` when they are given, and
+    pauses every request when the endpoint says to wait (a 429's Retry-After, a spent budget)."""
+    return RateLimiter(options.rpm, options.tpm)
 
 
 def calls_at_once(options: DraftOptions, embedded: bool) -> int:

@@ -15,6 +15,7 @@ from ..llm.prices import load_prices
 from ..pipeline.drafter import Drafter
 from ..pipeline.loop import Loop, LoopSettings, QuietReporter, Reporter, failures_recorded, round_record
 from ..pipeline.panel import load_panel
+from ..records.batches import CATALOG_DIR, EXPORTED, LEDGER_FILE, read_ledger
 from ..records.runlog import RunRecord, StopReason, now
 from ..records.sections import section_keys
 from ..records.store import PROFILE_JSON, RunStore, read_profile_file
@@ -49,6 +50,8 @@ def draft(
     with other runs spaces its calls with theirs.
     """
     check_options(options)
+    if batch is None:
+        refuse_while_batched(project, options.role)
     reviewers = load_panel(project.panel)
     store = RunStore(project.out_dir(options.role, options.out))
     previous = store.read_run() if options.resume else None
@@ -111,6 +114,21 @@ def draft(
         return Loop(drafter, panel, store, limits, run, reporter).execute()
 
 
+def refuse_while_batched(project: Project, role: str | None) -> None:
+    """A live run of a role whose requests wait in a batch (of any role, for `--all`: None) would
+    pay for them twice."""
+    path = project.out / CATALOG_DIR / LEDGER_FILE
+    ledger = read_ledger(path)
+    waiting = ledger.in_flight(role)
+    if waiting:
+        whose = f"{role}'s requests wait" if role else "requests wait"
+        how = "jfm batch import" if ledger.endpoint == EXPORTED else "jfm draft --all --batch"
+        raise BadInput(
+            f"{path}: {whose} in {len(waiting)} batch(es); collect them with {how}, "
+            f"or move {path} aside to abandon them (an endpoint still bills them)"
+        )
+
+
 def review(
     project: Project, options: DraftOptions, env: Mapping[str, str], reporter: Reporter | None = None
 ) -> RunRecord:
@@ -125,7 +143,8 @@ def review(
     # Checked before any endpoint opens: a bad profile should not wait for a model server.
     manifest = load_role(project.seeds, options.role).manifest
     profile = read_profile_file(path, label, options.role, manifest.levels)
-    store = RunStore(options.out or project.out_dir(options.role, None) / REVIEW_DIR)
+    own_folder = project.out_dir(options.role, None) / REVIEW_DIR
+    store = RunStore(options.out or own_folder)
     progress = reporter or QuietReporter()
     with session(project, options, env, store, reviewers) as work:
         run = work.run
@@ -136,6 +155,13 @@ def review(
             work.inputs = work.inputs.with_evidence(beside)
         panel = work.panel(reviewers, section_keys(profile.levels), options)
         panel.rehearse(profile)  # every reviewer's templates rendered once before the first call
+        existing = store.read_run()  # read under the folder's lock: a draft there is finished
+        if existing is not None and existing.drafter is not None:
+            # Its begin would set the draft aside, and the profile under review with it.
+            raise BadInput(
+                f"--out {store.folder}: holds a drafted run; a review writes to a folder of its own "
+                f"(by default {own_folder})"
+            )
         store.begin(run)
 
         def finish(reason: StopReason, passed: bool = False) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from .. import __version__
+from ..inputs.datafile import edited_files
 from ..inputs.project import Project
 from ..inputs.seeds import RoleSeeds
 from ..llm.batch import Dispatcher
@@ -144,7 +145,7 @@ def inputs_digest(project: Project, seeds: RoleSeeds, models: list[str]) -> str:
     for source in seeds.sources:
         digest.update(f"source {source.id}\n{source.text}\n".encode())
     for folder in (project.prompts, project.panel):
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        for path in edited_files(folder, "**/*"):
             digest.update(f"file {path.relative_to(project.root)}\n".encode() + path.read_bytes())
     digest.update(f"models {models}".encode())
     return digest.hexdigest()

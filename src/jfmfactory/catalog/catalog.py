@@ -357,6 +357,20 @@ class Catalog:
         """The focus drafted from seeds folder `role`, if the catalog has one."""
         return next((f for f in self.foci if f.entry.seeds == role), None)
 
+    def drafted_elsewhere(self, role: str, family: str, focus: str) -> str | None:
+        """The other role a focus named `focus` of `family` is drafted from, if one is: a role
+        whose manifest names it can never pass (its aliases are the other role's)."""
+        return next(
+            (
+                f.entry.seeds
+                for f in self.foci
+                if f.name.casefold() == focus.casefold()
+                and f.family == family
+                and f.entry.seeds not in (None, role)
+            ),
+            None,
+        )
+
     def adjacent(
         self, focus: Focus, level: str, skills: dict[str, list[str]], limit: int = 5
     ) -> list[Adjacent]:

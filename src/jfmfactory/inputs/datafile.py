@@ -17,10 +17,22 @@ from ..records.store import write_atomic
 M = TypeVar("M", bound=BaseModel)
 
 
+def edited_files(folder: Path, pattern: str) -> list[Path]:
+    """The files in `folder` matching `pattern` ("**/" for every level), sorted, without what an
+    editor leaves beside the files people edit: a lock (`.#x`), a backup (`x~`), a swap file or
+    anything else hidden, and a link that leads nowhere."""
+
+    def editors(path: Path) -> bool:
+        return any(part.startswith((".", "#")) or part.endswith("~") for part in path.parts)
+
+    return sorted(p for p in folder.glob(pattern) if p.is_file() and not editors(p.relative_to(folder)))
+
+
 def read_toml(path: Path, kind: str) -> dict[str, Any]:
     """The file's table; an unreadable file is an error naming it and saying why."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: a byte-order mark an editor put first is not part of the first line.
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise BadInput(f"{path}: cannot read {kind}: {exc}") from exc
 

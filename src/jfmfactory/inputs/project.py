@@ -45,7 +45,10 @@ class Project:
 
     @classmethod
     def find(cls, start: Path, seeds: Path | None = None) -> Project:
-        """The nearest folder at or above `start` that holds prompts/ and panel/."""
+        """The nearest folder at or above `start` that holds prompts/ and panel/; `seeds`, when
+        given (`--seeds`), must be a folder."""
+        if seeds is not None and not seeds.is_dir():
+            raise BadInput(f"--seeds {seeds}: not a folder")
         for folder in (start, *start.parents):
             if all((folder / marker).is_dir() for marker in MARKERS):
                 return cls(root=folder, seeds=seeds if seeds is not None else folder / "seeds")

@@ -70,6 +70,10 @@ class Prompts:
             where = getattr(exc, "lineno", None)
             line = f" line {where}" if where else ""
             raise BadInput(f"{label}{line}: {exc.message or exc}") from exc
+        except BadInput:
+            raise
+        except Exception as exc:  # what a template's own expression raises: {{ 1 / 0 }}, a bad filter value
+            raise BadInput(f"{label}: fails as it renders: {type(exc).__name__}: {exc}") from exc
 
     def _names(self, source: str | None, name: str) -> set[str]:
         """The variables a template reads from its context (read once per template)."""

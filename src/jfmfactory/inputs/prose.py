@@ -15,7 +15,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .datafile import load_model
+from ..errors import BadInput
+from .datafile import edited_files, load_model
 from .text import normalise
 
 PROSE_FILE = "_prose.toml"
@@ -66,8 +67,14 @@ def prompt_runs(prompts: Path) -> frozenset[tuple[str, ...]]:
     """Every run of ECHO_WORDS words in the prompt templates and the data beside them, with the
     template expressions taken out: what an item that echoes its instructions shares with them."""
     runs: set[tuple[str, ...]] = set()
-    for path in sorted(p for p in prompts.rglob("*") if p.suffix in (".j2", ".toml")):
-        for piece in _JINJA.split(path.read_text(encoding="utf-8")):
+    for path in edited_files(prompts, "**/*"):
+        if path.suffix not in (".j2", ".toml"):
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BadInput(f"{path}: cannot read: {exc}") from exc
+        for piece in _JINJA.split(text):
             runs.update(_runs(normalise(piece).split()))
     return frozenset(runs)
 

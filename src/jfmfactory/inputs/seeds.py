@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..errors import BadInput
 from ..records.profile import LEVEL_SPAN, LEVELS
-from ..records.store import write_atomic
+from ..records.store import held, wait_for, write_atomic
 from .datafile import append_table, load_model, toml_value
 
 MANIFEST = "manifest.toml"
@@ -142,10 +143,28 @@ def text_digest(text: str) -> str:
 
 
 def append_source(
-    seeds_dir: Path, role: str, text: str, title: str, origin: str, date: dt.date
+    seeds_dir: Path,
+    role: str,
+    text: str,
+    title: str,
+    origin: str,
+    date: dt.date,
+    tell: Callable[[str], None] = lambda line: None,
 ) -> SourceEntry:
     """Keep `text` as a new source of `role`: a text file beside the manifest, and an entry at the
-    manifest's end (its comments and layout kept). The same text twice is refused."""
+    manifest's end (its comments and layout kept). The same text twice is refused. The role's
+    folder is locked from reading the manifest to writing it back: another jfm adding a source to
+    it at once waits (told with `tell`), then reads the manifest this one wrote."""
+    folder = seeds_dir / check_role_name(role)
+    if not (folder / MANIFEST).is_file():
+        load_role(seeds_dir, role)  # refused, naming the roles there are, before any lock is taken
+    with held(folder, wait_for(folder, tell)):
+        return _append_source(seeds_dir, role, text, title, origin, date)
+
+
+def _append_source(
+    seeds_dir: Path, role: str, text: str, title: str, origin: str, date: dt.date
+) -> SourceEntry:
     seeds = load_role(seeds_dir, role)
     digest = text_digest(text)
     for source in seeds.sources:
@@ -165,7 +184,7 @@ def append_source(
     write_atomic(folder / file, text)
     try:
         append_table(folder / MANIFEST, ["[[sources]]", *fields], lambda: load_role(seeds_dir, role))
-    except BadInput:  # the manifest is restored; its new text file goes too
-        (folder / file).unlink()
+    except (BadInput, OSError):  # the manifest is restored or never changed; its new text file goes too
+        (folder / file).unlink(missing_ok=True)
         raise
     return entry

@@ -9,9 +9,11 @@ for the drafter's calls (and one for each wave of items drafted again where the 
 them), one for the reviewers, and one for each wave of re-asks.
 
 What a batch answered is kept in out/_catalog/answers/; the ledger (`records.batches`) names the
-batches in flight. A run started again answers a request it finds there at once, and waits for
-a batch in flight that holds it instead of submitting it twice. A request a batch did not finish
-(it expired, failed or was cancelled) goes into the next batch.
+batches in flight, each before it is created, by a tag it carries in its metadata. A run started
+again answers a request it finds there at once, and waits for a batch in flight that holds it
+(found by its tag when a stop fell while it was being created) instead of submitting it twice.
+A request a batch did not finish (it expired, failed or was cancelled) goes into the next batch.
+A custom_id ends in its body's digest: an answer is filed for the request it answered only.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ import hashlib
 import json
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -51,12 +55,21 @@ MAX_REQUESTS = 50_000
 MAX_BYTES = 200 * 1024 * 1024
 COMPLETION_WINDOW: Final = "24h"
 POLL_S = 10.0
+#: The least `--poll` takes: each poll is a request to the endpoint.
+MIN_POLL_S = 0.05
 
 T = TypeVar("T")
 #: Batches a request may go unfinished in before its call fails.
 MAX_TRIES = 3
 #: Per-request statuses that are the endpoint's trouble, not the request's: tried again.
 TRANSIENT = (408, 409, 429, 500, 502, 503, 504)
+#: Failures of a poll or a download that outlast the client's own retries: tried at the next poll.
+PASSING_TROUBLE = (openai.APIConnectionError, openai.InternalServerError, openai.RateLimitError)
+#: Tries at creating a batch, each after looking for one a failed try made.
+CREATE_TRIES = 3
+#: How far before a batch's entry in the ledger its creation may be found at the endpoint (clocks
+#: differ): older batches are not searched for its tag.
+CLOCK_SKEW_S = 3600
 
 
 def body_digest(body: dict[str, Any]) -> str:
@@ -106,17 +119,42 @@ class BatchEndpoint:
     def __init__(self, client: openai.OpenAI) -> None:
         self.client = client
 
-    def submit(self, lines: list[dict[str, Any]]) -> tuple[str, str]:
-        """Upload the JSONL of `lines` and start a batch of it; its id and the file's."""
+    def submit(self, lines: list[dict[str, Any]], tag: str) -> tuple[str, str]:
+        """Upload the JSONL of `lines` and start a batch of it, tagged `tag`; its id and the file's."""
         data = jsonl_text(lines).encode()
         uploaded = self.client.files.create(file=("jfm-batch.jsonl", data), purpose="batch")
-        batch = self.client.batches.create(
-            input_file_id=uploaded.id,
-            endpoint=BATCH_URL,
-            completion_window=COMPLETION_WINDOW,
-            metadata={"made_by": "jfm draft --all --batch"},
-        )
-        return batch.id, uploaded.id
+        started = time.time()
+        # Not the client's retries: a create answered 5xx or not at all may have made the batch,
+        # and a blind retry would make (and bill) a second. Look for it by its tag first.
+        once = self.client.with_options(max_retries=0)
+        tries = 0
+        while True:
+            try:
+                batch = once.batches.create(
+                    input_file_id=uploaded.id,
+                    endpoint=BATCH_URL,
+                    completion_window=COMPLETION_WINDOW,
+                    metadata={"made_by": "jfm draft --all --batch", "jfm_tag": tag},
+                )
+                return batch.id, uploaded.id
+            except PASSING_TROUBLE:
+                found = self.find(tag, started)
+                if found is not None:
+                    return found
+                tries += 1
+                if tries == CREATE_TRIES:
+                    raise
+                time.sleep(2**tries)
+
+    def find(self, tag: str, since: float) -> tuple[str, str] | None:
+        """The batch tagged `tag` (its id and its file's), created after `since` (epoch seconds),
+        if the endpoint has one: what a stop while creating it left behind."""
+        for batch in self.client.batches.list(limit=100):  # newest first, page after page
+            if (batch.metadata or {}).get("jfm_tag") == tag:
+                return batch.id, batch.input_file_id
+            if batch.created_at < since - CLOCK_SKEW_S:
+                break
+        return None
 
     def poll(self, batch_id: str) -> tuple[str, int, int, list[str]]:
         """A batch's status (with the endpoint's reasons when it failed), its requests done and
@@ -151,13 +189,17 @@ class ExportedBatches(BatchEndpoint):
         self.exported = folder / EXPORT_DIR
         self.imported = folder / IMPORT_DIR
 
-    def submit(self, lines: list[dict[str, Any]]) -> tuple[str, str]:
-        # Numbered in order, and stamped so that an id is never reused (nor an old import taken
+    def submit(self, lines: list[dict[str, Any]], tag: str) -> tuple[str, str]:
+        # Numbered in order, and tagged so that an id is never reused (nor an old import taken
         # for a new batch's answers) even if a file is deleted.
         number = len(list(self.exported.glob("*.jsonl"))) + 1
-        path = self.exported / f"offline-{number}-{int(time.time())}.jsonl"
+        path = self.exported / f"offline-{number}-{tag}.jsonl"
         write_atomic(path, jsonl_text(lines))
         return path.stem, str(path)
+
+    def find(self, tag: str, since: float) -> tuple[str, str] | None:
+        path = next(self.exported.glob(f"offline-*-{tag}.jsonl"), None)
+        return (path.stem, str(path)) if path is not None else None
 
     def poll(self, batch_id: str) -> tuple[str, int, int, list[str]]:
         path = self.imported / f"{batch_id}.jsonl"
@@ -193,9 +235,9 @@ class Dispatcher:
         for path in sorted(self.answers_dir.glob("*.jsonl")):
             for kept in parse_jsonl(path.read_text(encoding="utf-8")):
                 self.answers[(kept["custom_id"], kept["digest"])] = Answer(kept["status"], kept["body"])
-        #: Requests of batches in flight, by (custom_id, digest): the batch's id.
+        #: Requests of batches in flight, by (custom_id, digest): the batch's tag.
         self.in_flight: dict[tuple[str, str], str] = {
-            (custom_id, digest): batch.id
+            (custom_id, digest): batch.tag
             for batch in self.ledger.batches
             if not batch.collected
             for custom_id, digest in batch.requests.items()
@@ -215,10 +257,11 @@ class Dispatcher:
         """The HTTP transport of one role's client: its chat completions go into batches."""
         return BatchingTransport(self, role)
 
-    def ask(self, custom_id: str, body: dict[str, Any]) -> Answer:
-        """The answer to one request: at once when a batch already answered it, else when the
-        batch that holds it is collected. The calling thread waits, and is counted waiting."""
+    def ask(self, call_id: str, body: dict[str, Any]) -> Answer:
+        """The answer to call `call_id`'s request: at once when a batch already answered it, else
+        when the batch that holds it is collected. The calling thread waits, counted waiting."""
         digest = body_digest(body)
+        custom_id = f"{call_id}:{digest[:12]}"
         key = (custom_id, digest)
         with self.lock:
             if self.failure is not None:
@@ -272,6 +315,7 @@ class Dispatcher:
     def run(self) -> None:
         """Submit, poll and collect until `finished` is set; runs on a thread of its own."""
         try:
+            self._confirm_created()
             while not self.finished.is_set():
                 if not self.activity.wait_idle(0.05):
                     continue
@@ -286,7 +330,23 @@ class Dispatcher:
             self._fail_all(failure)
 
     def _in_flight_ids(self) -> list[str]:
-        return [batch.id for batch in self.ledger.batches if not batch.collected]
+        return [batch.id for batch in self.ledger.batches if batch.id and not batch.collected]
+
+    def _confirm_created(self) -> None:
+        """Settle the batches a stop fell upon while they were being created: one the endpoint
+        has (found by its tag) is waited for; one it has not is submitted again."""
+        for entry in [batch for batch in self.ledger.batches if batch.id is None]:
+            found = self.endpoint.find(entry.tag, datetime.fromisoformat(entry.submitted_at).timestamp())
+            with self.lock:
+                if found is not None:
+                    (entry.id, entry.input_file_id), entry.status = found, "validating"
+                else:
+                    self.ledger.batches.remove(entry)
+                    for key in entry.requests.items():
+                        self.in_flight.pop(key, None)
+                        if key in self.waiting:
+                            self.pending.append(self.waiting[key])
+                write_ledger(self.ledger_path, self.ledger)
 
     def _submit_pending(self) -> None:
         with self.lock:
@@ -296,47 +356,61 @@ class Dispatcher:
             by_model.setdefault(str(waiting.body.get("model")), []).append(waiting)
         for model, requests in by_model.items():
             for chunk in _chunks(requests):
-                batch_id, file_id = self.endpoint.submit([waiting.line() for waiting in chunk])
+                # In the ledger before it is created: a stop while the endpoint creates it (the
+                # batch made, its id not yet back) leaves its tag to find it by, not a second bill.
                 entry = BatchEntry(
-                    id=batch_id,
-                    input_file_id=file_id,
+                    tag=uuid.uuid4().hex[:16],
+                    id=None,
+                    input_file_id=None,
                     model=model,
                     submitted_at=now(),
-                    status="validating",
+                    status="creating",
                     requests={waiting.custom_id: waiting.digest for waiting in chunk},
                 )
                 with self.lock:
                     self.ledger.batches.append(entry)
                     for waiting in chunk:
                         waiting.tries += 1
-                        self.in_flight[(waiting.custom_id, waiting.digest)] = batch_id
+                        self.in_flight[(waiting.custom_id, waiting.digest)] = entry.tag
+                    write_ledger(self.ledger_path, self.ledger)
+                batch_id, file_id = self.endpoint.submit([waiting.line() for waiting in chunk], entry.tag)
+                with self.lock:
+                    entry.id, entry.input_file_id, entry.status = batch_id, file_id, "validating"
                     write_ledger(self.ledger_path, self.ledger)
                 self.progress(BatchProgress(batch_id, entry.status, len(chunk), 0))
 
     def _collect_ended(self) -> bool:
         """Poll every batch in flight; collect those that ended. True when one did."""
         collected = False
-        for batch in [batch for batch in self.ledger.batches if not batch.collected]:
+        for batch in [batch for batch in self.ledger.batches if batch.id and not batch.collected]:
+            assert batch.id is not None
             try:
                 status, completed, total, files = self.endpoint.poll(batch.id)
-            except (openai.APIConnectionError, openai.InternalServerError, openai.RateLimitError):
+                ended = status.split(" ")[0] in ENDED
+                # Read before anything is filed: a download that fails is tried at the next poll.
+                lines = [line for file_id in files for line in self.endpoint.lines(file_id)] if ended else []
+            except PASSING_TROUBLE:
                 continue  # the endpoint's passing trouble (after the client's own retries): next poll
             batch.status = status
             self.progress(BatchProgress(batch.id, status, total or len(batch.requests), completed))
-            if status.split(" ")[0] in ENDED:
-                self._collect(batch, files)
+            if ended:
+                self._collect(batch, lines)
                 collected = True
         return collected
 
-    def _collect(self, batch: BatchEntry, files: list[str]) -> None:
-        """Keep a batch's answers, hand them to the threads waiting on them, and queue again
-        what it did not finish."""
+    def _collect(self, batch: BatchEntry, lines: list[dict[str, Any]]) -> None:
+        """Keep a batch's answers (its output files' `lines`), hand them to the threads waiting on
+        them, and queue again what it did not finish."""
         answered: dict[str, Answer] = {}
-        for file_id in files:
-            for line in self.endpoint.lines(file_id):
-                answer = _answer(line)
-                if answer is not None and line.get("custom_id") in batch.requests:
-                    answered[line["custom_id"]] = answer
+        for line in lines:
+            answer = _answer(line)
+            custom_id = line.get("custom_id")
+            if answer is None or custom_id not in batch.requests:
+                continue
+            # A custom_id answered twice: the first success wins (an error never replaces one).
+            first = answered.get(custom_id)
+            if first is None or (first.status != 200 and answer.status == 200):
+                answered[custom_id] = answer
         # Only successes are kept for a run started again: an error is the endpoint's answer this
         # time, and a later run should ask again (once the endpoint is mended).
         kept = [
@@ -445,6 +519,6 @@ class BatchingTransport(httpx.BaseTransport):
         if request.method != "POST" or not request.url.path.endswith(CHAT_PATH) or call is None:
             message = f"{request.method} {request.url.path}: a batched run sends chat completions only"
             return httpx.Response(400, json={"error": {"message": message}}, request=request)
-        custom_id = f"{self.role}:{call.round}:{call.call}:{call.attempt}"
-        answer = self.dispatcher.ask(custom_id, json.loads(request.read()))
+        call_id = f"{self.role}:{call.round}:{call.call}:{call.attempt}"
+        answer = self.dispatcher.ask(call_id, json.loads(request.read()))
         return httpx.Response(answer.status, json=answer.body, request=request)

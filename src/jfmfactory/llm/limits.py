@@ -1,10 +1,12 @@
 """Rate limits of a live run (`--rpm`, `--tpm`): requests spaced so as to stay under them, and a
-pause whenever the endpoint's `x-ratelimit-*` headers say a budget is spent, so that a catalog
-run does not meet a wall of 429s (which the openai client would only back off from).
+pause whenever the endpoint's `x-ratelimit-*` headers say a budget is spent or a 429 says when to
+come back, so that a catalog run does not meet a wall of 429s (which the openai client would only
+back off from, one request at a time).
 """
 
 from __future__ import annotations
 
+import email.utils
 import json
 import re
 import threading
@@ -20,6 +22,10 @@ REMAINING = ("x-ratelimit-remaining-requests", "x-ratelimit-remaining-tokens")
 RESET = ("x-ratelimit-reset-requests", "x-ratelimit-reset-tokens")
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+#: The longest pause the endpoint's headers hold every request for: the openai client waits no
+#: longer for a Retry-After (it gives up on a longer one), and a reset of hours (a proxy's
+#: mistake) must not stall a run without a word.
+MAX_PAUSE_S = 120.0
 
 
 def reset_seconds(text: str) -> float | None:
@@ -35,6 +41,22 @@ def reset_seconds(text: str) -> float | None:
     return sum(float(number) * _SECONDS[unit] for number, unit in parts)
 
 
+def retry_after_seconds(headers: httpx.Headers) -> float | None:
+    """How long a 429 asks to wait: `retry-after-ms`, else `retry-after` in seconds or as an HTTP
+    date, as the openai client reads them; None when it says nothing usable."""
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        try:
+            seconds = float(headers.get(name, "")) * scale
+        except ValueError:
+            continue
+        return seconds if 0 <= seconds <= MAX_PAUSE_S else None
+    when = email.utils.parsedate_tz(headers.get("retry-after", ""))
+    if when is None:
+        return None
+    seconds = email.utils.mktime_tz(when) - time.time()
+    return max(seconds, 0.0) if seconds <= MAX_PAUSE_S else None
+
+
 def estimated_tokens(request: httpx.Request) -> int:
     """What a chat completion request may spend: its prompt (4 characters a token) and the most
     it lets the answer take."""
@@ -48,7 +70,8 @@ def estimated_tokens(request: httpx.Request) -> int:
 
 class RateLimiter:
     """Spaces the requests of every thread of a run: at most `rpm` a minute and `tpm` tokens a
-    minute (each evenly, with no burst), and none while the endpoint says its budget is spent."""
+    minute (each evenly, with no burst), and none while the endpoint says its budget is spent or
+    a 429's Retry-After has not passed."""
 
     def __init__(
         self,
@@ -85,12 +108,19 @@ class RateLimiter:
 
     def after(self, response: httpx.Response) -> None:
         """An httpx response hook: a budget the endpoint says is spent pauses every request until
-        it says the budget is back."""
+        it says the budget is back; so does a 429, for as long as its Retry-After says."""
+        if response.status_code == 429:
+            seconds = retry_after_seconds(response.headers)
+            if seconds is not None:
+                self._pause(seconds)
         for remaining, reset in zip(REMAINING, RESET, strict=True):
             left, wait = response.headers.get(remaining), response.headers.get(reset)
             if left is None or wait is None:
                 continue
             seconds = reset_seconds(wait)
             if seconds is not None and left.strip() in ("0", "0.0"):
-                with self.lock:
-                    self.paused_until = max(self.paused_until, self.clock() + seconds)
+                self._pause(min(seconds, MAX_PAUSE_S))
+
+    def _pause(self, seconds: float) -> None:
+        with self.lock:
+            self.paused_until = max(self.paused_until, self.clock() + seconds)

@@ -29,6 +29,15 @@ REQUEST_TIMEOUT_S = 300.0
 KEY_VARIABLES = ("OPENAI_API_KEY", "JFM_PANEL_API_KEY")
 
 
+def _variable(env: Mapping[str, str], name: str) -> str | None:
+    """An endpoint's URL from the environment; one set but blank is refused, not read as unset
+    (an unset shell variable behind it would send the prompts and the key elsewhere)."""
+    value = env.get(name)
+    if value is not None and not value.strip():
+        raise BadInput(f"${name} is set but empty; give it a URL, or unset it")
+    return value or None
+
+
 @dataclass(frozen=True)
 class EndpointSettings:
     """What the user configured; a key is held only to hand to the client, never written."""
@@ -46,7 +55,7 @@ class EndpointSettings:
         env: Mapping[str, str],
         timeout_s: float = REQUEST_TIMEOUT_S,
     ) -> EndpointSettings:
-        url = base_url or env.get("OPENAI_BASE_URL") or None
+        url = base_url or _variable(env, "OPENAI_BASE_URL")
         if url is not None and urlsplit(url).scheme not in ("http", "https"):
             source = "--base-url" if base_url else "$OPENAI_BASE_URL"
             raise BadInput(f"{source} {public_url(url)}: not an http(s) URL")
@@ -78,7 +87,7 @@ class PanelEndpointSettings:
     def resolve(
         cls, base_url: str | None, model: str | None, env: Mapping[str, str]
     ) -> PanelEndpointSettings:
-        url = base_url or env.get("JFM_PANEL_BASE_URL") or None
+        url = base_url or _variable(env, "JFM_PANEL_BASE_URL")
         if url is not None and urlsplit(url).scheme not in ("http", "https"):
             source = "--panel-base-url" if base_url else "$JFM_PANEL_BASE_URL"
             raise BadInput(f"{source} {public_url(url)}: not an http(s) URL")

@@ -17,7 +17,7 @@ import jinja2
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..errors import BadInput
-from ..inputs.datafile import load_model
+from ..inputs.datafile import edited_files, load_model
 from ..inputs.prompts import Prompts
 from ..llm.client import LLM, Structured, bind_choices
 from ..llm.parallel import ordered_map
@@ -118,7 +118,7 @@ def load_reviewer(path: Path) -> Reviewer:
 def load_panel(folder: Path) -> list[Reviewer]:
     """Every reviewer file in `folder`, in file-name order; every check declared by one at least."""
     # A file whose name starts with "_" holds shared data (word lists), not a reviewer.
-    files = sorted(p for p in folder.glob("*.toml") if not p.name.startswith("_")) if folder.is_dir() else []
+    files = [p for p in edited_files(folder, "*.toml") if not p.name.startswith("_")]
     if not files:
         raise BadInput(f"{folder}: no reviewer files (*.toml)")
     reviewers = [load_reviewer(path) for path in files]

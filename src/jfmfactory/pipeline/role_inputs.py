@@ -103,6 +103,13 @@ def read_inputs(project: Project, role: str) -> RoleInputs:
     prompts = Prompts(project.prompts)
     vocabulary = Vocabulary(load_word_lists(project.panel))
     catalog = load_catalog(project.catalog, project.seeds) if project.catalog.is_dir() else None
+    manifest = loaded.manifest
+    owner = catalog.drafted_elsewhere(role, manifest.family, manifest.focus) if catalog else None
+    if owner is not None:
+        raise BadInput(
+            f"{project.seeds / role / 'manifest.toml'}: focus: {manifest.focus!r} is drafted from {owner}; "
+            "name a focus of its own (jfm new suggests one)"
+        )
     titles = {level: catalog.rubric.block(level).titles for level in LEVELS} if catalog else {}
     evidence = gather(seeds, titles, load_queries(project.prompts), vocabulary)
     prose = ProseJudge(

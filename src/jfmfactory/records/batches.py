@@ -14,7 +14,7 @@ from ..errors import BadInput
 from .runlog import Usage
 from .store import write_atomic
 
-LEDGER_VERSION = 1
+LEDGER_VERSION = 2
 #: Where a catalog run keeps what spans its roles.
 CATALOG_DIR = "_catalog"
 LEDGER_FILE = "batches.json"
@@ -23,6 +23,8 @@ ANSWERS_DIR = "answers"
 #: Batches written for an engine elsewhere (`jfm batch export`), and that engine's output.
 EXPORT_DIR = "export"
 IMPORT_DIR = "import"
+#: How the ledger names the endpoint of batches exported for an engine elsewhere.
+EXPORTED = "export"
 #: Statuses after which a batch changes no more.
 ENDED = ("completed", "failed", "expired", "cancelled")
 
@@ -32,13 +34,21 @@ class BatchEntry(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(description="The batch's id at the endpoint.")
-    input_file_id: str = Field(description="The id of the uploaded JSONL file of its requests.")
+    tag: str = Field(
+        description="The tag the batch carries in its metadata: written here before the batch is "
+        "created, so that a run stopped while creating it finds it at the endpoint."
+    )
+    id: str | None = Field(description="The batch's id at the endpoint; none until it confirms the batch.")
+    input_file_id: str | None = Field(description="The id of the uploaded JSONL file of its requests.")
     model: str = Field(description="The model every request of the batch asks (one per batch).")
     submitted_at: str = Field(description="When it was submitted (UTC, ISO 8601).")
-    status: str = Field(description="Its status when last polled: in_progress, completed, expired…")
+    status: str = Field(
+        description="Its status when last polled: in_progress, completed, expired…; creating until "
+        "the endpoint confirms it."
+    )
     requests: dict[str, str] = Field(
-        description="Each request's custom_id (role:round:call:attempt) and the digest of its body."
+        description="Each request's custom_id (role:round:call:attempt:digest, the first 12 "
+        "characters of its body's digest) and the whole digest."
     )
     collected: bool = Field(default=False, description="Its results were read and handed to the roles.")
     answered: int = Field(default=0, description="Requests it answered (an HTTP error included).")
@@ -70,6 +80,10 @@ class BatchLedger(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     version: int = Field(default=LEDGER_VERSION, description="The ledger format's version.")
+    endpoint: str | None = Field(
+        default=None,
+        description="Where its batches go: the endpoint's public URL, or `export` for an engine elsewhere.",
+    )
     options: LedgerOptions | None = Field(default=None, description="The options the run began with.")
     batches: list[BatchEntry] = Field(default_factory=list, description="Every batch, oldest first.")
 
@@ -80,6 +94,15 @@ class BatchLedger(BaseModel):
     def costed(self) -> list[tuple[str, Usage]]:
         """Each batch's tokens with the model they were spent on, for a price table."""
         return [(batch.model, batch.usage) for batch in self.batches]
+
+    def in_flight(self, role: str | None = None) -> list[BatchEntry]:
+        """The batches not yet collected (that hold requests of `role`, when one is named)."""
+        prefix = f"{role}:" if role else ""
+        return [
+            batch
+            for batch in self.batches
+            if not batch.collected and any(custom_id.startswith(prefix) for custom_id in batch.requests)
+        ]
 
     def per_round(self) -> dict[int, int]:
         """How many batches carried requests of each round."""
@@ -95,9 +118,12 @@ def read_ledger(path: Path) -> BatchLedger:
     if not path.is_file():
         return BatchLedger()
     try:
-        return BatchLedger.model_validate_json(path.read_text(encoding="utf-8"))
+        ledger = BatchLedger.model_validate_json(path.read_text(encoding="utf-8"))
     except ValidationError as error:
         raise BadInput(f"{path}: not a batch ledger of this version ({error.error_count()} errors)") from None
+    if ledger.version != LEDGER_VERSION:
+        raise BadInput(f"{path}: a batch ledger of version {ledger.version}, not {LEDGER_VERSION}")
+    return ledger
 
 
 def write_ledger(path: Path, ledger: BatchLedger) -> None:

@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,13 @@ RUN_JSON = "run.json"
 EVIDENCE_JSON = "evidence.json"
 TRANSCRIPTS = "transcripts"
 DRAFTS = "drafts"
-#: Held by the run writing to the folder (an OS lock: it dies with the process, even on kill -9).
+#: Where a new run sets the last run's outputs aside until it has a profile of its own.
+PREVIOUS = "previous"
+#: What makes up a run's outputs, set aside together (profile.json first: a folder without it
+#: has nothing a new run should keep).
+RUN_OUTPUTS = (PROFILE_JSON, PROFILE_MD, RUN_JSON, EVIDENCE_JSON, TRANSCRIPTS, DRAFTS)
+#: Held by the run writing to the folder (an OS lock: it dies with the process, even on kill -9),
+#: and by jfm new and jfm add-source in the catalog and a role's seeds folder while they write.
 LOCK = ".jfm.lock"
 #: Beside the lock: which process holds it, for the run refused.
 LOCK_HOLDER = ".jfm.lock.holder"
@@ -64,6 +70,28 @@ def to_json(model: BaseModel) -> str:
     return model.model_dump_json(indent=2) + "\n"
 
 
+@contextlib.contextmanager
+def held(folder: Path, busy: Callable[[], None]) -> Iterator[None]:
+    """Hold `folder`'s lock (`LOCK`, an OS lock: released on every way out, and by the OS when
+    the process dies) while files in it are read, changed and written back. When another process
+    holds it, `busy` is called first: it raises to refuse, or returns to wait for the lock."""
+    lock = FileLock(folder / LOCK)
+    try:
+        lock.acquire(blocking=False)
+    except Timeout:
+        busy()
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def wait_for(folder: Path, tell: Callable[[str], None]) -> Callable[[], None]:
+    """A `busy` for `held` that waits for the lock, saying so first with `tell`."""
+    return lambda: tell(f"{folder}: another jfm is writing to it; waiting for it to finish")
+
+
 class RunStore:
     """Reads and writes one role's outputs."""
 
@@ -80,23 +108,25 @@ class RunStore:
             raise BadInput(f"--out {self.folder}: not writable ({exc.strerror})") from exc
 
     @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
+    def locked(self, other_out: bool = True) -> Iterator[None]:
         """Hold the folder for one run: another run into it is refused, naming the process that
-        holds it. Released on every way out; the OS releases it when the process dies."""
-        lock = FileLock(self.folder / LOCK, blocking=False)
-        try:
-            lock.acquire()
-        except Timeout:
+        holds it (and suggesting another --out where a run can take one: `other_out`). Released
+        on every way out; the OS releases it when the process dies."""
+
+        def refuse() -> None:
             raise BadInput(
                 f"{self.folder}: another jfm run ({self._holder()}) is writing to this folder; "
-                "wait for it to end or choose another --out"
+                f"wait for it to end{' or choose another --out' if other_out else ''}"
             ) from None
-        try:
-            write_atomic(self.folder / LOCK_HOLDER, json.dumps({"pid": os.getpid(), "since": now()}) + "\n")
-            yield
-        finally:
-            (self.folder / LOCK_HOLDER).unlink(missing_ok=True)
-            lock.release()
+
+        with held(self.folder, refuse):
+            try:
+                write_atomic(
+                    self.folder / LOCK_HOLDER, json.dumps({"pid": os.getpid(), "since": now()}) + "\n"
+                )
+                yield
+            finally:
+                (self.folder / LOCK_HOLDER).unlink(missing_ok=True)
 
     def _holder(self) -> str:
         try:
@@ -109,16 +139,19 @@ class RunStore:
         """Start `run` in the folder: write its record before any model call, then clear what an
         earlier run left, so that none of it is taken for this run's.
 
-        A resumed run keeps its first `kept_rounds` rounds. Only a folder jfm wrote (one with a
+        A resumed run keeps its first `kept_rounds` rounds. A new run sets a finished run's
+        outputs aside in previous/, whole, until it writes a profile of its own: a run that fails
+        before its first round ends takes nothing away. Only a folder jfm wrote (one with a
         run.json) is cleared; anything else is refused. A run killed at any point leaves a
         folder that a new run or `--resume` takes up: the record is written first, and a round
         counts only once the record lists it.
         """
-        for name in (TRANSCRIPTS, DRAFTS):
+        for name in (TRANSCRIPTS, DRAFTS, PROFILE_JSON, PROFILE_MD):
             if (self.folder / name).exists() and not (self.folder / RUN_JSON).is_file():
-                raise BadInput(
-                    f"{self.folder}: holds a {name}/ folder that jfm did not write; choose another --out"
-                )
+                kind = f"{name}/ folder" if name in (TRANSCRIPTS, DRAFTS) else name
+                raise BadInput(f"{self.folder}: holds a {kind} that jfm did not write; choose another --out")
+        if not kept_rounds:
+            self._set_aside()
         self.write_run(run)
         # Temporaries of atomic writes that a killed run left behind (in its own files only: a
         # folder below, such as review/, may be another run's).
@@ -129,9 +162,18 @@ class RunStore:
             for path in self.folder.glob(pattern):
                 if int(path.name.removeprefix("round-").removesuffix(".json")) > kept_rounds:
                     shutil.rmtree(path) if path.is_dir() else path.unlink()
-        if not kept_rounds:
-            for name in (PROFILE_JSON, PROFILE_MD):
-                (self.folder / name).unlink(missing_ok=True)
+
+    def _set_aside(self) -> None:
+        """Move the outputs of a run that has a profile into previous/, replacing what an earlier
+        run set aside there; a folder without a profile keeps previous/ as it is."""
+        if not (self.folder / PROFILE_JSON).is_file():
+            return
+        previous = self.folder / PREVIOUS
+        shutil.rmtree(previous, ignore_errors=True)
+        previous.mkdir()
+        for name in RUN_OUTPUTS:
+            if (self.folder / name).exists():
+                os.replace(self.folder / name, previous / name)
 
     def write_sections(self, number: int, sections: dict[str, Any]) -> None:
         """Every section as a round left it: what a resumed run starts from."""
@@ -191,6 +233,8 @@ class RunStore:
                 evidence = None
         write_atomic(self.folder / PROFILE_JSON, to_json(profile))
         write_atomic(self.folder / PROFILE_MD, render_markdown(profile, evidence))
+        # The run has a profile of its own now: the one set aside is superseded.
+        shutil.rmtree(self.folder / PREVIOUS, ignore_errors=True)
 
     def read_profile(self) -> Profile | None:
         """The run's profile.json, None when there is none; an unusable one is an error."""

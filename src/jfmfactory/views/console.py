@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
@@ -275,8 +276,25 @@ def batch_table(ledger: BatchLedger, prices: PriceTable | None) -> Table:
     return table
 
 
+class ShownOnceUsed(Progress):
+    """A progress display that appears with its first bar: a run refused before any (a flag, a
+    ledger) prints its error alone, without the blank line an empty display leaves."""
+
+    def __enter__(self) -> ShownOnceUsed:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live.is_started:
+            self.stop()
+
+    def add_task(self, *args: Any, **kwargs: Any) -> TaskID:
+        if not self.live.is_started:
+            self.start()
+        return super().add_task(*args, **kwargs)
+
+
 def catalog_progress(console: Console) -> Progress:
-    return Progress(
+    return ShownOnceUsed(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         TextColumn("{task.completed} calls"),

@@ -12,7 +12,7 @@ from ..errors import BadInput
 from ..inputs.project import Project
 from ..inputs.seeds import check_role_name, list_roles, load_role
 from ..records.profile import GUIDELINE_COLUMNS, code_at_level
-from ..records.store import RunStore, write_atomic
+from ..records.store import PREVIOUS, PROFILE_JSON, RunStore, write_atomic
 from .calibration import CALIBRATION_HTML, CALIBRATION_MD, calibration_html, calibration_markdown
 from .level import CatalogView, catalog_view, level_view
 from .outputs import Outputs, load_outputs
@@ -46,13 +46,16 @@ class RoleState:
 
 
 def _state(project: Project, role: str) -> tuple[str, int | None, float | None]:
+    folder = project.out_dir(role, None)
     try:
-        run = RunStore(project.out_dir(role, None)).read_run()
+        run = RunStore(folder).read_run()
     except BadInput:
         return "unreadable run.json", None, None
     if run is None:
         return "not drafted", None, None
     best = next((r for r in run.rounds if r.round == run.best_round), None)
+    if best is None and (folder / PREVIOUS / PROFILE_JSON).is_file():
+        return f"{run.status}; the last profile kept in {PREVIOUS}/", None, None
     return run.status, run.best_round, best.min_score if best else None
 
 

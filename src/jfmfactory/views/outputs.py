@@ -10,7 +10,7 @@ from ..errors import BadInput
 from ..records.evidence import Evidence
 from ..records.profile import Profile
 from ..records.runlog import RoundRecord, RunRecord
-from ..records.store import RunStore
+from ..records.store import PREVIOUS, RunStore
 
 
 @dataclass
@@ -20,6 +20,20 @@ class Outputs:
     folder: Path
     run: RunRecord
     profile: Profile
+    #: The run that set these outputs aside and has no profile of its own (failed or stopped
+    #: before its first round ended); None when they are the folder's last run's.
+    set_aside_by: RunRecord | None = None
+
+    @property
+    def note(self) -> str | None:
+        """What a view says first when these are not the last run's outputs."""
+        if self.set_aside_by is None:
+            return None
+        last = self.set_aside_by
+        return (
+            f"the last run (started {last.started_at}) ended {last.status} without a profile; "
+            f"showing the run before it, kept in {self.folder}"
+        )
 
     def round(self, number: int | None) -> RoundRecord:
         """Round `number`, or the kept round when none is named."""
@@ -42,9 +56,13 @@ class Outputs:
 
 
 def load_outputs(folder: Path) -> Outputs:
-    """The run record and profile in `folder`; a folder with neither is an error."""
+    """The run record and profile in `folder`, or when its last run has no profile, those it set
+    aside in previous/; a folder with neither is an error."""
     store = RunStore(folder)
     run, profile = store.read_run(), store.read_profile()
+    if run is not None and profile is None and (folder / PREVIOUS).is_dir():
+        kept = load_outputs(folder / PREVIOUS)
+        return Outputs(folder=kept.folder, run=kept.run, profile=kept.profile, set_aside_by=run)
     if run is None or profile is None:
         raise BadInput(f"{folder}: no finished run here (run jfm draft first)")
     return Outputs(folder=folder, run=run, profile=profile)
