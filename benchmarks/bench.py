@@ -21,6 +21,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "tests")]
 
+from site_bench import site_figures, site_rows  # noqa: E402
+
 from jfmfactory.api import (  # noqa: E402
     DraftOptions,
     draft,
@@ -355,7 +357,9 @@ def main() -> None:
             full_panel = timed(["review", "--role", "product-management"], root, "review/run.json")
         # Last: the embedded timings above are taken before anything else has warmed the machine.
         catalog = catalog_figures(work)
+        site = site_figures(work)
     rows = rows_for(stub, recorded_revision_ratio(), replay, embedded, full_panel) + catalog_rows(catalog)
+    rows += site_rows(site)
     width = max(len(row[0]) for row in rows)
     for name, value, target, met, why in rows:
         note = f"  ({why})" if why and not met else ""

@@ -44,10 +44,12 @@ from .views.console import (
     catalog_progress,
     catalog_table,
     compare_table,
+    diff_lines,
     roles_table,
     sources_table,
     summary,
 )
+from .views.site import build_site
 
 #: The base of the usage errors of typer's own copy of click (of which only BadParameter is public).
 _USAGE_ERROR = next(cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "ClickException")
@@ -168,6 +170,7 @@ def _reported() -> Iterator[None]:
 
 
 RoleOption = Annotated[str, typer.Option("--role", help="Role: a folder name in seeds/.")]
+RoleArgument = Annotated[str, typer.Argument(help="Role: a folder name in seeds/.")]
 OutOption = Annotated[Path | None, typer.Option("--out", help="Output folder [default: out/ROLE/].")]
 ThresholdOption = Annotated[int, typer.Option("--threshold", help="Score (1–5) every dimension must reach.")]
 ModelOption = Annotated[str | None, typer.Option("--model", help="Model name [default: the embedded model].")]
@@ -571,6 +574,66 @@ def roles(seeds: SeedsOption = None) -> None:
 
 
 @app.command()
+def approve(
+    role: Annotated[str, typer.Argument(help="The role whose kept profile (out/ROLE/) is signed off.")],
+    by: Annotated[str, typer.Option("--by", help="Who signs it off.")],
+    note: Annotated[str, typer.Option("--note", help="Why, or what to know, in one line.")] = "",
+    override: Annotated[
+        str | None,
+        typer.Option(
+            "--override", help="Why a profile that did not pass the panel is approved all the same."
+        ),
+    ] = None,
+    seeds: SeedsOption = None,
+) -> None:
+    """Sign off a role's kept profile: it becomes the role's next version, published/ROLE/vN.json."""
+    with _reported(), _role_argument(role):
+        version = api.approve(_project(seeds), role, by, note, override)
+    overridden = (
+        f"; over the panel's verdict: {version.approval.override}" if version.approval.override else ""
+    )
+    out.print(
+        f"approved {role} v{version.version} ({version.digest[:12]}) by {version.approval.by}{overridden}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command()
+def reject(
+    role: Annotated[str, typer.Argument(help="The role whose kept profile is refused.")],
+    by: Annotated[str, typer.Option("--by", help="Who refuses it.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why, in one line.")],
+    item: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--item",
+            help="An item refused, as ITEM:FAULT[:REASON] (e.g. responsibilities.P3.2:distorted); "
+            "repeat for more. Each joins the calibration labels as a struck item.",
+        ),
+    ] = None,
+    seeds: SeedsOption = None,
+) -> None:
+    """Refuse a role's kept profile, saying why (and which items, if need be)."""
+    with _reported(), _role_argument(role):
+        rejection = api.reject(_project(seeds), role, by, reason, item)
+    items = f"; {len(rejection.items)} item(s) labelled struck" if rejection.items else ""
+    out.print(
+        f"rejected {role} ({rejection.digest[:12]}) by {rejection.by}{items}", highlight=False, soft_wrap=True
+    )
+
+
+@app.command()
+def diff(role: RoleArgument, seeds: SeedsOption = None) -> None:
+    """The kept draft against the version people read (the latest approved): items added, removed
+    and changed per section and level, the changed words marked."""
+    with _reported(), _role_argument(role):
+        found = entry.diff(_project(seeds), role)
+    for line in diff_lines(found):
+        out.print(line, soft_wrap=True)
+
+
+@app.command()
 def new(
     role: Annotated[str, typer.Argument(help="The role's folder name in seeds/, e.g. data-engineering.")],
     title: Annotated[str, typer.Option("--title", help="Role title shown on the profile.")],
@@ -724,3 +787,25 @@ def compare(
     out.print(compare_table(comparison))
     if html is not None:
         out.print(f"written: {html}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def site(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            metavar="OUT", help="Folder for the site: new, empty, or a site jfm wrote (replaced whole)."
+        ),
+    ],
+    seeds: SeedsOption = None,
+) -> None:
+    """Write a static site of the approved roles (published/): the catalog by domain, family and
+    focus, a page per role and level with its quotes, verdict and approval, a compare page and a
+    search that works offline. Serve it with any static server: python -m http.server -d OUT."""
+    with _reported():
+        built = build_site(_project(seeds), folder)
+    out.print(
+        f"site: {built.folder} (approved roles: {built.roles}; pages: {built.pages})",
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -6,7 +6,8 @@
 - the live catalog: `draft_all`;
 - the batched catalog: `draft_all_batched`, `import_batch`;
 - calibration: `calibrate`, `label`;
-- seeds: `new_role`, `add_source`.
+- seeds: `new_role`, `add_source`;
+- publishing: `approve`, `reject`.
 
 The CLI imports this package, the views and `errors`, nothing else of jfm: what it needs from
 the layers below (a project, a reporter, the key variables to redact) is re-exported here.
@@ -28,6 +29,7 @@ from .batched import BatchedCatalog, catalog_folder, draft_all_batched, import_b
 from .calibration import CALIBRATION_OUT, calibrate, label, label_item
 from .catalog import CatalogRun, draft_all
 from .options import DraftOptions, check_catalog_options
+from .publish import approve, reject
 from .runs import REVIEW_DIR, draft, review
 from .seeds import add_source, new_role
 from .session import Session, endpoints, session
@@ -53,6 +55,7 @@ __all__ = [
     "RunRecord",
     "Session",
     "add_source",
+    "approve",
     "calibrate",
     "catalog_folder",
     "check_catalog_options",
@@ -66,6 +69,7 @@ __all__ = [
     "load_prices",
     "new_role",
     "parse_levels",
+    "reject",
     "review",
     "session",
     "stop_requests",

@@ -17,6 +17,7 @@ is not drafted, S is dropped and the rest is scaled to 0.5·T/0.8 + 0.3·L/0.8. 
 from __future__ import annotations
 
 import hashlib
+import heapq
 import re
 import tomllib
 from dataclasses import dataclass
@@ -376,24 +377,39 @@ class Catalog:
     ) -> list[Adjacent]:
         """The nearest other roles: every other focus at this level, and this focus a level up
         and down. `skills` holds the drafted profiles' skill names by focus name."""
-        candidates = [(other, level) for other in self.foci if other.name != focus.name]
-        index = LEVELS.index(level)
-        candidates += [(focus, LEVELS[i]) for i in (index - 1, index + 1) if 0 <= i < len(LEVELS)]
-        found = [
-            Adjacent(
-                focus=other.name,
-                level=other_level,
-                code=other.code(other_level),
-                distance=(
-                    d := distance(
-                        focus, level, other, other_level, skills.get(focus.name), skills.get(other.name)
-                    )
-                ),
-                band=band(d),
-            )
-            for other, other_level in candidates
-        ]
-        return sorted(found, key=lambda a: (a.distance, a.focus, a.level))[:limit]
+        return self.adjacent_at(focus, [level], skills, limit)[level]
+
+    def adjacent_at(
+        self, focus: Focus, levels: list[str], skills: dict[str, list[str]], limit: int = 5
+    ) -> dict[str, list[Adjacent]]:
+        """`adjacent` at each of `levels`, the other foci measured once: at a focus's own level
+        another's distance is the same whatever the level, so only the `limit` nearest can be
+        among the nearest at any level (a site of every level of a large catalog needs this)."""
+        own = skills.get(focus.name)
+        first = LEVELS[0]
+        others = heapq.nsmallest(
+            limit,
+            (
+                (distance(focus, first, other, first, own, skills.get(other.name)), other.name, other)
+                for other in self.foci
+                if other.name != focus.name
+            ),
+            key=lambda found: found[:2],
+        )
+        nearest = {}
+        for level in levels:
+            index = LEVELS.index(level)
+            found = [(d, name, level, other) for d, name, other in others]
+            found += [
+                (distance(focus, level, focus, LEVELS[i], own, own), focus.name, LEVELS[i], focus)
+                for i in (index - 1, index + 1)
+                if 0 <= i < len(LEVELS)
+            ]
+            nearest[level] = [
+                Adjacent(focus=name, level=at, code=other.code(at), distance=d, band=band(d))
+                for d, name, at, other in sorted(found, key=lambda f: f[:3])[:limit]
+            ]
+        return nearest
 
     def neighbours(self, focus: Focus, limit: int = NEIGHBOURS) -> list[Focus]:
         """The foci a profile of `focus` says it is distinct from: every other focus of its family

@@ -19,6 +19,7 @@ from ..records.evidence import Evidence
 from ..records.profile import Profile
 from ..records.runlog import RoundRecord, RunRecord
 from ..records.sections import profile_sections
+from .diff import ProfileDiff
 from .entry import Comparison, RoleState, SourceState
 from .outputs import Outputs
 from .report import citing_items
@@ -136,6 +137,35 @@ def compare_table(comparison: Comparison) -> Table:
     for aspect, a, b in comparison.rows():
         table.add_row(Text(aspect), Text(a), Text(b))  # profile text is not Rich markup
     return table
+
+
+#: How a diff marks words: removed struck through in red, added underlined in green; the signs
+#: say the same where colour does not reach (a file, a pipe).
+_MARKS = {
+    "kept": ("", "", ""),
+    "removed": ("red strike", "[-", "-]"),
+    "added": ("green underline", "{+", "+}"),
+}
+_SIGNS = {"added": "+", "removed": "-", "changed": "~"}
+
+
+def diff_lines(found: ProfileDiff) -> list[Text]:
+    """The draft against the approved version: a heading, then per changed item its section and
+    its words, removed and added words marked."""
+    approved = found.version.approval
+    head = (
+        f"{found.version.role}: the draft ({found.draft_digest[:12]}) against v{found.version.version} "
+        f"(approved by {approved.by}, {approved.at}): {len(found.changes)} item(s) changed"
+    )
+    lines = [Text(head, style="bold")]
+    for change in found.changes:
+        line = Text(f"{_SIGNS[change.change]} {change.section}: ")
+        for n, (kind, words) in enumerate(change.words()):
+            style, opening, closing = _MARKS[kind]
+            line.append(" " if n else "")
+            line.append(f"{opening}{words}{closing}", style=style)
+        lines.append(line)
+    return lines
 
 
 def show(console: Console, outputs: Outputs, number: int | None) -> None:

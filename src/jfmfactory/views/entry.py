@@ -11,9 +11,12 @@ from ..catalog.catalog import Catalog, Focus, band, distance, load_catalog
 from ..errors import BadInput
 from ..inputs.project import Project
 from ..inputs.seeds import check_role_name, list_roles, load_role
-from ..records.profile import GUIDELINE_COLUMNS, code_at_level
+from ..records.profile import GUIDELINE_COLUMNS, Profile, code_at_level
+from ..records.runlog import RunRecord
 from ..records.store import PREVIOUS, PROFILE_JSON, RunStore, write_atomic
+from ..records.versions import VersionStore, profile_digest
 from .calibration import CALIBRATION_HTML, CALIBRATION_MD, calibration_html, calibration_markdown
+from .diff import ProfileDiff, draft_against_approved, required_diff
 from .level import CatalogView, catalog_view, level_view
 from .outputs import Outputs, load_outputs
 from .rendering import render_template
@@ -21,6 +24,11 @@ from .report import REPORT_HTML, citing_items, report_html
 
 # A level is checked against the profile's levels, not spelled here.
 ROLE_AT_LEVEL = re.compile(r"^(?P<role>[a-z0-9][a-z0-9-]*)(?:@(?P<level>[^@]+))?$")
+
+
+def diff(project: Project, role: str) -> ProfileDiff:
+    """The role's kept draft against its latest approved version."""
+    return required_diff(project.root, outputs_for(project, role, None))
 
 
 def project_catalog(project: Project) -> Catalog | None:
@@ -47,16 +55,36 @@ class RoleState:
 
 def _state(project: Project, role: str) -> tuple[str, int | None, float | None]:
     folder = project.out_dir(role, None)
+    store = RunStore(folder)
     try:
-        run = RunStore(folder).read_run()
-    except BadInput:
-        return "unreadable run.json", None, None
+        run, profile = store.read_run(), store.read_profile()
+    except BadInput as error:
+        return f"unreadable: {error}", None, None
     if run is None:
         return "not drafted", None, None
     best = next((r for r in run.rounds if r.round == run.best_round), None)
     if best is None and (folder / PREVIOUS / PROFILE_JSON).is_file():
         return f"{run.status}; the last profile kept in {PREVIOUS}/", None, None
-    return run.status, run.best_round, best.min_score if best else None
+    return publication_state(project, run, profile), run.best_round, best.min_score if best else None
+
+
+def publication_state(project: Project, run: RunRecord, profile: Profile | None) -> str:
+    """Where a drafted role stands: drafted (not passed), passed, needs review (a passed draft
+    that differs from the approved version), approved vN, or rejected; a run that did not finish
+    says how it ended."""
+    if profile is None or run.status not in ("passed", "not_passed"):
+        return run.status
+    versions = VersionStore(project.root, run.role)
+    digest = profile_digest(profile)
+    if any(rejection.digest == digest for rejection in versions.rejections()):
+        return "rejected"
+    latest = versions.latest()
+    if latest is not None and latest.digest == digest:
+        return f"approved v{latest.version}"
+    since = f" (v{latest.version} approved)" if latest is not None else ""
+    if run.status == "passed":
+        return f"needs review{since}" if latest is not None else "passed"
+    return f"drafted{since}"
 
 
 def roles(project: Project) -> list[RoleState]:
@@ -110,7 +138,7 @@ def render_level(project: Project, role: str, out: Path | None, level: str, fmt:
 def write_report(project: Project, role: str, out: Path | None) -> Path:
     outputs = outputs_for(project, role, out)
     path = outputs.folder / REPORT_HTML
-    write_atomic(path, report_html(outputs))
+    write_atomic(path, report_html(outputs, draft_against_approved(project.root, outputs)))
     return path
 
 

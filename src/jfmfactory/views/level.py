@@ -33,11 +33,18 @@ class CatalogView:
     adjacent: list[Adjacent]
 
 
-def catalog_view(catalog: Catalog, profile: Profile, level: str, skills: dict[str, list[str]]) -> CatalogView:
-    """What the catalog says about the profile's role at `level`; off-catalog roles get the block only."""
+def catalog_view(
+    catalog: Catalog,
+    profile: Profile,
+    level: str,
+    skills: dict[str, list[str]],
+    adjacent: list[Adjacent] | None = None,
+) -> CatalogView:
+    """What the catalog says about the profile's role at `level`; off-catalog roles get the block
+    only. `adjacent`, when given, is the role's nearest at that level (`Catalog.adjacent_at`)."""
     focus = catalog.for_role(profile.role)
     mappings: list[Mapping] = []
-    adjacent: list[Adjacent] = []
+    nearest: list[Adjacent] = []
     if focus is not None:
         classification = focus.entry.classification
         ranked = [("primary", classification.primary)] + [
@@ -46,8 +53,8 @@ def catalog_view(catalog: Catalog, profile: Profile, level: str, skills: dict[st
         for rank, soc in ranked:
             occupation = catalog.soc.detailed[soc.code]
             mappings.append(Mapping(rank, soc.code, occupation.title, occupation.onet, soc.reason))
-        adjacent = catalog.adjacent(focus, level, skills)
-    return CatalogView(block=catalog.rubric.block(level), mappings=mappings, adjacent=adjacent)
+        nearest = adjacent if adjacent is not None else catalog.adjacent(focus, level, skills)
+    return CatalogView(block=catalog.rubric.block(level), mappings=mappings, adjacent=nearest)
 
 
 def level_view(outputs: Outputs, level: str, fmt: str, context: CatalogView | None = None) -> str:

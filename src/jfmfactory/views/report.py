@@ -17,6 +17,7 @@ from ..records.markdown import rests_on
 from ..records.profile import GUIDELINE_COLUMNS, Profile
 from ..records.runlog import RoundRecord
 from ..records.sections import items
+from .diff import ProfileDiff
 from .outputs import Outputs
 from .rendering import render_template
 
@@ -85,9 +86,9 @@ def citing_items(profile: Profile) -> dict[str, list[tuple[str, str]]]:
     return by_source
 
 
-def report_html(outputs: Outputs) -> str:
+def report_html(outputs: Outputs, approved: ProfileDiff | None = None) -> str:
     """The one-file report: profile with quotes marked and each item's evidence, grid, verdicts,
-    diffs, sources, calls."""
+    the draft against the `approved` version when there is one, diffs, sources, calls."""
     kept = outputs.round(None)
     quotes = quotes_by_section(kept)
     evidence = outputs.evidence
@@ -105,5 +106,6 @@ def report_html(outputs: Outputs) -> str:
         rests_on=evidence_of,
         has_evidence=evidence is not None,
         diffs=section_diffs(outputs),
+        approved=approved,
         citing=citing_items(outputs.profile),
     )
