@@ -83,7 +83,7 @@ def test_a_role_approved_redrafted_with_a_changed_source_needs_review_and_become
     ("args", "says"),
     [
         (["approve", "no-such-role", "--by", "Ana"], "no-such-role"),
-        (["approve", ROLE, "--by", "  "], "--by '  ': name who signs"),
+        (["approve", ROLE, "--by", "  "], "--by: is blank; name who signs"),
         (["approve", ROLE, "--by", "Ana\x1b[2J"], "--by"),
         (["approve", ROLE, "--by", "Ana"], "no drafted profile of product-management; draft it first"),
         (["reject", ROLE, "--by", "Ana", "--reason", "no"], "no drafted profile of product-management"),
@@ -192,3 +192,77 @@ def test_diff_of_a_role_never_approved_says_what_to_do(
         result.stderr
         == f"jfm: error: {ROLE}: no approved version to compare with yet (jfm approve {ROLE} --by NAME)\n"
     )
+
+
+def test_what_a_person_types_is_kept_as_typed_and_odd_characters_are_refused(
+    project: Project, monkeypatch: pytest.MonkeyPatch, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    drafted = jfm(
+        project, monkeypatch, "draft", "--role", ROLE, "--model", "m", "--max-rounds", "1", env=endpoint_env
+    )
+    assert drafted.exit_code == 0
+    for flag, value in (("--note", "see \x1b]0;title\x07"), ("--note", "ok\u202eevil"), ("--by", "x" * 121)):
+        refused = jfm(project, monkeypatch, "approve", ROLE, "--by", "Ana", flag, value)
+        assert (
+            refused.exit_code == 2
+            and refused.stderr.startswith(f"jfm: error: {flag}: ")
+            and "\x1b" not in refused.stderr
+        )
+    assert VersionStore(project.root, ROLE).versions() == []
+    # Square brackets are a name's, not the terminal's markup.
+    approved = jfm(
+        project, monkeypatch, "approve", ROLE, "--by", "Ana [/x] Ruiz", "--note", "[bold]read[/bold]"
+    )
+    assert approved.exit_code == 0 and "by Ana [/x] Ruiz" in approved.stdout
+    assert VersionStore(project.root, ROLE).versions()[0].approval.note == "[bold]read[/bold]"
+
+
+def test_a_version_edited_by_hand_is_named_not_passed_off_as_approved(
+    project: Project, monkeypatch: pytest.MonkeyPatch, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    drafted = jfm(
+        project, monkeypatch, "draft", "--role", ROLE, "--model", "m", "--max-rounds", "1", env=endpoint_env
+    )
+    assert drafted.exit_code == 0
+    assert jfm(project, monkeypatch, "approve", ROLE, "--by", "Ana").exit_code == 0
+    path = project.root / "published" / ROLE / "v1.json"
+    path.write_text(path.read_text().replace("Conducts market research.", "Owns the company."))
+    assert state(project).startswith(f"unreadable: {path}: its profile is not the one approved")
+    for args in (("approve", ROLE, "--by", "Bo"), ("diff", ROLE)):
+        result = jfm(project, monkeypatch, *args)
+        assert result.exit_code == 2 and f"{path}: its profile is not the one approved" in result.stderr
+    path.rename(path.with_name("v3.json"))
+    assert "holds version 1; versions are v1.json, v2.json, … in order" in state(project)
+
+
+def test_only_a_finished_run_that_passed_is_approved_and_the_later_word_stands(
+    project: Project, monkeypatch: pytest.MonkeyPatch, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    drafted = jfm(
+        project, monkeypatch, "draft", "--role", ROLE, "--model", "m", "--max-rounds", "1", env=endpoint_env
+    )
+    assert drafted.exit_code == 0
+    run = project.root / "out" / ROLE / "run.json"
+    finished = run.read_text()
+    run.write_text(finished.replace('"status": "passed"', '"status": "running"', 1))
+    running = jfm(project, monkeypatch, "approve", ROLE, "--by", "Ana", "--override", "x")
+    assert (
+        running.exit_code == 2
+        and "the run is running; approve the profile of a finished run" in running.stderr
+    )
+    # What the run says, not only the profile: a run that did not pass is approved only over a reason.
+    run.write_text(finished.replace('"status": "passed"', '"status": "not_passed"', 1))
+    refused = jfm(project, monkeypatch, "approve", ROLE, "--by", "Ana")
+    assert refused.exit_code == 2 and "did not pass the panel (not_passed)" in refused.stderr
+    run.write_text(finished)
+    assert jfm(project, monkeypatch, "approve", ROLE, "--by", "Ana").exit_code == 0
+    refusal = ("reject", ROLE, "--by", "Bo", "--reason", "P2 reads badly")
+    assert jfm(project, monkeypatch, *refusal).exit_code == 0
+    assert state(project) == "rejected (v1 is published)"
+    # Two refusals in one second are both kept; a refusal whose item label is refused is not kept.
+    assert jfm(project, monkeypatch, *refusal).exit_code == 0
+    item = ("--item", "skills.1:repeat")
+    assert jfm(project, monkeypatch, *refusal, *item).exit_code == 0
+    again = jfm(project, monkeypatch, *refusal, *item)
+    assert again.exit_code == 2 and "judged" in again.stderr
+    assert len(VersionStore(project.root, ROLE).rejections()) == 3

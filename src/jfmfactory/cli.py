@@ -389,7 +389,7 @@ def _batched(run: Callable[[Project], api.BatchedCatalog], seeds: Path | None) -
         for batch in result.waiting:
             rounds = ", ".join(map(str, batch.rounds))
             line = f"{batch.input_file_id}: {len(batch.requests)} requests (round {rounds})"
-            out.print(line, highlight=False, soft_wrap=True)
+            out.print(line, highlight=False, markup=False, soft_wrap=True)
         out.print(
             "Run each with an engine that takes the Batch API's JSONL, e.g. python -m "
             f"vllm.entrypoints.openai.run_batch -i FILE -o OUTPUT --model {model or 'MODEL'}; "
@@ -592,11 +592,8 @@ def approve(
     overridden = (
         f"; over the panel's verdict: {version.approval.override}" if version.approval.override else ""
     )
-    out.print(
-        f"approved {role} v{version.version} ({version.digest[:12]}) by {version.approval.by}{overridden}",
-        highlight=False,
-        soft_wrap=True,
-    )
+    said = f"approved {role} v{version.version} ({version.digest[:12]}) by {version.approval.by}{overridden}"
+    out.print(said, highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()
@@ -619,7 +616,10 @@ def reject(
         rejection = api.reject(_project(seeds), role, by, reason, item)
     items = f"; {len(rejection.items)} item(s) labelled struck" if rejection.items else ""
     out.print(
-        f"rejected {role} ({rejection.digest[:12]}) by {rejection.by}{items}", highlight=False, soft_wrap=True
+        f"rejected {role} ({rejection.digest[:12]}) by {rejection.by}{items}",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
     )
 
 
@@ -668,6 +668,16 @@ def _role_argument(role: str) -> Iterator[None]:
         if not str(error).startswith("--role "):
             raise
         raise BadInput("ROLE " + str(error).removeprefix("--role ")) from None
+
+
+@contextlib.contextmanager
+def _site_kept(folder: Path) -> Iterator[None]:
+    """A stop of `jfm site` leaves the site that was there (it is built beside it)."""
+    try:
+        yield
+    except KeyboardInterrupt as interrupt:
+        signum = signal.SIGTERM if isinstance(interrupt, Terminated) else signal.SIGINT
+        raise Stopped(signum, f"{folder} was left as it was") from None
 
 
 @contextlib.contextmanager
@@ -802,7 +812,7 @@ def site(
     """Write a static site of the approved roles (published/): the catalog by domain, family and
     focus, a page per role and level with its quotes, verdict and approval, a compare page and a
     search that works offline. Serve it with any static server: python -m http.server -d OUT."""
-    with _reported():
+    with _reported(), _site_kept(folder):
         built = build_site(_project(seeds), folder)
     out.print(
         f"site: {built.folder} (approved roles: {built.roles}; pages: {built.pages})",

@@ -28,6 +28,11 @@ def test_items_added_removed_and_changed_are_told_apart_and_nothing_else_is_list
     ]
     assert changes[1].old == gone.text and changes[2].new == "Mentors peers."
     assert item_changes(APPROVED, APPROVED) == []
+    # What names the profile comes first: a changed code moves every page of the site.
+    renamed = APPROVED.model_copy(update={"title": "Product Leadership"})
+    assert [(c.section, c.old, c.new) for c in item_changes(APPROVED, renamed)] == [
+        ("title", APPROVED.title, "Product Leadership")
+    ]
 
 
 def test_a_change_marks_the_words_removed_and_added() -> None:

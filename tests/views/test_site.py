@@ -195,6 +195,16 @@ def test_a_second_build_replaces_the_site_whole(project_copy: Path) -> None:
     assert [p.name for p in project_copy.iterdir() if p.name.startswith(".site")] == []
 
 
+def test_a_site_reached_by_a_link_is_rebuilt_where_the_link_leads(project_copy: Path) -> None:
+    real = build(project_copy, project_copy / "site")
+    (real / "left-over.html").write_text("<p>from before</p>")
+    link = project_copy / "current"
+    link.symlink_to(real)
+    code, _, err = jfm_site(project_copy, link)
+    assert code == 0, err
+    assert link.is_symlink() and not (real / "left-over.html").exists() and (real / "index.html").is_file()
+
+
 def test_a_failed_build_leaves_the_site_that_was_there(
     project_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -4,6 +4,7 @@ items refused join the calibration labels)."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from ..calibration.items import FAULTS, labelled_items
@@ -41,12 +42,29 @@ def kept_profile(project: Project, role: str) -> Kept:
     return Kept(role, run, profile, profile_digest(profile), store)
 
 
+#: The longest a name (--by) and a note, reason or override may be.
+MAX_NAME = 120
+MAX_LINE = 1000
+
+
+def one_line(flag: str, given: str, most: int, what: str, blank_ok: bool = False) -> str:
+    """A value given on the command line as one line of plain text: no control or format
+    characters (an escape sequence would reach the terminal; a right-to-left override would turn
+    the site's text around), at most `most` characters, not blank unless `blank_ok`."""
+    text = " ".join(given.split())
+    odd = next((ch for ch in text if not ch.isprintable() or unicodedata.category(ch) == "Cf"), None)
+    if odd is not None:
+        raise BadInput(f"{flag}: holds U+{ord(odd):04X}; {what}, in one line of plain text")
+    if not text and not blank_ok:
+        raise BadInput(f"{flag}: is blank; {what}")
+    if len(text) > most:
+        raise BadInput(f"{flag}: {len(text)} characters, more than the {most} allowed")
+    return text
+
+
 def person(by: str) -> str:
-    """A name given with --by: one line of plain text, not blank."""
-    name = " ".join(by.split())
-    if not name or any(not ch.isprintable() for ch in name):
-        raise BadInput(f"--by {by!r}: name who signs, in one line of plain text")
-    return name
+    """A name given with --by."""
+    return one_line("--by", by, MAX_NAME, "name who signs")
 
 
 def approve(project: Project, role: str, by: str, note: str = "", override: str | None = None) -> Version:
@@ -56,10 +74,21 @@ def approve(project: Project, role: str, by: str, note: str = "", override: str 
     profile is not approved twice. Two approvals at once: one wins, the other is refused.
     """
     name = person(by)
-    if override is not None and not override.strip():
-        raise BadInput("--override: say in one line why a profile that did not pass is approved")
+    note = one_line("--note", note, MAX_LINE, "say what to know", blank_ok=True)
+    if override is not None:
+        override = one_line(
+            "--override", override, MAX_LINE, "say why a profile that did not pass is approved"
+        )
     kept = kept_profile(project, role)
-    passed = kept.profile.provenance is not None and kept.profile.provenance.passed
+    if kept.run.status not in ("passed", "not_passed"):
+        raise BadInput(
+            f"{kept.store.folder / 'run.json'}: the run is {kept.run.status}; approve the profile of a "
+            "finished run"
+        )
+    # What the run says, not only the profile: a profile.json edited to say it passed is not.
+    passed = (
+        kept.run.status == "passed" and kept.profile.provenance is not None and kept.profile.provenance.passed
+    )
     if not passed and override is None:
         raise BadInput(
             f"{kept.store.folder / 'profile.json'}: did not pass the panel ({kept.run.status}); "
@@ -84,8 +113,8 @@ def approve(project: Project, role: str, by: str, note: str = "", override: str 
             approval=Approval(
                 by=name,
                 at=now(),
-                note=" ".join(note.split()),
-                override=" ".join(override.split()) if override is not None else None,
+                note=note,
+                override=override,
             ),
             run_started_at=kept.run.started_at,
             run_status=kept.run.status,
@@ -101,8 +130,7 @@ def reject(project: Project, role: str, by: str, reason: str, refused: list[str]
     "ITEM:FAULT:REASON") names an item, its class of fault and why (else the refusal's reason),
     and joins the calibration labels as a struck item."""
     name = person(by)
-    if not reason.strip():
-        raise BadInput("--reason: say in one line why")
+    reason = one_line("--reason", reason, MAX_LINE, "say why")
     kept = kept_profile(project, role)
     held_items = {item.id: item.text for item in labelled_items(kept.profile)}
     items = []
@@ -116,12 +144,11 @@ def reject(project: Project, role: str, by: str, reason: str, refused: list[str]
             )
         if fault not in FAULTS:
             raise BadInput(f"--item {given}: name the fault after a colon, one of {', '.join(FAULTS)}")
-        text = " ".join((why or reason).split())
+        text = one_line(f"--item {item}", why, MAX_LINE, "say why", blank_ok=True) or reason
         items.append(ItemRefusal(item=item, text=held_items[item], fault=fault, reason=text))
-    rejection = Rejection(
-        role=role, digest=kept.digest, by=name, at=now(), reason=" ".join(reason.split()), items=items
-    )
-    VersionStore(project.root, role).add_rejection(rejection)
+    rejection = Rejection(role=role, digest=kept.digest, by=name, at=now(), reason=reason, items=items)
+    # The labels first: one refused (the person judged the item already) records no refusal.
     for refusal in items:
         label_item(project, role, refusal.item, "strike", refusal.fault, refusal.reason, name)
+    VersionStore(project.root, role).add_rejection(rejection)
     return rejection

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import tempfile
 from pathlib import Path
 from typing import TypeVar
 
@@ -97,11 +98,26 @@ class VersionStore:
     def versions(self) -> list[Version]:
         """Every version, oldest first; a file that is not one is an error naming it."""
         numbered = []
-        for path in self.folder.glob("v*.json") if self.folder.is_dir() else []:
+        for path in self.folder.glob("v*.json"):
             found = VERSION_FILE.match(path.name)
             if found:
                 numbered.append((int(found.group(1)), path))
-        return [self._read(path, Version) for _, path in sorted(numbered)]
+        versions = []
+        for expected, (number, path) in enumerate(sorted(numbered), start=1):
+            version = self._read(path, Version)
+            # A file edited, renamed or copied by hand is not passed off as what was approved.
+            if number != expected or version.version != number:
+                raise BadInput(
+                    f"{path}: holds version {version.version}; versions are v1.json, v2.json, … in order"
+                )
+            if version.role != self.role or version.profile.role != self.role:
+                raise BadInput(f"{path}: a version of {version.profile.role}, not of {self.role}")
+            if profile_digest(version.profile) != version.digest:
+                raise BadInput(
+                    f"{path}: its profile is not the one approved (its digest differs); edited by hand?"
+                )
+            versions.append(version)
+        return versions
 
     def latest(self) -> Version | None:
         found = self.versions()
@@ -115,22 +131,33 @@ class VersionStore:
 
     def add_version(self, version: Version) -> Path:
         """Write vN.json; one that exists already (another approval won) is refused, not replaced."""
-        return self._create(self.folder / f"v{version.version}.json", version)
+        path = self.folder / f"v{version.version}.json"
+        try:
+            return self._create(path, version)
+        except FileExistsError:
+            raise BadInput(f"{path}: exists already (written meanwhile by another jfm)") from None
 
     def add_rejection(self, rejection: Rejection) -> Path:
+        """Write a refusal under a name of its own (two in one second: the second numbered)."""
         stamp = re.sub(r"[^0-9]", "", rejection.at)[:14]
-        return self._create(self.folder / REJECTED_DIR / f"{stamp}-{rejection.digest[:12]}.json", rejection)
+        n = 1
+        while True:
+            name = f"{stamp}-{rejection.digest[:12]}{f'-{n}' if n > 1 else ''}.json"
+            try:
+                return self._create(self.folder / REJECTED_DIR / name, rejection)
+            except FileExistsError:
+                n += 1
 
     def _create(self, path: Path, model: BaseModel) -> Path:
+        """Write `path` whole, or raise FileExistsError when it exists: never replaced."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        text = model.model_dump_json(indent=2) + "\n"
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(model.model_dump_json(indent=2) + "\n")
+        tmp = Path(name)
         try:
             # A hard link is created or refused whole: the file appears complete or not at all.
             os.link(tmp, path)
-        except FileExistsError:
-            raise BadInput(f"{path}: exists already (written meanwhile by another jfm)") from None
         finally:
             tmp.unlink(missing_ok=True)
         return path

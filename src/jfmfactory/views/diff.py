@@ -55,7 +55,12 @@ class ProfileDiff:
 def item_changes(old: Profile, new: Profile) -> list[ItemChange]:
     """What changed from `old` to `new`, section by section in profile order: items matched in
     order, an item whose words changed paired with the one it replaced."""
-    changes: list[ItemChange] = []
+    # What names the profile: a changed code moves every page of the site.
+    changes = [
+        ItemChange(name, "changed", str(getattr(old, name)), str(getattr(new, name)))
+        for name in ("title", "family", "focus", "code", "levels")
+        if getattr(old, name) != getattr(new, name)
+    ]
     levels = list(dict.fromkeys([*old.levels, *new.levels]))
     for section in profile_sections(levels):
         before = [item.text for item in section.items(old)] if section.level in (None, *old.levels) else []

@@ -58,14 +58,15 @@ def _state(project: Project, role: str) -> tuple[str, int | None, float | None]:
     store = RunStore(folder)
     try:
         run, profile = store.read_run(), store.read_profile()
-    except BadInput as error:
+        if run is None:
+            return "not drafted", None, None
+        best = next((r for r in run.rounds if r.round == run.best_round), None)
+        if best is None and (folder / PREVIOUS / PROFILE_JSON).is_file():
+            return f"{run.status}; the last profile kept in {PREVIOUS}/", None, None
+        state = publication_state(project, run, profile)
+    except BadInput as error:  # one role's unreadable file is its own row's, not the table's
         return f"unreadable: {error}", None, None
-    if run is None:
-        return "not drafted", None, None
-    best = next((r for r in run.rounds if r.round == run.best_round), None)
-    if best is None and (folder / PREVIOUS / PROFILE_JSON).is_file():
-        return f"{run.status}; the last profile kept in {PREVIOUS}/", None, None
-    return publication_state(project, run, profile), run.best_round, best.min_score if best else None
+    return state, run.best_round, best.min_score if best else None
 
 
 def publication_state(project: Project, run: RunRecord, profile: Profile | None) -> str:
@@ -76,10 +77,14 @@ def publication_state(project: Project, run: RunRecord, profile: Profile | None)
         return run.status
     versions = VersionStore(project.root, run.role)
     digest = profile_digest(profile)
-    if any(rejection.digest == digest for rejection in versions.rejections()):
-        return "rejected"
     latest = versions.latest()
-    if latest is not None and latest.digest == digest:
+    approved = latest is not None and latest.digest == digest
+    # The later word stands: a refusal after the approval (or in its second: the wary reading),
+    # or an approval after a refusal.
+    refused = [r.at for r in versions.rejections() if r.digest == digest]
+    if refused and (latest is None or not approved or max(refused) >= latest.approval.at):
+        return f"rejected{f' (v{latest.version} is published)' if approved and latest else ''}"
+    if approved and latest is not None:
         return f"approved v{latest.version}"
     since = f" (v{latest.version} approved)" if latest is not None else ""
     if run.status == "passed":

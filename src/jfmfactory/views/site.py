@@ -231,7 +231,8 @@ def level_page(
 
 def _checked(out: Path) -> Path:
     """OUT as an absolute path, once it is known that a site may be written there."""
-    out = Path(os.path.abspath(out))
+    # A link to a site: the site it leads to is the one replaced, the link kept.
+    out = Path(os.path.realpath(out)) if out.is_symlink() else Path(os.path.abspath(out))
     if out.exists() and not out.is_dir():
         raise BadInput(f"OUT {out}: a file, not a folder")
     if out.is_dir() and any(out.iterdir()) and not _is_site(out):
