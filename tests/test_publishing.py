@@ -36,11 +36,17 @@ def texts(profile: dict[str, object]) -> set[tuple[str, str]]:
     return {(item.section, item.text) for item in items(Profile.model_validate(profile))}
 
 
+def draft_once(project: Project, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], passes: bool = True):
+    """Draft the role, one round, against the scripted server."""
+    drafted = jfm(project, monkeypatch, "draft", "--role", ROLE, "--model", "m", "--max-rounds", "1", env=env)
+    assert drafted.exit_code == (0 if passes else 3), drafted.output
+    return drafted
+
+
 def test_a_role_approved_redrafted_with_a_changed_source_needs_review_and_becomes_v2(
     project: Project, monkeypatch: pytest.MonkeyPatch, scripted: ScriptedServer, endpoint_env: dict[str, str]
 ) -> None:
-    draft = ("draft", "--role", ROLE, "--model", "m", "--max-rounds", "1")
-    assert jfm(project, monkeypatch, *draft, env=endpoint_env).exit_code == 0
+    draft_once(project, monkeypatch, endpoint_env)
     assert state(project) == "passed"
     approved = jfm(project, monkeypatch, "approve", ROLE, "--by", "Ana Díaz", "--note", "read in full")
     assert approved.exit_code == 0 and approved.stdout.startswith(f"approved {ROLE} v1 (")
@@ -51,7 +57,7 @@ def test_a_role_approved_redrafted_with_a_changed_source_needs_review_and_become
     source.write_text(
         source.read_text().replace("conducting market research", "conducting competitor research")
     )
-    assert jfm(project, monkeypatch, *draft, env=endpoint_env).exit_code == 0
+    draft_once(project, monkeypatch, endpoint_env)
     assert state(project) == "needs review (v1 approved)"
     second = json.loads((project.root / "out" / ROLE / "profile.json").read_text())
 
@@ -109,10 +115,7 @@ def test_a_profile_that_did_not_pass_is_approved_only_over_a_reason_and_never_tw
     script.verdicts["Clarity"] = [
         (3, [{"section": "guidelines.P4", "quote": "years of experience", "problem": "vague"}])
     ]
-    drafted = jfm(
-        project, monkeypatch, "draft", "--role", ROLE, "--model", "m", "--max-rounds", "1", env=endpoint_env
-    )
-    assert drafted.exit_code == 3
+    draft_once(project, monkeypatch, endpoint_env, passes=False)
     assert state(project) == "drafted"
     refused = jfm(project, monkeypatch, "approve", ROLE, "--by", "Ana")
     assert (
@@ -132,10 +135,7 @@ def test_a_profile_that_did_not_pass_is_approved_only_over_a_reason_and_never_tw
 def test_two_approvals_at_once_one_wins_the_other_exits_2(
     project: Project, monkeypatch: pytest.MonkeyPatch, scripted: ScriptedServer, endpoint_env: dict[str, str]
 ) -> None:
-    drafted = jfm(
-        project, monkeypatch, "draft", "--role", ROLE, "--model", "m", "--max-rounds", "1", env=endpoint_env
-    )
-    assert drafted.exit_code == 0, drafted.output
+    draft_once(project, monkeypatch, endpoint_env)
     folder = project.root / "published" / ROLE
     folder.mkdir(parents=True)
     with held(folder, lambda: None):  # the first approval, holding the role's versions
@@ -147,10 +147,7 @@ def test_two_approvals_at_once_one_wins_the_other_exits_2(
 def test_a_rejection_is_recorded_with_its_items_which_join_the_calibration_labels(
     project: Project, monkeypatch: pytest.MonkeyPatch, scripted: ScriptedServer, endpoint_env: dict[str, str]
 ) -> None:
-    drafted = jfm(
-        project, monkeypatch, "draft", "--role", ROLE, "--model", "m", "--max-rounds", "1", env=endpoint_env
-    )
-    assert drafted.exit_code == 0, drafted.output
+    draft_once(project, monkeypatch, endpoint_env)
     bad = jfm(
         project, monkeypatch, "reject", ROLE, "--by", "Ana", "--reason", "x", "--item", "skills.99:repeat"
     )
@@ -182,10 +179,7 @@ def test_a_rejection_is_recorded_with_its_items_which_join_the_calibration_label
 def test_diff_of_a_role_never_approved_says_what_to_do(
     project: Project, monkeypatch: pytest.MonkeyPatch, scripted: ScriptedServer, endpoint_env: dict[str, str]
 ) -> None:
-    drafted = jfm(
-        project, monkeypatch, "draft", "--role", ROLE, "--model", "m", "--max-rounds", "1", env=endpoint_env
-    )
-    assert drafted.exit_code == 0, drafted.output
+    draft_once(project, monkeypatch, endpoint_env)
     result = jfm(project, monkeypatch, "diff", ROLE)
     assert result.exit_code == 2
     assert (
@@ -197,10 +191,7 @@ def test_diff_of_a_role_never_approved_says_what_to_do(
 def test_what_a_person_types_is_kept_as_typed_and_odd_characters_are_refused(
     project: Project, monkeypatch: pytest.MonkeyPatch, scripted: ScriptedServer, endpoint_env: dict[str, str]
 ) -> None:
-    drafted = jfm(
-        project, monkeypatch, "draft", "--role", ROLE, "--model", "m", "--max-rounds", "1", env=endpoint_env
-    )
-    assert drafted.exit_code == 0
+    draft_once(project, monkeypatch, endpoint_env)
     for flag, value in (("--note", "see \x1b]0;title\x07"), ("--note", "ok\u202eevil"), ("--by", "x" * 121)):
         refused = jfm(project, monkeypatch, "approve", ROLE, "--by", "Ana", flag, value)
         assert (
@@ -220,10 +211,7 @@ def test_what_a_person_types_is_kept_as_typed_and_odd_characters_are_refused(
 def test_a_version_edited_by_hand_is_named_not_passed_off_as_approved(
     project: Project, monkeypatch: pytest.MonkeyPatch, scripted: ScriptedServer, endpoint_env: dict[str, str]
 ) -> None:
-    drafted = jfm(
-        project, monkeypatch, "draft", "--role", ROLE, "--model", "m", "--max-rounds", "1", env=endpoint_env
-    )
-    assert drafted.exit_code == 0
+    draft_once(project, monkeypatch, endpoint_env)
     assert jfm(project, monkeypatch, "approve", ROLE, "--by", "Ana").exit_code == 0
     path = project.root / "published" / ROLE / "v1.json"
     path.write_text(path.read_text().replace("Conducts market research.", "Owns the company."))
@@ -238,10 +226,7 @@ def test_a_version_edited_by_hand_is_named_not_passed_off_as_approved(
 def test_only_a_finished_run_that_passed_is_approved_and_the_later_word_stands(
     project: Project, monkeypatch: pytest.MonkeyPatch, scripted: ScriptedServer, endpoint_env: dict[str, str]
 ) -> None:
-    drafted = jfm(
-        project, monkeypatch, "draft", "--role", ROLE, "--model", "m", "--max-rounds", "1", env=endpoint_env
-    )
-    assert drafted.exit_code == 0
+    draft_once(project, monkeypatch, endpoint_env)
     run = project.root / "out" / ROLE / "run.json"
     finished = run.read_text()
     run.write_text(finished.replace('"status": "passed"', '"status": "running"', 1))

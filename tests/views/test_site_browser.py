@@ -10,10 +10,9 @@ import functools
 import http.server
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from test_browser import ARGS, CHROMIUM, SCREENSHOTS
+from test_browser import SCREENSHOTS, browser  # noqa: F401 (a fixture, shared)
 from typer.testing import CliRunner
 
 from jfmfactory.cli import app
@@ -47,19 +46,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     thread.join()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: ./dev test installs Debian's chromium package")
-    with playwright.sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
-def page(browser, served: str) -> Iterator[object]:  # type: ignore[no-untyped-def]
+def page(browser, served: str) -> Iterator[object]:  # type: ignore[no-untyped-def]  # noqa: F811
     """A page that records every request it makes; none may leave the site's server."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     requested: list[str] = []
