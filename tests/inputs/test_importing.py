@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import struct
 import threading
 import time
@@ -122,6 +123,13 @@ def test_a_url_is_fetched_and_recorded_without_its_credentials() -> None:
         fetch_document("http://ops:s3cret-pass@127.0.0.1:9/levels")
     assert str(refused.value).startswith("http://127.0.0.1:9/levels: cannot fetch")
     assert "s3cret-pass" not in str(refused.value)
+    # Nor a credential a signed URL carries in its query; the rest of the query is kept.
+    with pytest.raises(BadInput) as refused:
+        fetch_document("http://127.0.0.1:9/levels?id=7&token=abc123&X-Amz-Signature=f00d&api_key=k9")
+    assert str(refused.value).startswith(
+        "http://127.0.0.1:9/levels?id=7&token=[redacted]&X-Amz-Signature=[redacted]&api_key=[redacted]: "
+    )
+    assert not {"abc123", "f00d", "k9"} & set(re.split(r"\W+", str(refused.value)))
 
 
 def _bad_documents(tmp_path: Path) -> list[tuple[Callable[[], object], str]]:

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 from pydantic import BaseModel, Field
@@ -217,13 +217,28 @@ class _Deadline:
                     sock.shutdown(socket.SHUT_RDWR)
 
 
+#: Query parameters that carry a credential (a signed URL's signature, a token, a key): their
+#: values are not recorded or printed. Matched against the parameter's name, case aside.
+SECRET_PARAMETER = re.compile(
+    r"token|secret|passw|signature|credential|^(sig|key|auth|session|sessionid)$|[_-](key|sig|auth)$", re.I
+)
+
+
 def without_credentials(url: str) -> str:
-    """The URL as it may be recorded and printed: no user name or password in it."""
+    """The URL as it may be recorded and printed: no user name or password in it, and the value
+    of a query parameter that carries a credential (`?token=…`, `X-Amz-Signature=…`) redacted."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     if parts.port:
         host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    query = urlencode(
+        [
+            (name, "[redacted]" if SECRET_PARAMETER.search(name) else value)
+            for name, value in parse_qsl(parts.query, keep_blank_values=True)
+        ],
+        safe="[]",
+    )
+    return urlunsplit((parts.scheme, host, parts.path, query, parts.fragment))
 
 
 def extract(document: Document) -> Extracted:
