@@ -33,7 +33,7 @@ from .api import (
     stop_requests,
     write_atomic,
 )
-from .errors import EXIT_FAILED, EXIT_NOT_PASSED, EXIT_PASSED, BadInput, JfmError
+from .errors import EXIT_FAILED, EXIT_NOT_PASSED, EXIT_PASSED, BadInput, JfmError, RoleError
 from .views import console, entry
 from .views.console import (
     BatchBars,
@@ -587,7 +587,7 @@ def approve(
     seeds: SeedsOption = None,
 ) -> None:
     """Sign off a role's kept profile: it becomes the role's next version, published/ROLE/vN.json."""
-    with _reported(), _role_argument(role):
+    with _reported(), _role_argument():
         version = api.approve(_project(seeds), role, by, note, override)
     overridden = (
         f"; over the panel's verdict: {version.approval.override}" if version.approval.override else ""
@@ -612,7 +612,7 @@ def reject(
     seeds: SeedsOption = None,
 ) -> None:
     """Refuse a role's kept profile, saying why (and which items, if need be)."""
-    with _reported(), _role_argument(role):
+    with _reported(), _role_argument():
         rejection = api.reject(_project(seeds), role, by, reason, item)
     items = f"; {len(rejection.items)} item(s) labelled struck" if rejection.items else ""
     out.print(
@@ -627,7 +627,7 @@ def reject(
 def diff(role: RoleArgument, seeds: SeedsOption = None) -> None:
     """The kept draft against the version people read (the latest approved): items added, removed
     and changed per section and level, the changed words marked."""
-    with _reported(), _role_argument(role):
+    with _reported(), _role_argument():
         found = entry.diff(_project(seeds), role)
     for line in diff_lines(found):
         out.print(line, soft_wrap=True)
@@ -660,14 +660,12 @@ def new(
 
 
 @contextlib.contextmanager
-def _role_argument(role: str) -> Iterator[None]:
+def _role_argument() -> Iterator[None]:
     """The library names a role as `jfm draft` takes it, `--role X`; here it is the argument ROLE."""
     try:
         yield
-    except BadInput as error:
-        if not str(error).startswith("--role "):
-            raise
-        raise BadInput("ROLE " + str(error).removeprefix("--role ")) from None
+    except RoleError as error:
+        raise error.given_as("ROLE") from None
 
 
 @contextlib.contextmanager
@@ -705,7 +703,7 @@ def add_source(
 ) -> None:
     """Add a web page, PDF, Word file, Markdown or text to a role's sources: its main content only
     (menus, footers and cookie banners dropped), listed in the manifest with its origin and digest."""
-    with _reported(), _nothing_added(role), _role_argument(role):
+    with _reported(), _nothing_added(role), _role_argument():
         try:
             when = dt.date.fromisoformat(date) if date is not None else None
         except ValueError:
@@ -722,7 +720,7 @@ def sources(
     seeds: SeedsOption = None,
 ) -> None:
     """List a role's sources: id, title, origin, date, size, and what the last run made of each."""
-    with _reported(), _role_argument(role):
+    with _reported(), _role_argument():
         states = entry.sources(_project(seeds), role)
     out.print(sources_table(role, states))
 

@@ -25,6 +25,18 @@ class BadInput(JfmError):
     exit_code = EXIT_BAD_INPUT
 
 
+class RoleError(BadInput):
+    """A role name refused, or no such role: named as the command took it (`--role X` by
+    default; `given_as("ROLE")` for a command that takes the role as its argument)."""
+
+    def __init__(self, shown: str, problem: str, given: str = "--role") -> None:
+        super().__init__(f"{given} {shown}: {problem}")
+        self.shown, self.problem = shown, problem
+
+    def given_as(self, given: str) -> RoleError:
+        return RoleError(self.shown, self.problem, given)
+
+
 class EndpointError(JfmError):
     """The model endpoint failed in a way retries did not cure."""
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..errors import BadInput
+from ..errors import BadInput, RoleError
 from ..records.profile import LEVEL_SPAN, LEVELS
 from ..records.store import held, wait_for, write_atomic
 from .datafile import append_table, load_model, toml_value
@@ -93,7 +93,7 @@ class RoleSeeds(BaseModel):
 def check_role_name(role: str) -> str:
     """Refuse role names that could leave the seeds folder or are not folder-safe."""
     if not ROLE_NAME.match(role):
-        raise BadInput(f"--role {role!r}: use lower-case letters, digits and '-' only")
+        raise RoleError(repr(role), "use lower-case letters, digits and '-' only")
     return role
 
 
@@ -127,7 +127,7 @@ def load_role(seeds_dir: Path, role: str) -> RoleSeeds:
     manifest_path = folder / MANIFEST
     if not manifest_path.is_file():
         known = ", ".join(list_roles(seeds_dir)) or "none"
-        raise BadInput(f"--role {role}: no {manifest_path} (roles in {seeds_dir}: {known})")
+        raise RoleError(role, f"no {manifest_path} (roles in {seeds_dir}: {known})")
     manifest = load_model(manifest_path, Manifest, "manifest")
     sources = []
     for entry in manifest.sources:
