@@ -13,6 +13,7 @@ from typing import Any
 from jfmfactory.inputs.grammar import as_duty
 from jfmfactory.inputs.project import Project
 from jfmfactory.inputs.seeds import LEVELS, RoleSeeds
+from jfmfactory.llm.parallel import run_to_completion
 from jfmfactory.pipeline.drafter import Drafter
 from jfmfactory.pipeline.evidence import gather, load_queries
 from jfmfactory.pipeline.role_inputs import read_inputs
@@ -116,8 +117,8 @@ class ScriptedLLM:
 
     model = "scripted"
 
-    def ask(self, call: str, round_number: int, response_model: Any, messages: list[dict[str, str]],
-            **_: Any) -> tuple[Any, Transcript]:  # fmt: skip
+    async def ask(self, call: str, round_number: int, response_model: Any, messages: list[dict[str, str]],
+                  **_: Any) -> tuple[Any, Transcript]:  # fmt: skip
         user = next(m["content"] for m in reversed(messages) if m["role"] == "user")
         answer = draft_answer(response_model.__name__, re.findall(r"<quote>(.*?)</quote>", user, re.DOTALL))
         return response_model.model_validate(answer), Transcript(
@@ -131,9 +132,9 @@ class CountingScript(ScriptedLLM):
     def __init__(self) -> None:
         self.calls = 0
 
-    def ask(self, *args: Any, **options: Any) -> tuple[Any, Transcript]:
+    async def ask(self, *args: Any, **options: Any) -> tuple[Any, Transcript]:
         self.calls += 1
-        return super().ask(*args, **options)
+        return await super().ask(*args, **options)
 
 
 def round_one_calls(root: Path = REPO, role: str = "product-management") -> int:
@@ -145,7 +146,7 @@ def round_one_calls(root: Path = REPO, role: str = "product-management") -> int:
     drafter = Drafter(llm, inputs.prompts, inputs.seeds, inputs.drafting_context(), inputs.code,  # type: ignore[arg-type]
                       inputs.schema_text)  # fmt: skip
     for key in drafter.section_keys:
-        drafter.draft_section(key, 1)
+        run_to_completion(drafter.draft_section(key, 1))
     return llm.calls
 
 
@@ -160,7 +161,7 @@ def canned_profile(seeds: RoleSeeds, root: Path = REPO) -> Profile:
     inputs = replace(inputs, seeds=seeds).with_evidence(evidence)
     drafter = Drafter(ScriptedLLM(), inputs.prompts, seeds, inputs.drafting_context(), inputs.code,  # type: ignore[arg-type]
                       inputs.schema_text)  # fmt: skip
-    sections = {key: drafter.draft_section(key, 1)[0] for key in drafter.section_keys}
+    sections = {key: run_to_completion(drafter.draft_section(key, 1))[0] for key in drafter.section_keys}
     return drafter.assemble(sections)
 
 

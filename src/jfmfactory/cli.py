@@ -129,7 +129,7 @@ def _stops_handled() -> Iterator[None]:
     that every cleanup runs: the run records what it completed, the folder is released."""
 
     def handler(signum: int, frame: object) -> None:
-        stop_requests()
+        stop_requests("SIGTERM" if signum == signal.SIGTERM else "Ctrl-C")
         if signum == signal.SIGTERM:
             raise Terminated("SIGTERM")
         raise KeyboardInterrupt

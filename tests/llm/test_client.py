@@ -1,7 +1,7 @@
 from __future__ import annotations
 
+import asyncio
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import openai
@@ -36,7 +36,7 @@ SHORT = {"text": "Checks."}
 
 
 def _llm(server: ScriptedServer) -> LLM:
-    client = openai.OpenAI(base_url=server.base_url, api_key="k", max_retries=0)
+    client = openai.AsyncOpenAI(base_url=server.base_url, api_key="k", max_retries=0)
     return LLM(client, "m", server.base_url, max_tokens=500, reasks=1)
 
 
@@ -47,7 +47,9 @@ def _messages() -> list[dict[str, str]]:
 def test_invalid_output_is_reasked_and_every_attempt_is_transcribed() -> None:
     model = StatementDraft
     with ScriptedServer(_answers(SHORT, GOOD)).running() as server:
-        result, transcript = _llm(server).ask("drafter:responsibilities.P2.1", 1, model, _messages())
+        result, transcript = asyncio.run(
+            _llm(server).ask("drafter:responsibilities.P2.1", 1, model, _messages())
+        )
 
     assert result.text == GOOD["text"]
     first, second = transcript.attempts
@@ -62,7 +64,7 @@ def test_invalid_output_is_reasked_and_every_attempt_is_transcribed() -> None:
 def test_output_still_invalid_after_the_reasks_fails_with_one_line_and_its_transcript() -> None:
     model = StatementDraft
     with ScriptedServer(_answers(SHORT)).running() as server, pytest.raises(CallFailed) as failure:
-        _llm(server).ask("drafter:responsibilities.P2.1", 1, model, _messages())
+        asyncio.run(_llm(server).ask("drafter:responsibilities.P2.1", 1, model, _messages()))
     message = str(failure.value)
     assert "\n" not in message and "drafter:responsibilities.P2.1" in message and server.base_url in message
     assert "no valid answer after 2 attempt(s): text: String should have at least 8 characters" in message
@@ -73,7 +75,7 @@ def test_an_http_error_names_its_status() -> None:
     model = bind_choices(ReviewDraft, ["skills"])
     fault = Reply(status=503, body={"error": {"message": "overloaded"}})
     with ScriptedServer(_answers(fault)).running() as server, pytest.raises(CallFailed, match="HTTP 503"):
-        _llm(server).ask("reviewer:clarity", 2, model, _messages())
+        asyncio.run(_llm(server).ask("reviewer:clarity", 2, model, _messages()))
 
 
 def test_a_raw_newline_inside_a_json_string_is_accepted_without_a_reask() -> None:
@@ -97,10 +99,12 @@ def test_concurrent_calls_on_one_client_each_keep_their_own_attempts() -> None:
             [{"role": "system", "content": "sys"}, {"role": "user", "content": f"one duty, call {n}"}]
             for n in range(8)
         ]
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            transcripts = list(
-                pool.map(lambda n: llm.ask(f"call {n}", 1, model, asks[n])[1], range(len(asks)))
-            )
+
+        async def every_call() -> list[tuple[Any, Transcript]]:
+            return await asyncio.gather(*(llm.ask(f"call {n}", 1, model, asks[n]) for n in range(len(asks))))
+
+        transcripts = [transcript for _, transcript in asyncio.run(every_call())]
+    assert server.max_in_flight > 1  # the calls overlapped
 
     for n, transcript in enumerate(transcripts):
         (attempt,) = transcript.attempts

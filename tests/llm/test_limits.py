@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 
 from conftest import Script
 from jfmfactory.api import DraftOptions, draft
+from jfmfactory.api.runs import draft_role
 from jfmfactory.inputs.project import Project
 from jfmfactory.llm.limits import RateLimiter, estimated_tokens, reset_seconds
 from scripted_server import Reply, ScriptedServer
@@ -28,7 +30,7 @@ class Clock:
     def __call__(self) -> float:
         return self.now
 
-    def sleep(self, seconds: float) -> None:
+    async def sleep(self, seconds: float) -> None:
         self.slept.append(round(seconds, 6))
         self.now += seconds
 
@@ -58,16 +60,16 @@ def test_requests_are_spaced_evenly_under_the_rpm_and_the_tpm() -> None:
     clock = Clock()
     rpm = RateLimiter(rpm=600, tpm=None, clock=clock, sleep=clock.sleep)
     for _ in range(4):
-        rpm.before(chat())
+        asyncio.run(rpm.before(chat()))
     assert clock.slept == [0.1, 0.1, 0.1]  # the first goes at once, then one every 60/600 s
     clock = Clock()
     assert estimated_tokens(chat()) == 100 + 100
     tpm = RateLimiter(rpm=None, tpm=12_000, clock=clock, sleep=clock.sleep)
     for _ in range(3):
-        tpm.before(chat())
+        asyncio.run(tpm.before(chat()))
     assert clock.slept == [1.0, 1.0]  # 200 tokens of 12,000 a minute: one a second
     # What is not a chat completion (a model list, a batch file) waits for nothing.
-    tpm.before(httpx.Request("GET", "http://127.0.0.1:9/v1/models"))
+    asyncio.run(tpm.before(httpx.Request("GET", "http://127.0.0.1:9/v1/models")))
     assert clock.slept == [1.0, 1.0]
 
 
@@ -75,20 +77,22 @@ def test_a_spent_budget_the_endpoint_reports_pauses_every_request_until_its_rese
     clock = Clock()
     limiter = RateLimiter(rpm=None, tpm=None, clock=clock, sleep=clock.sleep)
     headers = {"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "2s"}
-    limiter.after(httpx.Response(200, headers=headers))
-    limiter.before(chat())
+    asyncio.run(limiter.after(httpx.Response(200, headers=headers)))
+    asyncio.run(limiter.before(chat()))
     assert clock.slept == [2.0]
     left = {"x-ratelimit-remaining-tokens": "5000", "x-ratelimit-reset-tokens": "1m"}
-    limiter.after(httpx.Response(200, headers=left))  # budget left: no pause
-    limiter.before(chat())
+    asyncio.run(limiter.after(httpx.Response(200, headers=left)))  # budget left: no pause
+    asyncio.run(limiter.before(chat()))
     assert clock.slept == [2.0]
     # A reset of hours holds the run no longer than a Retry-After may.
-    limiter.after(
-        httpx.Response(
-            200, headers={"x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "1000h"}
+    asyncio.run(
+        limiter.after(
+            httpx.Response(
+                200, headers={"x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "1000h"}
+            )
         )
     )
-    limiter.before(chat())
+    asyncio.run(limiter.before(chat()))
     assert clock.slept == [2.0, 120.0]
 
 
@@ -105,11 +109,13 @@ def test_a_spent_budget_the_endpoint_reports_pauses_every_request_until_its_rese
 def test_a_429s_retry_after_pauses_every_request(headers: dict[str, str], paused: float | None) -> None:
     clock = Clock()
     limiter = RateLimiter(rpm=None, tpm=None, clock=clock, sleep=clock.sleep)
-    limiter.after(httpx.Response(429, headers=headers))
-    limiter.before(chat())
+    asyncio.run(limiter.after(httpx.Response(429, headers=headers)))
+    asyncio.run(limiter.before(chat()))
     assert clock.slept == ([paused] if paused else [])
-    limiter.after(httpx.Response(503, headers={"Retry-After": "5"}))  # a 503's is its own request's
-    limiter.before(chat())
+    asyncio.run(
+        limiter.after(httpx.Response(503, headers={"Retry-After": "5"}))
+    )  # a 503's is its own request's
+    asyncio.run(limiter.before(chat()))
     assert clock.slept == ([paused] if paused else [])
 
 
@@ -142,10 +148,10 @@ def test_a_live_run_sends_every_request_through_its_limiter(
     seen: list[str] = []
 
     class Counting(RateLimiter):
-        def before(self, request: httpx.Request) -> None:
+        async def before(self, request: httpx.Request) -> None:
             seen.append(request.url.path)
-            super().before(request)
+            await super().before(request)
 
     options = DraftOptions(role="product-management", model="m", max_rounds=1)
-    draft(project, options, endpoint_env, limiter=Counting(rpm=100_000, tpm=None))
+    asyncio.run(draft_role(project, options, endpoint_env, limiter=Counting(rpm=100_000, tpm=None)))
     assert len(seen) == len(scripted.requests) > 0 and set(seen) == {"/v1/chat/completions"}

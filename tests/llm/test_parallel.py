@@ -1,11 +1,10 @@
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shutil
-import threading
-import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -13,7 +12,9 @@ import httpx
 import pytest
 
 from conftest import Script
-from jfmfactory.api import DraftOptions, draft, draft_all, review
+from jfmfactory.api import DraftOptions, draft
+from jfmfactory.api.catalog import draft_roles
+from jfmfactory.api.runs import draft_role, review_role
 from jfmfactory.inputs.project import Project
 from jfmfactory.llm.parallel import note_busy, ordered_map, tracking
 from jfmfactory.pipeline.loop import QuietReporter
@@ -23,27 +24,35 @@ from scripted_server import ScriptedServer
 T = TypeVar("T")
 
 
-def test_ordered_map_keeps_order_and_raises_the_first_failure() -> None:
-    assert ordered_map(lambda n: n * n, [3, 1, 2], workers=3) == [9, 1, 4]
+def _mapped(fn: Callable[[Any], Awaitable[Any]], items: Any, workers: int) -> list[Any]:
+    return asyncio.run(ordered_map(fn, items, workers))
 
-    def fail_on_two(n: int) -> int:
+
+def test_ordered_map_keeps_order_and_raises_the_first_failure() -> None:
+    async def square(n: int) -> int:
+        await asyncio.sleep(0.01 * (3 - n))  # the last asked ends first
+        return n * n
+
+    assert _mapped(square, [3, 1, 2], workers=3) == [9, 1, 4]
+
+    async def fail_on_two(n: int) -> int:
         if n == 2:
             raise ValueError("two")
         return n
 
     with pytest.raises(ValueError, match="two"):
-        ordered_map(fail_on_two, [1, 2, 3], workers=2)
+        _mapped(fail_on_two, [1, 2, 3], workers=2)
 
 
 def test_after_a_failure_no_item_starts_and_the_calls_in_flight_end_first() -> None:
     started: list[int] = []
     ended: list[int] = []
 
-    def call(n: int) -> int:
+    async def call(n: int) -> int:
         started.append(n)
         if n == 1:
             raise ValueError("fast failure")
-        time.sleep(0.2)
+        await asyncio.sleep(0.2)
         ended.append(n)
         if n == 0:
             raise ValueError("slow failure")
@@ -51,14 +60,24 @@ def test_after_a_failure_no_item_starts_and_the_calls_in_flight_end_first() -> N
 
     # Item 1 fails first; item 0, in flight, is waited for, and its failure is the one raised.
     with pytest.raises(ValueError, match="slow failure"):
-        ordered_map(call, range(10), workers=2)
+        _mapped(call, range(10), workers=2)
     assert sorted(started) == [0, 1] and ended == [0]
 
 
-def test_one_worker_runs_in_the_calling_thread() -> None:
-    threads: list[str] = []
-    ordered_map(lambda n: threads.append(threading.current_thread().name), [1, 2], workers=1)
-    assert set(threads) == {threading.current_thread().name}
+def test_one_worker_asks_in_order_in_the_calling_task() -> None:
+    tasks: list[asyncio.Task[Any] | None] = []
+    order: list[int] = []
+
+    async def call(n: int) -> None:
+        tasks.append(asyncio.current_task())
+        await asyncio.sleep(0.01 * (3 - n))
+        order.append(n)
+
+    async def main() -> asyncio.Task[Any] | None:
+        await ordered_map(call, [1, 2], workers=1)
+        return asyncio.current_task()
+
+    assert set(tasks) | {asyncio.run(main())} == {tasks[0]} and order == [1, 2]
 
 
 class Gate:
@@ -66,58 +85,49 @@ class Gate:
     function) until the test lets it through, and counts how many are held at once, exactly.
 
     The run is tracked (`parallel.tracking`) and a held call counts as waiting, so the moment the
-    run is idle every thread that could call has called: what is held then is all the run asks
+    run is idle every task that could call has called: what is held then is all the run asks
     at once. The test lets one call through at each such moment: no sleep, no timing, the same
     counts on any machine. A cap that leaked would be seen the first time the run is idle.
     """
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.held: list[tuple[threading.Event, str]] = []
+        self.held: list[tuple[asyncio.Future[None], str]] = []
         #: The most calls held at once, over the whole run.
         self.most = 0
         #: What each idle moment held: the labels of the calls waiting then.
         self.moments: list[list[str]] = []
 
-    def hold(self, label: str) -> None:
-        turn = threading.Event()
-        with self.lock:
-            self.held.append((turn, label))
-            self.most = max(self.most, len(self.held))
+    async def hold(self, label: str) -> None:
+        turn = asyncio.get_running_loop().create_future()
+        self.held.append((turn, label))
+        self.most = max(self.most, len(self.held))
         note_busy(-1)  # counted busy again by the test when it lets this call through
-        turn.wait()
+        await turn
 
-    def run(self, work: Callable[[], T]) -> T:
-        """`work()` on a thread of its own, its calls let through one at each idle moment."""
-        outcome: list[Any] = []
-        finished = threading.Event()
+    def run(self, work: Callable[[], Awaitable[T]]) -> T:
+        """`work()` as a task of its own, its calls let through one at each idle moment."""
 
-        def runner() -> None:
+        async def counted() -> T:
             try:
-                outcome.append(work())
-            except BaseException as failure:
-                outcome.append(failure)
+                return await work()
             finally:
-                finished.set()
                 note_busy(-1)
 
-        with tracking() as activity:  # the busy thread it counts is the runner from now on
-            threading.Thread(target=runner, name="gated-run", daemon=True).start()
-            while True:
-                # The timeout only ends a test that would hang: no count depends on it.
-                assert activity.wait_idle(120), "the run neither ended nor waited on a call"
-                if finished.is_set():
-                    break
-                with self.lock:
-                    assert self.held, "every thread of the run waits, and none on a call: a deadlock"
+        async def main() -> T:
+            with tracking() as activity:  # the busy task it counts is the run from now on
+                run = asyncio.create_task(counted())
+                while True:
+                    # The timeout only ends a test that would hang: no count depends on it.
+                    assert await activity.wait_idle(120), "the run neither ended nor waited on a call"
+                    if run.done():
+                        return run.result()
+                    assert self.held, "every task of the run waits, and none on a call: a deadlock"
                     self.moments.append([label for _, label in self.held])
                     turn, _ = self.held.pop(0)
-                note_busy(1)
-                turn.set()
-        (result,) = outcome
-        if isinstance(result, BaseException):
-            raise result
-        return result  # type: ignore[no-any-return]
+                    note_busy(1)
+                    turn.set_result(None)
+
+        return asyncio.run(main())
 
 
 @pytest.fixture
@@ -125,33 +135,33 @@ def gate(monkeypatch: pytest.MonkeyPatch) -> Gate:
     """A gate on every request the openai client sends, labelled with the generated role it is
     for (if any) and the tool it asks for."""
     gate = Gate()
-    send = httpx.Client.send
+    send = httpx.AsyncClient.send
 
-    def gated_send(client: httpx.Client, request: httpx.Request, **kwargs: Any) -> httpx.Response:
-        body = request.read().decode()
+    async def gated_send(client: httpx.AsyncClient, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        body = (await request.aread()).decode()
         role = re.search(r"Generated Role (\d{3})", body)
         tool = json.loads(body)["tool_choice"]["function"]["name"] if body else request.url.path
-        gate.hold(f"{role.group(1) if role else '-'}:{tool}")
-        return send(client, request, **kwargs)
+        await gate.hold(f"{role.group(1) if role else '-'}:{tool}")
+        return await send(client, request, **kwargs)
 
-    monkeypatch.setattr(httpx.Client, "send", gated_send)
+    monkeypatch.setattr(httpx.AsyncClient, "send", gated_send)
     return gate
 
 
 def test_a_map_inside_a_map_stays_within_the_outer_maps_workers() -> None:
     gate = Gate()
 
-    def section(name: str) -> str:
-        gate.hold(name)
+    async def section(name: str) -> str:
+        await gate.hold(name)
         if name == "1.1":
             raise ValueError(name)
         return name
 
-    def role(number: int) -> list[str]:
+    async def role(number: int) -> list[str]:
         try:
-            return ordered_map(section, [f"{number}.{n}" for n in range(3)], workers=2)
+            return await ordered_map(section, [f"{number}.{n}" for n in range(3)], workers=2)
         except ValueError:  # a failed map gives back every slot it took: the next one has them
-            return ordered_map(section, [f"{number}.again.{n}" for n in range(3)], workers=2)
+            return await ordered_map(section, [f"{number}.again.{n}" for n in range(3)], workers=2)
 
     # Three roles two at a time, each with three sections two at a time: two calls at once in
     # all, not four; every result where it belongs.
@@ -168,7 +178,7 @@ def test_sections_are_drafted_at_once_and_concurrency_1_asks_one_at_a_time(
     with ScriptedServer(script).running() as server:
         env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k"}
         options = DraftOptions(role="product-management", model="m", max_rounds=1, concurrency=4)
-        gate.run(lambda: draft(project, options, env))
+        gate.run(lambda: draft_role(project, options, env))
         # Four sections' calls held at once, never five; the endpoint saw no more either.
         assert gate.most == 4 and len(gate.moments[0]) == 4 and server.max_in_flight <= 4
         asked = len(server.requests)
@@ -176,7 +186,7 @@ def test_sections_are_drafted_at_once_and_concurrency_1_asks_one_at_a_time(
         options = DraftOptions(
             role="product-management", model="m", max_rounds=1, concurrency=1, out=project.root / "b"
         )
-        gate.run(lambda: draft(project, options, env))
+        gate.run(lambda: draft_role(project, options, env))
         # One at a time: each call let through alone.
         assert gate.most == 1 and server.max_in_flight == 1
         assert len(gate.moments) == len(server.requests) - asked
@@ -193,7 +203,7 @@ def test_the_panel_asks_its_reviewers_at_once(
     with ScriptedServer(script).running() as server:
         env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k"}
         options = DraftOptions(role="product-management", model="m", profile=profile, concurrency=concurrency)
-        run = gate.run(lambda: review(project, options, env))
+        run = gate.run(lambda: review_role(project, options, env))
     # The first moment holds `concurrency` reviewers' calls; none ever holds more.
     assert gate.most == concurrency and len(gate.moments[0]) == concurrency
     assert server.max_in_flight <= concurrency and len(server.requests) == 5
@@ -213,7 +223,7 @@ def test_draft_all_keeps_to_concurrency_calls_at_once_over_every_role(tmp_path: 
     with ScriptedServer(stateless).running() as server:
         env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k"}
         options = DraftOptions(role="", model="m", max_rounds=1, concurrency=2)
-        runs = gate.run(lambda: draft_all(project, options, env, lambda role: QuietReporter()))
+        runs = gate.run(lambda: draft_roles(project, options, env, lambda role: QuietReporter(), 2))
     assert [run.error for run in runs] == [None, None, None]
     assert gate.most == 2 and server.max_in_flight <= 2
     assert all(not label.startswith("-") for held in gate.moments for label in held)
@@ -247,27 +257,3 @@ def test_a_model_without_a_price_gets_no_estimate(
     (project.root / "prices.toml").write_text("[models.other]\nprompt = 1.0\ncompletion = 2.0\n")
     run = draft(project, DraftOptions(role="product-management", model="m", max_rounds=1), endpoint_env)
     assert run.estimated_cost_usd is None
-
-
-@pytest.mark.parametrize("startable", [0, 2])
-def test_a_thread_that_cannot_start_fails_the_map_and_keeps_the_busy_count_true(
-    monkeypatch: pytest.MonkeyPatch, startable: int
-) -> None:
-    real_start = threading.Thread.start
-    started: list[threading.Thread] = []
-
-    def start(thread: threading.Thread) -> None:
-        if len(started) >= startable:
-            raise RuntimeError("can't start new thread")
-        started.append(thread)
-        real_start(thread)
-
-    monkeypatch.setattr(threading.Thread, "start", start)
-    with tracking() as activity:
-        with pytest.raises(RuntimeError, match="can't start new thread"):
-            ordered_map(lambda n: n, range(5), workers=5)
-        monkeypatch.undo()
-        for thread in started:
-            thread.join()
-        # A count left high would keep a batched run from ever seeing its threads all wait.
-        assert activity.busy == 1

@@ -3,6 +3,7 @@ revisions that redraft only the items a fault quotes."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import itertools
 import json
@@ -42,10 +43,10 @@ class CountingLLM(ScriptedLLM):
     def __init__(self) -> None:
         self.asked: list[tuple[str, list[dict[str, str]]]] = []
 
-    def ask(self, call: str, round_number: int, response_model: Any, messages: list[dict[str, str]],
-            **options: Any) -> Any:  # fmt: skip
+    async def ask(self, call: str, round_number: int, response_model: Any, messages: list[dict[str, str]],
+                  **options: Any) -> Any:  # fmt: skip
         self.asked.append((call, messages))
-        return super().ask(call, round_number, response_model, messages, **options)
+        return await super().ask(call, round_number, response_model, messages, **options)
 
     def quotes(self) -> list[list[str]]:
         """The quotes each call's last turn showed."""
@@ -176,7 +177,7 @@ def test_a_level_with_few_quotes_takes_what_it_has_and_no_lower_levels() -> None
 def test_each_responsibility_is_one_call_shown_only_its_quote() -> None:
     llm = CountingLLM()
     drafter = _drafter(llm)
-    drafted, transcripts = drafter.draft_section("responsibilities.P4", 1)
+    drafted, transcripts = asyncio.run(drafter.draft_section("responsibilities.P4", 1))
 
     assigned = drafter.assignment["responsibilities.P4"]
     assert [call for call, _ in llm.asked] == [f"drafter:responsibilities.P4.{n}" for n in range(1, 6)]
@@ -198,7 +199,7 @@ def test_each_responsibility_is_one_call_shown_only_its_quote() -> None:
 
 def test_guidelines_cost_three_calls_and_typical_years_come_from_the_rubric() -> None:
     llm = CountingLLM()
-    drafted, _ = _drafter(llm).draft_section("guidelines.P4", 1)
+    drafted, _ = asyncio.run(_drafter(llm).draft_section("guidelines.P4", 1))
     assert [call for call, _ in llm.asked] == [
         f"drafter:guidelines.P4.{c}" for c in GUIDELINE_COLUMNS if c != YEARS_COLUMN
     ]
@@ -215,7 +216,7 @@ def test_the_cells_the_rubric_writes_cost_no_call_and_name_the_role() -> None:
     llm = CountingLLM()
     drafter = Drafter(llm, INPUTS.prompts, INPUTS.seeds, INPUTS.drafting_context(), INPUTS.code,  # type: ignore[arg-type]
                       INPUTS.schema_text)  # fmt: skip
-    drafted, _ = drafter.draft_section("guidelines.P4", 1)
+    drafted, _ = asyncio.run(drafter.draft_section("guidelines.P4", 1))
     block = INPUTS.catalog.rubric.block("P4").guidelines  # type: ignore[union-attr]
     assert block is not None and llm.asked == []
     assert drafted["knowledge"] == {
@@ -230,7 +231,7 @@ def test_the_cells_the_rubric_writes_cost_no_call_and_name_the_role() -> None:
 def test_a_cell_the_sources_say_nothing_about_says_so_without_a_call() -> None:
     evidence = EVIDENCE.model_copy(update={"sections": {**EVIDENCE.sections, "guidelines.P4.complexity": []}})
     llm = CountingLLM()
-    drafted, _ = _drafter(llm, INPUTS.with_evidence(evidence)).draft_section("guidelines.P4", 1)
+    drafted, _ = asyncio.run(_drafter(llm, INPUTS.with_evidence(evidence)).draft_section("guidelines.P4", 1))
     assert drafted["complexity"] == {
         "text": "The sources say nothing about complexity & problem solving at this level.",
         "sources": [],
@@ -242,7 +243,7 @@ def test_a_cell_the_sources_say_nothing_about_says_so_without_a_call() -> None:
 def test_aliases_are_quoted_titles_and_cost_no_call() -> None:
     llm = CountingLLM()
     drafter = _drafter(llm)
-    drafted, transcripts = drafter.draft_section("aliases", 1)
+    drafted, transcripts = asyncio.run(drafter.draft_section("aliases", 1))
     assert llm.asked == [] and transcripts == []
     assert [a["title"] for a in drafted["aliases"]] == [
         _text(EVIDENCE, qid) for qid in drafter.assignment["aliases"]
@@ -252,7 +253,7 @@ def test_aliases_are_quoted_titles_and_cost_no_call() -> None:
 def test_the_overview_is_one_call_on_its_quotes_and_the_catalogs_neighbours() -> None:
     llm = CountingLLM()
     drafter = _drafter(llm)
-    drafted, _ = drafter.draft_section("overview", 1)
+    drafted, _ = asyncio.run(drafter.draft_section("overview", 1))
     assert llm.quotes() == [[_text(EVIDENCE, qid) for qid in drafter.assignment["overview"]]]
     assert drafted["distinct_from"] == INPUTS.drafting_context().distinctions[:3]
     assert drafted["distinct_from"] and drafted["description"].endswith(".")
@@ -262,7 +263,7 @@ def test_the_overview_is_one_call_on_its_quotes_and_the_catalogs_neighbours() ->
 
 
 def _first_draft(key: str) -> dict[str, Any]:
-    return _drafter(CountingLLM()).draft_section(key, 1)[0]
+    return asyncio.run(_drafter(CountingLLM()).draft_section(key, 1))[0]
 
 
 def test_a_fault_quoting_one_responsibility_redrafts_only_it_from_another_quote() -> None:
@@ -272,7 +273,7 @@ def test_a_fault_quoting_one_responsibility_redrafts_only_it_from_another_quote(
     llm = CountingLLM()
     fault = Fault("grounding", faulted["text"][:30].lower(), "check:grounding-support: says too little")
 
-    drafted, transcripts = _drafter(llm).draft_section(key, 2, current=current, faults=[fault])
+    drafted, transcripts = asyncio.run(_drafter(llm).draft_section(key, 2, current=current, faults=[fault]))
 
     assert [call for call, _ in llm.asked] == [f"drafter:{key}.2"] and len(transcripts) == 1
     before, after = current["responsibilities"], drafted["responsibilities"]
@@ -297,7 +298,7 @@ def test_a_fault_quoting_one_skill_redrafts_only_that_skill() -> None:
     faulted = current["skills"][0]
     fault = Fault("clarity", faulted["description"], "vague")
 
-    drafted, _ = _drafter(llm).draft_section("skills", 2, current=current, faults=[fault])
+    drafted, _ = asyncio.run(_drafter(llm).draft_section("skills", 2, current=current, faults=[fault]))
 
     assert [call for call, _ in llm.asked] == ["drafter:skills.1"]
     assert drafted["skills"][1:] == current["skills"][1:]
@@ -308,8 +309,10 @@ def test_a_fault_quoting_one_guideline_cell_redrafts_only_that_cell() -> None:
     current = _first_draft("guidelines.P5")
     llm = CountingLLM()
     faulted = current["knowledge"]
-    drafted, _ = _drafter(llm).draft_section(
-        "guidelines.P5", 2, current=current, faults=[Fault("grounding", faulted["text"], "unsupported")]
+    drafted, _ = asyncio.run(
+        _drafter(llm).draft_section(
+            "guidelines.P5", 2, current=current, faults=[Fault("grounding", faulted["text"], "unsupported")]
+        )
     )
     assert [call for call, _ in llm.asked] == ["drafter:guidelines.P5.knowledge"]
     assert {c: drafted[c] for c in ("complexity", "collaboration", YEARS_COLUMN)} == {
@@ -323,8 +326,13 @@ def test_a_fault_quoting_one_guideline_cell_redrafts_only_that_cell() -> None:
 def test_a_fault_quoting_no_item_redrafts_nothing() -> None:
     current = _first_draft("responsibilities.P4")
     llm = CountingLLM()
-    drafted, transcripts = _drafter(llm).draft_section(
-        "responsibilities.P4", 2, current=current, faults=[Fault("clarity", "words in no item at all", "x")]
+    drafted, transcripts = asyncio.run(
+        _drafter(llm).draft_section(
+            "responsibilities.P4",
+            2,
+            current=current,
+            faults=[Fault("clarity", "words in no item at all", "x")],
+        )
     )
     assert llm.asked == [] and transcripts == [] and drafted == current
 
@@ -333,11 +341,13 @@ def test_a_missing_item_is_added_from_an_unused_quote() -> None:
     current = _first_draft("responsibilities.P4")
     short = {"responsibilities": current["responsibilities"][:4]}
     llm = CountingLLM()
-    drafted, _ = _drafter(llm).draft_section(
-        "responsibilities.P4",
-        2,
-        current=short,
-        faults=[Fault("completeness", "", "4 responsibilities, not 5")],
+    drafted, _ = asyncio.run(
+        _drafter(llm).draft_section(
+            "responsibilities.P4",
+            2,
+            current=short,
+            faults=[Fault("completeness", "", "4 responsibilities, not 5")],
+        )
     )
     assert [call for call, _ in llm.asked] == ["drafter:responsibilities.P4.5"]
     assert drafted["responsibilities"][:4] == short["responsibilities"]
@@ -353,8 +363,8 @@ def test_an_item_with_no_quote_left_to_rest_on_is_kept_as_it_is() -> None:
     evidence = EVIDENCE.model_copy(update={"sections": {**EVIDENCE.sections, key: assigned}})
     llm = CountingLLM()
     faults = [Fault("grounding", item["text"], "x") for item in current["responsibilities"]]
-    drafted, _ = _drafter(llm, INPUTS.with_evidence(evidence)).draft_section(
-        key, 2, current=current, faults=faults
+    drafted, _ = asyncio.run(
+        _drafter(llm, INPUTS.with_evidence(evidence)).draft_section(key, 2, current=current, faults=faults)
     )
     assert llm.asked == [] and drafted == current
 
@@ -371,7 +381,7 @@ def test_a_redrafted_item_takes_no_quote_a_higher_level_rests_on() -> None:
     current = _first_draft(key)
     faults = [Fault("clarity", item["text"], "check:prose: unclear") for item in current["responsibilities"]]
 
-    drafted, _ = _drafter(CountingLLM()).draft_section(key, 2, current=current, faults=faults)
+    drafted, _ = asyncio.run(_drafter(CountingLLM()).draft_section(key, 2, current=current, faults=faults))
 
     higher = set(assigned[f"responsibilities.{above}"])
     assert higher & set(EVIDENCE.sections[key])  # the ranking offers P7's quotes ...
@@ -395,7 +405,7 @@ def test_an_item_the_gate_would_flag_is_drafted_again_from_the_next_unused_quote
     drafter = _judging(lambda item: False, ASKING_KINDS)
     first = drafter.assignment["responsibilities.P4"][0]
     drafter = _judging(lambda item: item.evidence == [first], ASKING_KINDS)
-    items = drafter.draft_section("responsibilities.P4", 1)[0]["responsibilities"]
+    items = asyncio.run(drafter.draft_section("responsibilities.P4", 1))[0]["responsibilities"]
     ranked = drafter.evidence.sections["responsibilities.P4"]
     spares = drafter.assignment[spare_key("responsibilities.P4")]
     taken = {qid for level in LEVELS for qid in drafter.assignment[f"responsibilities.{level}"]}
@@ -410,9 +420,11 @@ def test_an_item_the_gate_would_flag_is_drafted_again_from_the_next_unused_quote
 
 def test_a_tool_or_a_duty_the_gate_would_flag_is_left_out() -> None:
     drafter = _judging(lambda item: item.section in ("tools", "responsibilities.P2"))
-    assert drafter.draft_section("tools", 1)[0] == {"tools": []}  # where the sources name fewer, fewer
+    assert asyncio.run(drafter.draft_section("tools", 1))[0] == {
+        "tools": []
+    }  # where the sources name fewer, fewer
     # A level left with too few is the completeness check's to name.
-    assert drafter.draft_section("responsibilities.P2", 1)[0] == {"responsibilities": []}
+    assert asyncio.run(drafter.draft_section("responsibilities.P2", 1))[0] == {"responsibilities": []}
     llm = drafter.llm
     assert isinstance(llm, CountingLLM)
     assert any(call.endswith("~3") for call, _ in llm.asked)  # three drafts of a place at most

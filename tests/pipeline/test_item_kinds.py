@@ -4,6 +4,7 @@ an item that borrows the examples' occupation's words instead of its quote's fai
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import Any
 
@@ -71,7 +72,9 @@ class RecordingLLM:
     def __init__(self) -> None:
         self.asked: list[tuple[str, Any, list[dict[str, str]]]] = []
 
-    def ask(self, call: str, round_number: int, model: Any, messages: list[dict[str, str]], **_: Any) -> Any:
+    async def ask(
+        self, call: str, round_number: int, model: Any, messages: list[dict[str, str]], **_: Any
+    ) -> Any:
         self.asked.append((call, model, messages))
         return model(name="  Jira  ", vendor="Atlassian"), Transcript(
             call=call, round=round_number, model="m"
@@ -105,7 +108,7 @@ def test_a_new_kind_is_its_declaration_and_its_template(project: Project) -> Non
     context = replace(inputs.drafting_context(), accepts=None)  # the kind's own say, not the gate's
     drafter = Drafter(llm, inputs.prompts, inputs.seeds, context, inputs.code,  # type: ignore[arg-type]
                       inputs.schema_text, kinds=kinds)  # fmt: skip
-    drafted, _ = drafter.draft_section(TOOLS.key(), 1)
+    drafted, _ = asyncio.run(drafter.draft_section(TOOLS.key(), 1))
 
     assert [call for call, _, _ in llm.asked] == ["drafter:tools.1", "drafter:tools.2"]
     _, model, messages = llm.asked[0]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -205,7 +206,7 @@ def test_a_check_that_fails_redrafts_what_it_points_to_and_says_which_dimension(
     drafter = Drafter(ScriptedLLM(), inputs.prompts, inputs.seeds, inputs.drafting_context(),  # type: ignore[arg-type]
                       inputs.code, inputs.schema_text)  # fmt: skip
     p6_quotes = [drafter.quote(qid) for qid in drafter.assignment["responsibilities.P6"][:2]]
-    p5 = drafter.draft_section("responsibilities.P5", 1)[0]["responsibilities"]
+    p5 = asyncio.run(drafter.draft_section("responsibilities.P5", 1))[0]["responsibilities"]
     p5_texts = [item["text"] for item in p5[1:3]]
     copies = {quote.text: text for quote, text in zip(p6_quotes, p5_texts, strict=True)}
     assert len(copies) == 2

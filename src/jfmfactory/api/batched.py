@@ -12,7 +12,7 @@ from ..errors import BadInput, EndpointError
 from ..inputs.project import Project
 from ..llm.batch import POLL_S, BatchEndpoint, BatchProgress, Dispatcher, ExportedBatches
 from ..llm.client import describe_failure
-from ..llm.parallel import tracking
+from ..llm.parallel import run_to_completion, tracking
 from ..llm.provider import EndpointSettings, batch_client, public_url
 from ..pipeline.loop import Reporter
 from ..records.batches import (
@@ -83,7 +83,7 @@ def draft_all_batched(
     store = RunStore(folder)
     store.prepare()
     endpoint_name = EXPORTED if offline else public_url(settings.base_url or "")
-    with store.locked(other_out=False), tracking() as activity:
+    with store.locked(other_out=False):
         previous = read_ledger(folder / LEDGER_FILE)
         if all(batch.collected for batch in previous.batches):
             # A finished catalog run's ledger, if any: this run starts its own.
@@ -91,12 +91,16 @@ def draft_all_batched(
             write_ledger(folder / LEDGER_FILE, ledger)
         else:
             check_in_flight(folder / LEDGER_FILE, previous, endpoint_name, ledger_options(options))
-        endpoint = ExportedBatches(folder) if offline else BatchEndpoint(batch_client(settings))
-        dispatcher = Dispatcher(endpoint, folder, activity, poll_s, progress)
-        # Every role at once: a role left to start later would need batches of its own.
-        runs = dispatcher.drive(
-            lambda: draft_roles(project, options, env, reporter_for, UNBOUNDED, batch=dispatcher)
-        )
+
+        async def batched() -> tuple[Dispatcher, list[CatalogRun] | None]:
+            with tracking() as activity:
+                endpoint = ExportedBatches(folder) if offline else BatchEndpoint(batch_client(settings))
+                dispatcher = Dispatcher(endpoint, folder, activity, poll_s, progress)
+                # Every role at once: a role left to start later would need batches of its own.
+                roles = draft_roles(project, options, env, reporter_for, UNBOUNDED, batch=dispatcher)
+                return dispatcher, await dispatcher.drive(roles)
+
+        dispatcher, runs = run_to_completion(batched())
         if dispatcher.failure is not None:
             failure = describe_failure(dispatcher.failure)
             raise EndpointError(f"{public_url(settings.base_url or '')}: the Batch API failed: {failure}")

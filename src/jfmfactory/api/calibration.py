@@ -29,7 +29,7 @@ from ..calibration.items import (
     labelled_items,
     readers_pairs,
 )
-from ..calibration.measures import agreement, dimension_measures, operator_measures
+from ..calibration.measures import Trial, agreement, dimension_measures, operator_measures
 from ..calibration.operators import OPERATORS, Operator, World, load_operator_data, prompt_echoes
 from ..calibration.run import (
     AS_LABELLED,
@@ -44,13 +44,14 @@ from ..calibration.run import (
 from ..errors import BadInput
 from ..inputs.project import Project
 from ..inputs.seeds import load_role
+from ..llm.parallel import run_to_completion
 from ..llm.provider import Route
 from ..pipeline.item_kinds import drafting_instructions
 from ..pipeline.panel import PanelSettings, load_panel
 from ..pipeline.role_inputs import read_inputs
 from ..records.evidence import Evidence
 from ..records.profile import Profile
-from ..records.runlog import Usage
+from ..records.runlog import Endpoint, Usage
 from ..records.sections import section_keys
 from ..records.store import RunStore, read_profile_file, write_atomic
 from .options import DraftOptions, calls_at_once, check_options, rate_limiter
@@ -98,40 +99,45 @@ def calibrate(
         )
         return World(data, role_inputs.seeds, echoes, others)
 
-    with endpoints(options, env, store, Route(limiter=rate_limiter(options))) as (_, _, judge_connection):
-        judge_llm = llm_for(judge_connection, REVIEW_MAX_TOKENS)
-        settings = PanelSettings(
-            threshold=options.threshold,
-            samples=options.samples,
-            calls_at_once=calls_at_once(options, judge_connection.endpoint.embedded),
-        )
-
-        def judge(case: Case, operator: Operator | None, names: list[str], profile: Profile) -> Judged:
-            asked = [by_name[name] for name in names]
-            # Items rest on the case's own quotes (evidence.json); a case without one, on none.
-            role_inputs = inputs[case.name].with_evidence(case.quotes)
-            panel = role_inputs.panel(judge_llm, asked, section_keys(profile.levels), settings)
-            where = f"{case.name}/{operator.name if operator else AS_LABELLED}"
-            # A planted fault's trial is decided once a check fails its dimension, and so is a
-            # case of item verdicts only (judged as the loop judges a draft).
-            undecided = operator is not None or not case.spec.labels
-            verdict = panel.judge(
-                profile, 1, lambda call: progress(f"{where} {call}"), only_undecided=undecided
-            )
-            variant = RunStore(store.folder / "judged" / where)
-            for transcript in verdict.transcripts:
-                variant.write_transcript(transcript)
-            usage = sum((a.usage for t in verdict.transcripts for a in t.attempts), Usage())
-            return Judged(
-                case=case.name,
-                operator=operator.name if operator else None,
-                scores=verdict.scores,
-                reviews=verdict.reviews,
-                usage=usage,
+    async def judged_on_endpoint() -> tuple[list[Judged], list[Trial], Endpoint]:
+        with endpoints(options, env, store, Route(limiter=rate_limiter(options))) as (_, _, judge_connection):
+            judge_llm = llm_for(judge_connection, REVIEW_MAX_TOKENS)
+            settings = PanelSettings(
+                threshold=options.threshold,
+                samples=options.samples,
+                calls_at_once=calls_at_once(options, judge_connection.endpoint.embedded),
             )
 
-        judged, trials = judge_set(cases, dimensions, world_for, judge, options.threshold, seed)
-        endpoint = judge_connection.endpoint
+            async def judge(
+                case: Case, operator: Operator | None, names: list[str], profile: Profile
+            ) -> Judged:
+                asked = [by_name[name] for name in names]
+                # Items rest on the case's own quotes (evidence.json); a case without one, on none.
+                role_inputs = inputs[case.name].with_evidence(case.quotes)
+                panel = role_inputs.panel(judge_llm, asked, section_keys(profile.levels), settings)
+                where = f"{case.name}/{operator.name if operator else AS_LABELLED}"
+                # A planted fault's trial is decided once a check fails its dimension, and so is a
+                # case of item verdicts only (judged as the loop judges a draft).
+                undecided = operator is not None or not case.spec.labels
+                verdict = await panel.judge(
+                    profile, 1, lambda call: progress(f"{where} {call}"), only_undecided=undecided
+                )
+                variant = RunStore(store.folder / "judged" / where)
+                for transcript in verdict.transcripts:
+                    variant.write_transcript(transcript)
+                usage = sum((a.usage for t in verdict.transcripts for a in t.attempts), Usage())
+                return Judged(
+                    case=case.name,
+                    operator=operator.name if operator else None,
+                    scores=verdict.scores,
+                    reviews=verdict.reviews,
+                    usage=usage,
+                )
+
+            judged, trials = await judge_set(cases, dimensions, world_for, judge, options.threshold, seed)
+            return judged, trials, judge_connection.endpoint
+
+    judged, trials, endpoint = run_to_completion(judged_on_endpoint())
     measures = dimension_measures(
         trials, dimensions, {d: (f.gold_pass, f.fault_catch) for d, f in floors.items()}
     )

@@ -12,14 +12,15 @@ from ..inputs.project import Project
 from ..inputs.seeds import list_roles, load_role
 from ..llm.batch import Dispatcher
 from ..llm.limits import RateLimiter
-from ..llm.parallel import ordered_map
+from ..llm.parallel import ordered_map, run_to_completion
 from ..llm.provider import EndpointSettings, PanelEndpointSettings, model_names
 from ..pipeline.loop import Reporter
+from ..pipeline.role_inputs import ProjectInputs, read_project_inputs
 from ..records.catalog_run import CatalogRun
 from ..records.runlog import RunRecord
 from ..records.store import PROFILE_JSON, RunStore
 from .options import DraftOptions, calls_at_once, check_catalog_options, rate_limiter
-from .runs import draft, refuse_while_batched
+from .runs import draft_role, refuse_while_batched
 from .session import inputs_digest
 
 
@@ -66,10 +67,10 @@ def draft_all(
     # One limiter for every role: the limits are the endpoint's, not a role's.
     limiter = rate_limiter(options)
     roles_at_once = calls_at_once(options, settings.embedded)
-    return draft_roles(project, options, env, reporter_for, roles_at_once, limiter=limiter)
+    return run_to_completion(draft_roles(project, options, env, reporter_for, roles_at_once, limiter=limiter))
 
 
-def draft_roles(
+async def draft_roles(
     project: Project,
     options: DraftOptions,
     env: Mapping[str, str],
@@ -82,17 +83,20 @@ def draft_roles(
     roles = list_roles(project.seeds)
     if not roles:
         raise BadInput(f"{project.seeds}: no roles to draft")
+    shared: ProjectInputs | None = None  # read once, by the first role that needs it
 
-    def one(role: str) -> CatalogRun:
+    async def one(role: str) -> CatalogRun:
         started = time.monotonic()
         role_options = replace(options, role=role, out=None)
         previous = up_to_date(project, role_options, env)
         if previous is not None:
             return CatalogRun(role, previous, "up to date", None, 0.0)
+        nonlocal shared
         try:
-            run = draft(project, role_options, env, reporter_for(role), batch, limiter)
+            shared = shared or read_project_inputs(project)
+            run = await draft_role(project, role_options, env, reporter_for(role), batch, limiter, shared)
         except JfmError as error:
             return CatalogRun(role, RunStore(project.out_dir(role, None)).read_run(), None, str(error), 0.0)
         return CatalogRun(role, run, None, None, round(time.monotonic() - started, 1))
 
-    return ordered_map(one, roles, roles_at_once)
+    return await ordered_map(one, roles, roles_at_once)

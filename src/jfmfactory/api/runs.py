@@ -11,10 +11,12 @@ from ..inputs.project import Project
 from ..inputs.seeds import load_role
 from ..llm.batch import Dispatcher
 from ..llm.limits import RateLimiter
+from ..llm.parallel import run_to_completion
 from ..llm.prices import load_prices
 from ..pipeline.drafter import Drafter
 from ..pipeline.loop import Loop, LoopSettings, QuietReporter, Reporter, failures_recorded, round_record
 from ..pipeline.panel import load_panel
+from ..pipeline.role_inputs import ProjectInputs
 from ..records.batches import CATALOG_DIR, EXPORTED, LEDGER_FILE, read_ledger
 from ..records.runlog import RunRecord, StopReason, now
 from ..records.sections import section_keys
@@ -35,12 +37,21 @@ def profile_to_read(project: Project, role: str, given: Path | None) -> tuple[Pa
 
 
 def draft(
+    project: Project, options: DraftOptions, env: Mapping[str, str], reporter: Reporter | None = None
+) -> RunRecord:
+    """Draft, review and revise one role's profile; write every output; return the run record
+    (see `draft_role`)."""
+    return run_to_completion(draft_role(project, options, env, reporter))
+
+
+async def draft_role(
     project: Project,
     options: DraftOptions,
     env: Mapping[str, str],
     reporter: Reporter | None = None,
     batch: Dispatcher | None = None,
     limiter: RateLimiter | None = None,
+    shared: ProjectInputs | None = None,
 ) -> RunRecord:
     """Draft, review and revise one role's profile; write every output; return the run record.
 
@@ -67,7 +78,7 @@ def draft(
             samples=previous.samples,
             ladder=previous.drafting == "ladder",
         )
-    with session(project, options, env, store, reviewers, batch, limiter) as work:
+    with session(project, options, env, store, reviewers, batch, limiter, shared) as work:
         inputs = work.inputs
         if previous is not None:  # a resumed run goes on from the evidence it began with
             inputs = work.inputs = inputs.with_evidence(store.read_evidence() or inputs.evidence)
@@ -79,6 +90,7 @@ def draft(
             inputs.code,
             inputs.schema_text,
             work.item_calls_at_once,
+            kind_prompts=inputs.shared.kind_prompts,
         )
         panel = work.panel(reviewers, drafter.section_keys, options)
         # Every prompt template rendered once before the first call: a broken one fails now.
@@ -111,7 +123,7 @@ def draft(
             calls_at_once=work.calls_at_once,
             prices=prices.at_batch_rates() if prices is not None and batch is not None else prices,
         )
-        return Loop(drafter, panel, store, limits, run, reporter).execute()
+        return await Loop(drafter, panel, store, limits, run, reporter).execute()
 
 
 def refuse_while_batched(project: Project, role: str | None) -> None:
@@ -130,6 +142,14 @@ def refuse_while_batched(project: Project, role: str | None) -> None:
 
 
 def review(
+    project: Project, options: DraftOptions, env: Mapping[str, str], reporter: Reporter | None = None
+) -> RunRecord:
+    """Run the panel alone on an existing profile and record the verdict like a round (see
+    `review_role`)."""
+    return run_to_completion(review_role(project, options, env, reporter))
+
+
+async def review_role(
     project: Project, options: DraftOptions, env: Mapping[str, str], reporter: Reporter | None = None
 ) -> RunRecord:
     """Run the panel alone on an existing profile and record the verdict like a round.
@@ -169,7 +189,7 @@ def review(
             store.write_run(run)
 
         with failures_recorded(run, store, finish):
-            verdict = panel.judge(profile, 1, lambda call: progress.step(1, call))
+            verdict = await panel.judge(profile, 1, lambda call: progress.step(1, call))
             record = round_record(1, [], verdict, [], store, options.threshold)
         run.rounds.append(record)
         run.usage, run.latency_s = record.usage, record.latency_s

@@ -17,7 +17,7 @@ from ..llm.client import LLM
 from ..llm.limits import RateLimiter
 from ..llm.provider import Connection, EndpointSettings, PanelEndpointSettings, Route, connect_pair
 from ..pipeline.panel import Panel, PanelSettings, Reviewer
-from ..pipeline.role_inputs import RoleInputs, read_inputs
+from ..pipeline.role_inputs import ProjectInputs, RoleInputs, read_inputs
 from ..records.runlog import RunRecord, now
 from ..records.store import RunStore
 from .options import BATCHED_CALLS_AT_ONCE, DraftOptions, calls_at_once, rate_limiter
@@ -91,13 +91,15 @@ def session(
     reviewers: list[Reviewer],
     batch: Dispatcher | None = None,
     limiter: RateLimiter | None = None,
+    shared: ProjectInputs | None = None,
 ) -> Iterator[Session]:
     """Read and check every input, open the endpoints (and the cassette), and start the record.
 
     With a `batch` dispatcher every call goes into its batches, all of a round's calls at once;
-    else a `limiter` (or the one `--rpm`/`--tpm` ask for) spaces them.
+    else a `limiter` (or the one `--rpm`/`--tpm` ask for) spaces them. `shared`: what every role
+    of the project reads alike, when a catalog run has read it already.
     """
-    inputs = read_inputs(project, options.role)
+    inputs = read_inputs(project, options.role, shared)
     if batch is not None:
         route = Route(transport=batch.transport(options.role))
     else:

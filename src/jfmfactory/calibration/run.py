@@ -6,7 +6,7 @@ calibration writes it byte for byte; per-call latency stays in the transcripts.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -135,10 +135,10 @@ def trials_of(
 
 #: Judges one profile of a case (the case, the planted fault or none, the reviewers to ask, the
 #: profile) with some of the panel's reviewers; every check of theirs runs.
-Judging = Callable[[Case, Operator | None, list[str], Profile], Judged]
+Judging = Callable[[Case, Operator | None, list[str], Profile], Awaitable[Judged]]
 
 
-def judge_set(
+async def judge_set(
     cases: list[Case],
     dimensions: list[str],
     world_for: Callable[[Case], World],
@@ -153,7 +153,7 @@ def judge_set(
     for case in cases:
         for operator, profile in variants(case, OPERATORS, world_for(case), seed):
             reviewers = dimensions if operator is None else [operator.dimension]
-            verdict = judge(case, operator, reviewers, profile)
+            verdict = await judge(case, operator, reviewers, profile)
             judged.append(verdict)
             trials += trials_of(case, operator, verdict.scores, verdict.reviews, threshold)
     return judged, trials

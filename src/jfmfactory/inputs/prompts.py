@@ -44,6 +44,8 @@ class Prompts:
         self.env.filters["untrusted"] = untrusted
         self.env.globals.update(PROFILE_RULES)
         self._variables: dict[tuple[str, str | None], set[str]] = {}
+        #: Templates given as text (an item kind's instruction, a reviewer's prompt), compiled once.
+        self._compiled: dict[tuple[str, str], jinja2.Template] = {}
 
     def render(self, name: str, **context: Any) -> str:
         return self.render_string(None, name, **context)
@@ -56,7 +58,7 @@ class Prompts:
         """
         label = str(self.folder / name) if source is None else name
         try:
-            template = self.env.get_template(name) if source is None else self.env.from_string(source)
+            template = self.env.get_template(name) if source is None else self._from_string(source, name)
             missing = sorted(self._names(source, name) - context.keys() - self.env.globals.keys())
             if missing:
                 given = f"given: {', '.join(sorted(context))}" if context else "it is given none"
@@ -74,6 +76,12 @@ class Prompts:
             raise
         except Exception as exc:  # what a template's own expression raises: {{ 1 / 0 }}, a bad filter value
             raise BadInput(f"{label}: fails as it renders: {type(exc).__name__}: {exc}") from exc
+
+    def _from_string(self, source: str, name: str) -> jinja2.Template:
+        key = (name, source)
+        if key not in self._compiled:
+            self._compiled[key] = self.env.from_string(source)
+        return self._compiled[key]
 
     def _names(self, source: str | None, name: str) -> set[str]:
         """The variables a template reads from its context (read once per template)."""

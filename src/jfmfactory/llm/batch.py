@@ -1,8 +1,8 @@
 """Every role's calls through an endpoint's Batch API (`jfm draft --all --batch`).
 
-The roles run the live path's code unchanged, each on threads of its own; only their HTTP
+The roles run the live path's code unchanged, as tasks of one event loop; only their HTTP
 transport differs. A chat completion request is not sent: it waits in the `Dispatcher`, which,
-once every thread of the run waits on an answer (`parallel.Activity`), submits all that is asked
+once every task of the run waits on an answer (`parallel.Activity`), submits all that is asked
 as one batch per model (a JSONL file of `{custom_id, method, url, body}` lines), polls it, and
 hands each answer back by `custom_id` (`role:round:call:attempt`). A round thus costs a batch
 for the drafter's calls (and one for each wave of items drafted again where the gate would flag
@@ -18,12 +18,12 @@ A custom_id ends in its body's digest: an answer is filed for the request it ans
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
-import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -47,7 +47,7 @@ from ..records.jsonl import jsonl_text, parse_jsonl
 from ..records.runlog import Usage, now
 from ..records.store import write_atomic
 from .client import CHAT_PATH, call_in_flight
-from .parallel import Activity, note_busy
+from .parallel import Activity
 
 BATCH_URL: Final = "/v1/chat/completions"
 #: The Batch API's limits on one input file.
@@ -87,14 +87,14 @@ class Answer:
 
 @dataclass
 class Waiting:
-    """A request a thread waits on."""
+    """A request a task waits on."""
 
     custom_id: str
     digest: str
     body: dict[str, Any]
     tries: int = 0
     answer: Answer | None = None
-    done: threading.Event = field(default_factory=threading.Event)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
 
     def line(self) -> dict[str, Any]:
         return {"custom_id": self.custom_id, "method": "POST", "url": BATCH_URL, "body": self.body}
@@ -116,13 +116,13 @@ class BatchEndpoint:
     #: Batches wait for a person to run them elsewhere (`ExportedBatches`).
     offline = False
 
-    def __init__(self, client: openai.OpenAI) -> None:
+    def __init__(self, client: openai.AsyncOpenAI) -> None:
         self.client = client
 
-    def submit(self, lines: list[dict[str, Any]], tag: str) -> tuple[str, str]:
+    async def submit(self, lines: list[dict[str, Any]], tag: str) -> tuple[str, str]:
         """Upload the JSONL of `lines` and start a batch of it, tagged `tag`; its id and the file's."""
         data = jsonl_text(lines).encode()
-        uploaded = self.client.files.create(file=("jfm-batch.jsonl", data), purpose="batch")
+        uploaded = await self.client.files.create(file=("jfm-batch.jsonl", data), purpose="batch")
         started = time.time()
         # Not the client's retries: a create answered 5xx or not at all may have made the batch,
         # and a blind retry would make (and bill) a second. Look for it by its tag first.
@@ -130,7 +130,7 @@ class BatchEndpoint:
         tries = 0
         while True:
             try:
-                batch = once.batches.create(
+                batch = await once.batches.create(
                     input_file_id=uploaded.id,
                     endpoint=BATCH_URL,
                     completion_window=COMPLETION_WINDOW,
@@ -138,28 +138,28 @@ class BatchEndpoint:
                 )
                 return batch.id, uploaded.id
             except PASSING_TROUBLE:
-                found = self.find(tag, started)
+                found = await self.find(tag, started)
                 if found is not None:
                     return found
                 tries += 1
                 if tries == CREATE_TRIES:
                     raise
-                time.sleep(2**tries)
+                await asyncio.sleep(2**tries)
 
-    def find(self, tag: str, since: float) -> tuple[str, str] | None:
+    async def find(self, tag: str, since: float) -> tuple[str, str] | None:
         """The batch tagged `tag` (its id and its file's), created after `since` (epoch seconds),
         if the endpoint has one: what a stop while creating it left behind."""
-        for batch in self.client.batches.list(limit=100):  # newest first, page after page
+        async for batch in self.client.batches.list(limit=100):  # newest first, page after page
             if (batch.metadata or {}).get("jfm_tag") == tag:
                 return batch.id, batch.input_file_id
             if batch.created_at < since - CLOCK_SKEW_S:
                 break
         return None
 
-    def poll(self, batch_id: str) -> tuple[str, int, int, list[str]]:
+    async def poll(self, batch_id: str) -> tuple[str, int, int, list[str]]:
         """A batch's status (with the endpoint's reasons when it failed), its requests done and
         in all, and its output and error file ids."""
-        batch = self.client.batches.retrieve(batch_id)
+        batch = await self.client.batches.retrieve(batch_id)
         counts = batch.request_counts
         files = [file_id for file_id in (batch.output_file_id, batch.error_file_id) if file_id]
         status: str = batch.status
@@ -168,8 +168,8 @@ class BatchEndpoint:
             status = f"{status} ({'; '.join(reasons)})"[:300]
         return status, counts.completed if counts else 0, counts.total if counts else 0, files
 
-    def lines(self, file_id: str) -> list[dict[str, Any]]:
-        return json_lines(self.client.files.content(file_id).text)
+    async def lines(self, file_id: str) -> list[dict[str, Any]]:
+        return json_lines((await self.client.files.content(file_id)).text)
 
 
 def json_lines(text: str) -> list[dict[str, Any]]:
@@ -189,7 +189,7 @@ class ExportedBatches(BatchEndpoint):
         self.exported = folder / EXPORT_DIR
         self.imported = folder / IMPORT_DIR
 
-    def submit(self, lines: list[dict[str, Any]], tag: str) -> tuple[str, str]:
+    async def submit(self, lines: list[dict[str, Any]], tag: str) -> tuple[str, str]:
         # Numbered in order, and tagged so that an id is never reused (nor an old import taken
         # for a new batch's answers) even if a file is deleted.
         number = len(list(self.exported.glob("*.jsonl"))) + 1
@@ -197,22 +197,22 @@ class ExportedBatches(BatchEndpoint):
         write_atomic(path, jsonl_text(lines))
         return path.stem, str(path)
 
-    def find(self, tag: str, since: float) -> tuple[str, str] | None:
+    async def find(self, tag: str, since: float) -> tuple[str, str] | None:
         path = next(self.exported.glob(f"offline-*-{tag}.jsonl"), None)
         return (path.stem, str(path)) if path is not None else None
 
-    def poll(self, batch_id: str) -> tuple[str, int, int, list[str]]:
+    async def poll(self, batch_id: str) -> tuple[str, int, int, list[str]]:
         path = self.imported / f"{batch_id}.jsonl"
         if not path.is_file():
             return "in_progress", 0, 0, []
         return "completed", 0, 0, [str(path)]
 
-    def lines(self, file_id: str) -> list[dict[str, Any]]:
+    async def lines(self, file_id: str) -> list[dict[str, Any]]:
         return json_lines(Path(file_id).read_text(encoding="utf-8"))
 
 
 class Dispatcher:
-    """Gathers the requests of every thread of a run into batches, and hands their answers back."""
+    """Gathers the requests of every task of a run into batches, and hands their answers back."""
 
     def __init__(
         self,
@@ -228,7 +228,6 @@ class Dispatcher:
         self.activity = activity
         self.poll_s = poll_s
         self.progress = progress
-        self.lock = threading.Lock()
         self.ledger = read_ledger(self.ledger_path)
         #: Answers of batches collected, by (custom_id, digest).
         self.answers: dict[tuple[str, str], Answer] = {}
@@ -246,111 +245,98 @@ class Dispatcher:
         self.waiting: dict[tuple[str, str], Waiting] = {}
         #: Requests answered, held until every waiting request is.
         self.ready: list[Waiting] = []
-        self.finished = threading.Event()
         #: Set when every waiting request is in a batch exported for an engine elsewhere.
-        self.exported = threading.Event()
+        self.exported = False
         self.failure: BaseException | None = None
 
     # -- the roles' side -----------------------------------------------------------------
 
-    def transport(self, role: str) -> httpx.BaseTransport:
+    def transport(self, role: str) -> httpx.AsyncBaseTransport:
         """The HTTP transport of one role's client: its chat completions go into batches."""
         return BatchingTransport(self, role)
 
-    def ask(self, call_id: str, body: dict[str, Any]) -> Answer:
+    async def ask(self, call_id: str, body: dict[str, Any]) -> Answer:
         """The answer to call `call_id`'s request: at once when a batch already answered it, else
-        when the batch that holds it is collected. The calling thread waits, counted waiting."""
+        when the batch that holds it is collected. The calling task waits, counted waiting."""
         digest = body_digest(body)
         custom_id = f"{call_id}:{digest[:12]}"
         key = (custom_id, digest)
-        with self.lock:
-            if self.failure is not None:
-                raise RuntimeError(f"batches stopped: {self.failure}")
-            known = self.answers.get(key)
-            if known is not None:
-                return known
-            if key in self.waiting:
-                raise RuntimeError(f"request {custom_id} asked twice at once")
-            waiting = self.waiting[key] = Waiting(custom_id, digest, body)
-            if key not in self.in_flight:
-                self.pending.append(waiting)
-        self.activity.add(-1)  # after it is queued: a dispatcher seeing no thread busy submits it
-        waiting.done.wait()
+        if self.failure is not None:
+            raise RuntimeError(f"batches stopped: {self.failure}")
+        known = self.answers.get(key)
+        if known is not None:
+            return known
+        if key in self.waiting:
+            raise RuntimeError(f"request {custom_id} asked twice at once")
+        waiting = self.waiting[key] = Waiting(custom_id, digest, body)
+        if key not in self.in_flight:
+            self.pending.append(waiting)
+        self.activity.add(-1)  # after it is queued: a dispatcher seeing no task busy submits it
+        await waiting.done.wait()
         assert waiting.answer is not None
         return waiting.answer
 
-    def drive(self, work: Callable[[], T]) -> T | None:
-        """`work()` (every role of the run) on a thread of its own while this dispatcher batches
-        its calls on another; its result, or None when the run stopped at batches exported for
-        an engine elsewhere (the roles' threads are left waiting: the process is about to end)."""
-        results: list[T] = []
-        ended = threading.Event()
-
-        def roles() -> None:
-            try:
-                results.append(work())
-            finally:
-                ended.set()
-                note_busy(-1)
-
-        batches = threading.Thread(target=self.run, name="jfm-batches", daemon=True)
-        batches.start()
-        note_busy(1)  # the roles' thread
-        threading.Thread(target=roles, name="jfm-roles", daemon=True).start()
-        note_busy(-1)  # this one waits
+    async def drive(self, work: Awaitable[T]) -> T | None:
+        """`work` (every role of the run) while this dispatcher batches its calls; its result, or
+        None when the run stopped at batches exported for an engine elsewhere (the roles' tasks
+        are cancelled where they wait: their next run answers them from the ledger)."""
+        batches = asyncio.create_task(self.run(), name="jfm-batches")
+        roles = asyncio.ensure_future(work)
         try:
-            while not ended.wait(0.1) and not self.exported.is_set():
-                pass
+            await asyncio.wait([roles, batches], return_when=asyncio.FIRST_COMPLETED)
         finally:  # on Ctrl-C or SIGTERM too: the ledger already names the batches in flight
-            self.finished.set()
-        batches.join()
-        if not ended.is_set():
-            return None
-        if not results:  # the roles' thread failed: a bug, named by its traceback on stderr
+            for task in (batches, roles):
+                if not task.done():
+                    task.cancel()
+            await asyncio.gather(batches, roles, return_exceptions=True)
+        if not roles.done() or roles.cancelled():
+            if self.exported:
+                return None
             raise JfmError("the batched run ended without its roles' results")
-        return results[0]
+        return roles.result()
 
     # -- the dispatcher's side -----------------------------------------------------------
 
-    def run(self) -> None:
-        """Submit, poll and collect until `finished` is set; runs on a thread of its own."""
+    async def run(self) -> None:
+        """Submit, poll and collect until the roles end or their batches are exported."""
         try:
-            self._confirm_created()
-            while not self.finished.is_set():
-                if not self.activity.wait_idle(0.05):
+            await self._confirm_created()
+            while True:
+                if not await self.activity.wait_idle(0.05):
                     continue
-                self._submit_pending()
-                if self._collect_ended():
+                await self._submit_pending()
+                if await self._collect_ended():
                     continue
                 if self.endpoint.offline and self.waiting:
-                    self.exported.set()  # nothing more can happen until its answers are imported
+                    self.exported = True  # nothing more can happen until its answers are imported
                     return
-                self.finished.wait(self.poll_s if self._in_flight_ids() else 0.05)
-        except BaseException as failure:  # every waiting call is told, and fails with it
+                await asyncio.sleep(self.poll_s if self._in_flight_ids() else 0.05)
+        except Exception as failure:  # every waiting call is told, and fails with it
             self._fail_all(failure)
+            await asyncio.Future()  # the roles end on their failures; drive() cancels this
 
     def _in_flight_ids(self) -> list[str]:
         return [batch.id for batch in self.ledger.batches if batch.id and not batch.collected]
 
-    def _confirm_created(self) -> None:
+    async def _confirm_created(self) -> None:
         """Settle the batches a stop fell upon while they were being created: one the endpoint
         has (found by its tag) is waited for; one it has not is submitted again."""
         for entry in [batch for batch in self.ledger.batches if batch.id is None]:
-            found = self.endpoint.find(entry.tag, datetime.fromisoformat(entry.submitted_at).timestamp())
-            with self.lock:
-                if found is not None:
-                    (entry.id, entry.input_file_id), entry.status = found, "validating"
-                else:
-                    self.ledger.batches.remove(entry)
-                    for key in entry.requests.items():
-                        self.in_flight.pop(key, None)
-                        if key in self.waiting:
-                            self.pending.append(self.waiting[key])
-                write_ledger(self.ledger_path, self.ledger)
+            found = await self.endpoint.find(
+                entry.tag, datetime.fromisoformat(entry.submitted_at).timestamp()
+            )
+            if found is not None:
+                (entry.id, entry.input_file_id), entry.status = found, "validating"
+            else:
+                self.ledger.batches.remove(entry)
+                for key in entry.requests.items():
+                    self.in_flight.pop(key, None)
+                    if key in self.waiting:
+                        self.pending.append(self.waiting[key])
+            write_ledger(self.ledger_path, self.ledger)
 
-    def _submit_pending(self) -> None:
-        with self.lock:
-            taken, self.pending = self.pending, []
+    async def _submit_pending(self) -> None:
+        taken, self.pending = self.pending, []
         by_model: dict[str, list[Waiting]] = {}
         for waiting in taken:
             by_model.setdefault(str(waiting.body.get("model")), []).append(waiting)
@@ -367,28 +353,31 @@ class Dispatcher:
                     status="creating",
                     requests={waiting.custom_id: waiting.digest for waiting in chunk},
                 )
-                with self.lock:
-                    self.ledger.batches.append(entry)
-                    for waiting in chunk:
-                        waiting.tries += 1
-                        self.in_flight[(waiting.custom_id, waiting.digest)] = entry.tag
-                    write_ledger(self.ledger_path, self.ledger)
-                batch_id, file_id = self.endpoint.submit([waiting.line() for waiting in chunk], entry.tag)
-                with self.lock:
-                    entry.id, entry.input_file_id, entry.status = batch_id, file_id, "validating"
-                    write_ledger(self.ledger_path, self.ledger)
+                self.ledger.batches.append(entry)
+                for waiting in chunk:
+                    waiting.tries += 1
+                    self.in_flight[(waiting.custom_id, waiting.digest)] = entry.tag
+                write_ledger(self.ledger_path, self.ledger)
+                lines = [waiting.line() for waiting in chunk]
+                batch_id, file_id = await self.endpoint.submit(lines, entry.tag)
+                entry.id, entry.input_file_id, entry.status = batch_id, file_id, "validating"
+                write_ledger(self.ledger_path, self.ledger)
                 self.progress(BatchProgress(batch_id, entry.status, len(chunk), 0))
 
-    def _collect_ended(self) -> bool:
+    async def _collect_ended(self) -> bool:
         """Poll every batch in flight; collect those that ended. True when one did."""
         collected = False
         for batch in [batch for batch in self.ledger.batches if batch.id and not batch.collected]:
             assert batch.id is not None
             try:
-                status, completed, total, files = self.endpoint.poll(batch.id)
+                status, completed, total, files = await self.endpoint.poll(batch.id)
                 ended = status.split(" ")[0] in ENDED
                 # Read before anything is filed: a download that fails is tried at the next poll.
-                lines = [line for file_id in files for line in self.endpoint.lines(file_id)] if ended else []
+                lines = (
+                    [line for file_id in files for line in await self.endpoint.lines(file_id)]
+                    if ended
+                    else []
+                )
             except PASSING_TROUBLE:
                 continue  # the endpoint's passing trouble (after the client's own retries): next poll
             batch.status = status
@@ -399,7 +388,7 @@ class Dispatcher:
         return collected
 
     def _collect(self, batch: BatchEntry, lines: list[dict[str, Any]]) -> None:
-        """Keep a batch's answers (its output files' `lines`), hand them to the threads waiting on
+        """Keep a batch's answers (its output files' `lines`), hand them to the tasks waiting on
         them, and queue again what it did not finish."""
         answered: dict[str, Answer] = {}
         for line in lines:
@@ -419,49 +408,49 @@ class Dispatcher:
             if a.status == 200
         ]
         write_atomic(self.answers_dir / f"{batch.id}.jsonl", jsonl_text(kept))
-        with self.lock:
-            for custom_id, digest in batch.requests.items():
-                key = (custom_id, digest)
-                self.in_flight.pop(key, None)
-                answer = answered.get(custom_id)
-                if answer is not None and answer.status == 200:
-                    self.answers[key] = answer
-                waiting = self.waiting.get(key)
-                if waiting is None:
-                    continue
-                if answer is None and waiting.tries < MAX_TRIES:
-                    self.pending.append(waiting)  # into the next batch
-                    continue
-                waiting.answer = answer or _unfinished(batch, waiting.tries)
-                del self.waiting[key]
-                self.ready.append(waiting)
-            batch.collected = True
-            batch.answered = len(answered)
-            batch.unfinished = len(batch.requests) - len(answered)
-            batch.usage = sum((_usage(a) for a in answered.values()), Usage())
-            write_ledger(self.ledger_path, self.ledger)
-            # Answers are handed over once every waiting request has one, so that the roles keep
-            # in step: one that went on alone would need batches of its own.
-            woken, self.ready = (self.ready, []) if not self.waiting else ([], self.ready)
+        for custom_id, digest in batch.requests.items():
+            key = (custom_id, digest)
+            self.in_flight.pop(key, None)
+            answer = answered.get(custom_id)
+            if answer is not None and answer.status == 200:
+                self.answers[key] = answer
+            waiting = self.waiting.get(key)
+            if waiting is None:
+                continue
+            if answer is None and waiting.tries < MAX_TRIES:
+                self.pending.append(waiting)  # into the next batch
+                continue
+            waiting.answer = answer or _unfinished(batch, waiting.tries)
+            del self.waiting[key]
+            self.ready.append(waiting)
+        batch.collected = True
+        batch.answered = len(answered)
+        batch.unfinished = len(batch.requests) - len(answered)
+        batch.usage = sum((_usage(a) for a in answered.values()), Usage())
+        write_ledger(self.ledger_path, self.ledger)
+        # Answers are handed over once every waiting request has one, so that the roles keep
+        # in step: one that went on alone would need batches of its own.
+        woken, self.ready = (self.ready, []) if not self.waiting else ([], self.ready)
+        self._wake(woken)
+
+    def _wake(self, woken: list[Waiting]) -> None:
         # Counted busy before they wake, so that no moment looks idle in between.
         self.activity.add(len(woken))
         for waiting in woken:
             waiting.done.set()
 
     def _fail_all(self, failure: BaseException) -> None:
-        with self.lock:
-            self.failure = failure
-            woken = [*self.waiting.values(), *self.ready]
-            self.waiting.clear()
-            self.ready.clear()
-            self.pending.clear()
+        self.failure = failure
+        woken = [*self.waiting.values(), *self.ready]
+        self.waiting.clear()
+        self.ready.clear()
+        self.pending.clear()
         message = f"the Batch API failed: {' '.join(str(failure).split())[:300]}"
-        self.activity.add(len(woken))
         for waiting in woken:
             waiting.answer = waiting.answer or Answer(
                 502, {"error": {"message": message, "type": "batch_failed"}}
             )
-            waiting.done.set()
+        self._wake(woken)
 
 
 def _chunks(requests: list[Waiting]) -> list[list[Waiting]]:
@@ -507,18 +496,18 @@ def _usage(answer: Answer) -> Usage:
     )
 
 
-class BatchingTransport(httpx.BaseTransport):
+class BatchingTransport(httpx.AsyncBaseTransport):
     """An httpx transport that puts a role's chat completion requests into batches."""
 
     def __init__(self, dispatcher: Dispatcher, role: str) -> None:
         self.dispatcher = dispatcher
         self.role = role
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         call = call_in_flight()
         if request.method != "POST" or not request.url.path.endswith(CHAT_PATH) or call is None:
             message = f"{request.method} {request.url.path}: a batched run sends chat completions only"
             return httpx.Response(400, json={"error": {"message": message}}, request=request)
         call_id = f"{self.role}:{call.round}:{call.call}:{call.attempt}"
-        answer = self.dispatcher.ask(call_id, json.loads(request.read()))
+        answer = await self.dispatcher.ask(call_id, json.loads(await request.aread()))
         return httpx.Response(answer.status, json=answer.body, request=request)

@@ -6,12 +6,12 @@ back off from, one request at a time).
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import json
 import re
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import httpx
 
@@ -69,7 +69,7 @@ def estimated_tokens(request: httpx.Request) -> int:
 
 
 class RateLimiter:
-    """Spaces the requests of every thread of a run: at most `rpm` a minute and `tpm` tokens a
+    """Spaces the requests of every task of a run: at most `rpm` a minute and `tpm` tokens a
     minute (each evenly, with no burst), and none while the endpoint says its budget is spent or
     a 429's Retry-After has not passed."""
 
@@ -78,35 +78,34 @@ class RateLimiter:
         rpm: int | None,
         tpm: int | None,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.rpm = rpm
         self.tpm = tpm
         self.clock = clock
         self.sleep = sleep
-        self.lock = threading.Lock()
         self.next_request = 0.0
         self.next_tokens = 0.0
         self.paused_until = 0.0
 
-    def before(self, request: httpx.Request) -> None:
+    async def before(self, request: httpx.Request) -> None:
         """An httpx request hook: wait for this request's turn."""
         if request.method != "POST" or not request.url.path.endswith(CHAT_PATH):
             return
         tokens = estimated_tokens(request) if self.tpm else 0
-        with self.lock:
-            now = self.clock()
-            start = max(now, self.paused_until)
-            if self.rpm:
-                start = max(start, self.next_request)
-                self.next_request = start + 60.0 / self.rpm
-            if self.tpm:
-                start = max(start, self.next_tokens)
-                self.next_tokens = start + 60.0 * tokens / self.tpm
+        # No await between reading the turns and taking one: no other task runs in between.
+        now = self.clock()
+        start = max(now, self.paused_until)
+        if self.rpm:
+            start = max(start, self.next_request)
+            self.next_request = start + 60.0 / self.rpm
+        if self.tpm:
+            start = max(start, self.next_tokens)
+            self.next_tokens = start + 60.0 * tokens / self.tpm
         if start > now:
-            self.sleep(start - now)
+            await self.sleep(start - now)
 
-    def after(self, response: httpx.Response) -> None:
+    async def after(self, response: httpx.Response) -> None:
         """An httpx response hook: a budget the endpoint says is spent pauses every request until
         it says the budget is back; so does a 429, for as long as its Retry-After says."""
         if response.status_code == 429:
@@ -122,5 +121,4 @@ class RateLimiter:
                 self._pause(min(seconds, MAX_PAUSE_S))
 
     def _pause(self, seconds: float) -> None:
-        with self.lock:
-            self.paused_until = max(self.paused_until, self.clock() + seconds)
+        self.paused_until = max(self.paused_until, self.clock() + seconds)

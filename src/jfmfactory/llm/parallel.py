@@ -1,49 +1,71 @@
 """Independent model calls at once, results in the order asked, bounded by `workers`.
 
+Every call is an asyncio task on one thread: a call waiting on its answer holds memory, not a
+thread, so a catalog of thousands of roles waits on its batches with no more threads than one.
+
 The bound holds for a map and every map run inside its calls together: `jfm draft --all` maps
 its roles and each role maps its sections and its reviewers, yet `--concurrency N` means N
-calls at once in all, not N per role. A thread holds one of the outermost map's slots while it
-works on an item, and lends it to the threads of a map it waits on.
+calls at once in all, not N per role. A task holds one of the outermost map's slots while it
+works on an item, and lends it to the tasks of a map it waits on.
 
-While an `Activity` is tracked (`jfm draft --all --batch`), every thread this module starts is
-counted as busy until it waits, so a batch dispatcher can tell when each thread of the run waits
+While an `Activity` is tracked (`jfm draft --all --batch`), every task this module starts is
+counted as busy until it waits, so a batch dispatcher can tell when each task of the run waits
 on an answer: the moment to submit what they asked.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import queue
-import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 
 class Activity:
-    """How many threads of a run are busy: neither waiting on an answer nor on other threads.
+    """How many tasks of a run are busy: neither waiting on an answer nor on other tasks.
 
-    The thread that starts tracking counts as busy. A waiting thread is counted busy again by the
-    thread that wakes it, before that one stops, so the count never touches zero in a hand-over.
+    The task that starts tracking counts as busy. A waiting task is counted busy again by the
+    task that wakes it, before that one stops, so the count never touches zero in a hand-over.
     """
 
     def __init__(self) -> None:
         self.busy = 1
-        self.changed = threading.Condition()
+        self._idle = asyncio.Event()
 
     def add(self, count: int) -> None:
-        with self.changed:
-            self.busy += count
-            if self.busy <= 0:  # the one moment anybody waits for
-                self.changed.notify_all()
+        self.busy += count
+        if self.busy <= 0:  # the one moment anybody waits for
+            self._idle.set()
+        else:
+            self._idle.clear()
 
-    def wait_idle(self, timeout_s: float) -> bool:
-        """Wait until no thread is busy; False after `timeout_s` if some still are."""
-        with self.changed:
-            return self.changed.wait_for(lambda: self.busy <= 0, timeout_s)
+    @property
+    def idle(self) -> bool:
+        return self.busy <= 0
+
+    async def wait_idle(self, timeout_s: float) -> bool:
+        """Wait until no task is busy; False after `timeout_s` if some still are."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), timeout_s)
+        # Tasks may have woken between the moment it was idle and this one's turn to run.
+        return self.idle
+
+
+def run_to_completion(main: Coroutine[Any, Any, R]) -> R:
+    """Run `main` to its end on an event loop of its own: in this thread, unless a loop runs here
+    already (a notebook's, a browser driver's), then in a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(main)
+    with ThreadPoolExecutor(1, thread_name_prefix="jfm-run") as aside:
+        return aside.submit(asyncio.run, main).result()
 
 
 _tracked: Activity | None = None
@@ -51,7 +73,7 @@ _tracked: Activity | None = None
 
 @contextlib.contextmanager
 def tracking() -> Iterator[Activity]:
-    """Count the busy threads of whatever runs inside (one tracked run per process at a time)."""
+    """Count the busy tasks of whatever runs inside (one tracked run per process at a time)."""
     global _tracked
     _tracked = Activity()
     try:
@@ -61,125 +83,94 @@ def tracking() -> Iterator[Activity]:
 
 
 def note_busy(count: int) -> None:
-    """Count `count` more threads busy (negative: waiting), when an `Activity` is tracked."""
+    """Count `count` more tasks busy (negative: waiting), when an `Activity` is tracked."""
     if _tracked is not None:
         _tracked.add(count)
 
 
 class _Slots:
     """Items worked on at once by a map and every map nested in its calls, handed out in the
-    order asked (a thread waiting for one waits on other threads: not busy meanwhile)."""
+    order asked (a task waiting for one waits on other tasks: not busy meanwhile)."""
 
     def __init__(self, count: int) -> None:
         self.free = count
-        self.lock = threading.Lock()
-        self.waiting: deque[threading.Event] = deque()
+        self.waiting: deque[asyncio.Future[None]] = deque()
 
-    def take(self) -> None:
-        with self.lock:
-            if self.free > 0:
-                self.free -= 1
-                return
-            turn = threading.Event()
-            self.waiting.append(turn)
-        note_busy(-1)  # counted busy again by the thread that hands it the slot
-        turn.wait()
+    async def take(self) -> None:
+        if self.free > 0:
+            self.free -= 1
+            return
+        turn = asyncio.get_running_loop().create_future()
+        self.waiting.append(turn)
+        note_busy(-1)  # counted busy again by the task that hands it the slot
+        await turn
 
     def give(self) -> None:
-        with self.lock:
-            if not self.waiting:
-                self.free += 1
+        while self.waiting:
+            turn = self.waiting.popleft()
+            if not turn.done():  # one cancelled (a stop) takes no slot
+                note_busy(1)
+                turn.set_result(None)
                 return
-            note_busy(1)
-            self.waiting.popleft().set()
+        self.free += 1
 
 
-#: The slots of the map whose item this thread works on, if any.
-_local = threading.local()
+#: The slots of the map whose item this task works on, if any.
+_slots: ContextVar[_Slots | None] = ContextVar("jfm_slots", default=None)
 
 
-def ordered_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> list[R]:
-    """`[fn(x) for x in items]`, run on up to `workers` threads.
+async def ordered_map(fn: Callable[[T], Awaitable[R]], items: Iterable[T], workers: int) -> list[R]:
+    """`[await fn(x) for x in items]`, up to `workers` at once.
 
     On a failure no further item is started, the calls in flight are waited for, and the failure
-    of the earliest item is raised. On Ctrl-C or SIGTERM (a `KeyboardInterrupt` in the calling
-    thread) nothing is waited for: the worker threads are daemons, so a call hanging on the
-    endpoint cannot hold the process open (`stopping` keeps them from sending anything more).
+    of the earliest item is raised. On Ctrl-C or SIGTERM the tasks are cancelled where they wait.
 
-    One worker runs in the calling thread, with no threads: an endpoint that serves one request
-    at a time (the embedded server) gains nothing from more.
+    One worker runs the items one after another in the calling task: an endpoint that serves one
+    request at a time (the embedded server) gains nothing from more, and asks them in order.
 
     Called inside an item of another map (a role's sections inside `--all`'s roles), the items of
-    both together stay within the outer map's `workers`: the calling thread gives its slot to this
-    map's threads while it waits for them, and takes one again before it goes on.
+    both together stay within the outer map's `workers`: the calling task gives its slot to this
+    map's tasks while it waits for them, and takes one again before it goes on.
     """
     items = list(items)
     if workers <= 1 or len(items) <= 1:
-        return [fn(item) for item in items]
-    outer: _Slots | None = getattr(_local, "slots", None)
+        return [await fn(item) for item in items]
+    outer = _slots.get()
     slots = outer if outer is not None else _Slots(workers)
-    waiting: queue.SimpleQueue[int] = queue.SimpleQueue()
-    for index in range(len(items)):
-        waiting.put(index)
-    # One token, put by the last worker to end: every item done, or a failure and no call in flight.
-    ended: queue.SimpleQueue[None] = queue.SimpleQueue()
+    indices = iter(range(len(items)))
     results: dict[int, R] = {}
     failures: dict[int, BaseException] = {}
-    halted = threading.Event()
     count = min(workers, len(items))
     live = [count]
-    lock = threading.Lock()
 
-    def work() -> None:
-        _local.slots = slots
+    async def work() -> None:
+        _slots.set(slots)  # this task's own context: the caller's is untouched
         try:
-            while not halted.is_set():
-                try:
-                    index = waiting.get_nowait()
-                except queue.Empty:
+            for index in indices:  # shared by the workers: each item is taken once
+                if failures:
                     return
-                slots.take()
+                await slots.take()
                 try:
-                    if not halted.is_set():
-                        results[index] = fn(items[index])
-                except BaseException as failure:  # handed to the calling thread, which raises it
+                    if not failures:
+                        results[index] = await fn(items[index])
+                except Exception as failure:  # raised by the calling task, earliest first
                     failures[index] = failure
-                    halted.set()
                 finally:
                     slots.give()
         finally:
-            with lock:
-                live[0] -= 1
-                last = live[0] == 0
-            if last:
-                note_busy(1)  # the calling thread goes on
-                ended.put(None)
+            live[0] -= 1
+            if live[0] == 0:
+                note_busy(1)  # the calling task goes on
             note_busy(-1)
 
-    for number in range(count):
-        note_busy(1)
-        try:
-            threading.Thread(target=work, name=f"jfm-call-{number}", daemon=True).start()
-        except RuntimeError as failure:  # "can't start new thread": as many as the system allows
-            note_busy(-1)
-            halted.set()
-            failures[len(items)] = failure  # ranked after any item's own failure
-            with lock:
-                live[0] -= count - number
-                none_left = live[0] == 0
-            if none_left:
-                raise
-            break
+    note_busy(count)
+    tasks = [asyncio.create_task(work(), name=f"jfm-call-{number}") for number in range(count)]
     if outer is not None:
-        outer.give()  # the calling thread's slot goes to its workers while it waits for them
-    note_busy(-1)  # the calling thread waits for its workers
-    try:
-        ended.get()
-    except BaseException:  # a stop: nothing more is waited for, no slot taken back
-        halted.set()
-        raise
+        outer.give()  # the calling task's slot goes to its workers while it waits for them
+    note_busy(-1)  # the calling task waits for its workers
+    await asyncio.gather(*tasks)
     if outer is not None:
-        outer.take()
+        await outer.take()
     if failures:
         raise failures[min(failures)]
     return [results[index] for index in range(len(items))]

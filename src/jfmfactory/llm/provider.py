@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import ssl
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,7 +101,7 @@ class Route:
     """How a run's requests leave: straight to the endpoint, spaced by a rate limiter (live), or
     into batches (a batched run's transport)."""
 
-    transport: httpx.BaseTransport | None = None
+    transport: httpx.AsyncBaseTransport | None = None
     limiter: RateLimiter | None = None
 
 
@@ -111,7 +113,7 @@ DIRECT = Route()
 class Connection:
     """An open endpoint: the client to call it with and how the run record names it."""
 
-    client: openai.OpenAI
+    client: openai.AsyncOpenAI
     endpoint: Endpoint
     #: Every configured key (the drafter's and the panel's): what its transcripts must not hold.
     secrets: tuple[str, ...] = ()
@@ -123,9 +125,16 @@ def public_url(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """The TLS settings every client shares: httpx's defaults, built once (loading the CA bundle
+    takes tens of milliseconds, and a catalog opens a client per role)."""
+    return httpx.create_ssl_context()
+
+
 def _client(
     base_url: str, api_key: str | None, retries: int, timeout_s: float, route: Route = DIRECT
-) -> openai.OpenAI:
+) -> openai.AsyncOpenAI:
     # Transient HTTP failures are retried here (with backoff, honouring Retry-After) and only
     # here; instructor's own retries are kept for re-asking after invalid output.
     # An answer that is no chat completion (an HTML page, no choices) is named at once, not re-asked.
@@ -135,10 +144,10 @@ def _client(
     limiter = route.limiter
     requests = [refuse_when_stopping, *((limiter.before, refuse_when_stopping) if limiter else ())]
     answers = [check_answer, *((limiter.after,) if limiter else ())]
-    http = openai.DefaultHttpxClient(
-        event_hooks={"request": requests, "response": answers}, transport=route.transport
+    http = openai.DefaultAsyncHttpxClient(
+        event_hooks={"request": requests, "response": answers}, transport=route.transport, verify=_tls()
     )
-    return openai.OpenAI(
+    return openai.AsyncOpenAI(
         base_url=base_url, api_key=api_key or "none", max_retries=retries, timeout=timeout_s, http_client=http
     )
 
@@ -170,7 +179,7 @@ def connect(
     yield Connection(_client(url, settings.api_key, retries, settings.timeout_s, route), endpoint)
 
 
-def batch_client(settings: EndpointSettings) -> openai.OpenAI:
+def batch_client(settings: EndpointSettings) -> openai.AsyncOpenAI:
     """A client of the configured endpoint's own Files and Batches APIs."""
     url = settings.base_url or OPENAI_DEFAULT_URL
     return _client(url, settings.api_key, 2, settings.timeout_s)

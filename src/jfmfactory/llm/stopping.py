@@ -1,12 +1,10 @@
 """A stop asked of the process (Ctrl-C, SIGTERM): from then on no request leaves it.
 
-Calls in flight on other threads are not waited for (see `parallel`); this keeps them, and any
-retry or re-ask they would make, from sending anything more while the process ends.
+Calls in flight are cancelled where they wait (see `parallel`); this keeps any retry or re-ask
+on the way from sending anything more while the process ends.
 """
 
 from __future__ import annotations
-
-import threading
 
 import httpx
 
@@ -16,15 +14,23 @@ class RequestRefused(KeyboardInterrupt):
     loop on the way (the openai client's, instructor's) takes it for a failure to retry."""
 
 
-_stopping = threading.Event()
+#: What stopped the process ("Ctrl-C", "SIGTERM"), once something did.
+_stopped_by: str | None = None
 
 
-def stop_requests() -> None:
-    """Refuse every request from now on, on every thread; there is no undoing it."""
-    _stopping.set()
+def stop_requests(reason: str = "Ctrl-C") -> None:
+    """Refuse every request from now on; there is no undoing it (a signal handler calls it)."""
+    global _stopped_by
+    _stopped_by = _stopped_by or reason
 
 
-def refuse_when_stopping(request: httpx.Request) -> None:
+def stopped_by() -> str | None:
+    """What stopped the process, if anything did: a task cancelled now is cancelled by the stop,
+    not by its own run."""
+    return _stopped_by
+
+
+async def refuse_when_stopping(request: httpx.Request) -> None:
     """An httpx request hook, run before anything is sent."""
-    if _stopping.is_set():
+    if _stopped_by is not None:
         raise RequestRefused(f"{request.method} {request.url.path} not sent: the process is stopping")

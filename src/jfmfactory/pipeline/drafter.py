@@ -17,9 +17,10 @@ summary). The sections themselves are in one registry, `records.sections`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -51,6 +52,7 @@ from .item_kinds import (
     SYSTEM_TEMPLATE,
     Draws,
     ItemKind,
+    KindPrompt,
     Layout,
     cited,
     load_kind_prompts,
@@ -250,6 +252,7 @@ class Drafter:
         schema_text: SchemaText,
         calls_at_once: int = 1,
         kinds: tuple[ItemKind, ...] = ITEM_KINDS,
+        kind_prompts: dict[str, KindPrompt] | None = None,
     ) -> None:
         self.llm = llm
         #: A section's item calls at once (the loop already drafts sections at once).
@@ -265,17 +268,23 @@ class Drafter:
             context.evidence, list(self.sections.values()), self.kind_of, context.accepts
         )
         self.assignment = assign_quotes(self.evidence, seeds.manifest.levels, kinds)
-        self.ladder_model = schema_text.described(
-            bind_choices(LadderDraft, [quote.id for quote in self.evidence.quotes] or ["E0"])
-        )
-        self.kinds = load_kind_prompts(prompts, kinds)
+        self.schema_text = schema_text
+        #: Each kind's template and response model (read once for a catalog's roles, when given).
+        self.kinds = kind_prompts if kind_prompts is not None else load_kind_prompts(prompts, kinds)
         self.system = prompts.render(SYSTEM_TEMPLATE)
 
     @property
     def section_keys(self) -> list[str]:
         return list(self.sections)
 
-    def draft_section(
+    @functools.cached_property
+    def ladder_model(self) -> type[LadderDraft[Any]]:
+        """The ladder call's response model: its evidence ids are this role's quotes (a class of
+        its own, built only on the ladder path)."""
+        ids = [quote.id for quote in self.evidence.quotes] or ["E0"]
+        return self.schema_text.described(bind_choices(LadderDraft, ids))
+
+    async def draft_section(
         self, key: str, round_number: int, current: dict[str, Any] | None = None, faults: Iterable[Fault] = ()
     ) -> tuple[dict[str, Any], list[Transcript]]:
         """Draft one section, or redraft the items of `current` that `faults` quote (each from
@@ -284,12 +293,12 @@ class Drafter:
         kind = self.kind_of[section.kind]
         work = _SectionWork(self, key, round_number, list(faults))
         if kind.layout is Layout.SUMMARY:
-            drafted = self._draft_summary(work, kind, current)
+            drafted = await self._draft_summary(work, kind, current)
         elif kind.layout is Layout.ROW:
             assert section.level is not None  # a row is a level's
-            drafted = self._draft_row(work, kind, section.level, current)
+            drafted = await self._draft_row(work, kind, section.level, current)
         else:
-            drafted = self._draft_list(work, kind, section.level, current)
+            drafted = await self._draft_list(work, kind, section.level, current)
         return drafted, work.transcripts
 
     def groups(self, keys: list[str], drafted: Sections) -> list[list[str]]:
@@ -302,7 +311,7 @@ class Drafter:
         ]
         return ([ladder] if ladder else []) + [[key] for key in keys if key not in ladder]
 
-    def draft_ladder(self, keys: list[str], round_number: int) -> tuple[Sections, list[Transcript]]:
+    async def draft_ladder(self, keys: list[str], round_number: int) -> tuple[Sections, list[Transcript]]:
         """Every level's responsibilities in one call, from each level's quotes: the model sees
         the whole ladder, so it can plan how scope rises. Each item cites the quotes it rests on."""
         work = _SectionWork(self, "responsibilities", round_number, [])
@@ -313,7 +322,7 @@ class Drafter:
             if level is not None
         }
         messages = self.ladder_messages(shown)
-        result, transcript = self.llm.ask(
+        result, transcript = await self.llm.ask(
             "drafter:responsibilities", round_number, self.ladder_model, messages
         )
         work.transcripts.append(transcript)
@@ -341,12 +350,12 @@ class Drafter:
 
     # -- one item ----------------------------------------------------------------------------
 
-    def ask(
+    async def ask(
         self, work: _SectionWork, call: str, kind: ItemKind, quotes: list[str], aspect: str | None = None
     ) -> Any:
         """One item, asked with `item_messages`."""
         messages = self.item_messages(kind, quotes, aspect)
-        result, transcript = self.llm.ask(call, work.round, self.kinds[kind.name].model, messages)
+        result, transcript = await self.llm.ask(call, work.round, self.kinds[kind.name].model, messages)
         work.transcripts.append(transcript)
         return result
 
@@ -430,7 +439,7 @@ class Drafter:
 
     # -- sections, by their kind's layout ---------------------------------------------------
 
-    def _draft_summary(
+    async def _draft_summary(
         self, work: _SectionWork, kind: ItemKind, current: dict[str, Any] | None
     ) -> dict[str, Any]:
         """The overview: one item from its few quotes (a redraft from the next few), and the
@@ -439,13 +448,13 @@ class Drafter:
         if current is not None and work.faults:
             ranked = self.evidence.sections.get(work.key, [])
             quotes = [self.quote(qid) for qid in ranked[kind.count : 2 * kind.count]] or quotes
-        answer = self.ask(work, f"drafter:{work.key}", kind, [q.text for q in quotes])
+        answer = await self.ask(work, f"drafter:{work.key}", kind, [q.text for q in quotes])
         return {
             **kind.item(answer, quotes),
             "distinct_from": self.context.distinctions[:DISTINCTIONS_DRAFTED],
         }
 
-    def _draft_list(
+    async def _draft_list(
         self, work: _SectionWork, kind: ItemKind, level: str | None, current: dict[str, Any] | None
     ) -> dict[str, Any]:
         """A list section: each item from its own quote (see `_SectionWork.list_items`)."""
@@ -461,14 +470,14 @@ class Drafter:
             else set()
         )
 
-        def one(item_work: _SectionWork, quote: Quote, slot: str) -> dict[str, Any]:
-            return self.item_from(item_work, f"drafter:{work.key}.{slot}", kind, quote)
+        async def one(item_work: _SectionWork, quote: Quote, slot: str) -> dict[str, Any]:
+            return await self.item_from(item_work, f"drafter:{work.key}.{slot}", kind, quote)
 
         field = kind.section.name
-        items = work.list_items(current[field] if current else None, kind, elsewhere, one)
+        items = await work.list_items(current[field] if current else None, kind, elsewhere, one)
         return {field: items}
 
-    def item_from(
+    async def item_from(
         self, work: _SectionWork, call: str, kind: ItemKind, quote: Quote, aspect: str | None = None
     ) -> dict[str, Any]:
         """One item from one quote: the quote's own words in the house style where its grammar
@@ -481,10 +490,10 @@ class Drafter:
             accepts = self.context.accepts
             if accepts is None or accepts(work.as_item(kind, item)):
                 return item
-        answer = self.ask(work, call, kind, [quote.text], aspect)
+        answer = await self.ask(work, call, kind, [quote.text], aspect)
         return kind.item(answer, [quote])
 
-    def _draft_row(
+    async def _draft_row(
         self, work: _SectionWork, kind: ItemKind, level: str, current: dict[str, Any] | None
     ) -> dict[str, Any]:
         """A level's guideline cells: the rubric's where it writes them (typical years always),
@@ -526,15 +535,17 @@ class Drafter:
             row[column] = None  # drafted below, in column order
             asked.append((column, heading, quote))
 
-        def one(cell_work: _SectionWork, cell: tuple[str, str, Quote, str]) -> dict[str, Any]:
+        async def one(cell_work: _SectionWork, cell: tuple[str, str, Quote, str]) -> dict[str, Any]:
             column, heading, quote, suffix = cell
-            return self.item_from(cell_work, f"drafter:{work.key}.{column}{suffix}", kind, quote, heading)
+            return await self.item_from(
+                cell_work, f"drafter:{work.key}.{column}{suffix}", kind, quote, heading
+            )
 
         # A cell the gate would flag is drafted again from its column's next quote nobody uses.
         wave = [(column, heading, quote, "") for column, heading, quote in asked]
         for attempt in range(2, TRIES + 2):
             retry = []
-            for (column, heading, _, _), drafted in zip(wave, work.each(one, wave), strict=True):
+            for (column, heading, _, _), drafted in zip(wave, await work.each(one, wave), strict=True):
                 row[column] = drafted
                 accepts = self.context.accepts
                 if accepts is None or accepts(work.as_item(kind, drafted)) or attempt > TRIES:
@@ -585,22 +596,22 @@ class _SectionWork:
     faults: list[Fault]
     transcripts: list[Transcript] = dataclasses.field(default_factory=list)
 
-    def each(self, draft_one: Callable[[_SectionWork, T], R], jobs: list[T]) -> list[R]:
+    async def each(self, draft_one: Callable[[_SectionWork, T], Awaitable[R]], jobs: list[T]) -> list[R]:
         """`draft_one` for each job, up to the drafter's `calls_at_once`; results and the calls'
         transcripts kept in the order of `jobs`, however the calls end."""
         shares = [dataclasses.replace(self, transcripts=[]) for _ in jobs]
         pairs = list(zip(shares, jobs, strict=True))
-        drafted = ordered_map(lambda pair: draft_one(*pair), pairs, self.drafter.calls_at_once)
+        drafted = await ordered_map(lambda pair: draft_one(*pair), pairs, self.drafter.calls_at_once)
         for share in shares:
             self.transcripts += share.transcripts
         return drafted
 
-    def list_items(
+    async def list_items(
         self,
         current: list[dict[str, Any]] | None,
         kind: ItemKind,
         taken: set[str],
-        draft_one: Callable[[_SectionWork, Quote, str], dict[str, Any]],
+        draft_one: Callable[[_SectionWork, Quote, str], Awaitable[dict[str, Any]]],
     ) -> list[dict[str, Any]]:
         """A list section's items: the first draft from the assigned quotes; a redraft keeps the
         items no fault quotes and redrafts each one a fault quotes from the next quote of the
@@ -639,16 +650,16 @@ class _SectionWork:
         jobs = {n: place for n, place in enumerate(places) if isinstance(place, tuple)}
         # A level falls back on its own spares only; a section drafted once, on its ranking.
         spares = self.drafter.assignment.get(spare_key(self.key), ranked)
-        drafted = self.until_accepted(jobs, spares, in_use, draft_one)
+        drafted = await self.until_accepted(jobs, spares, in_use, draft_one)
         kept = [drafted.get(n, place) for n, place in enumerate(places)]
         return [item for item in kept if isinstance(item, dict)]
 
-    def until_accepted(
+    async def until_accepted(
         self,
         jobs: dict[int, tuple[str, int]],
         ranked: list[str],
         in_use: set[str],
-        draft_one: Callable[[_SectionWork, Quote, str], dict[str, Any]],
+        draft_one: Callable[[_SectionWork, Quote, str], Awaitable[dict[str, Any]]],
     ) -> dict[int, dict[str, Any] | None]:
         """Each job (a place's quote and slot) drafted; one the gate would flag drafted again from
         the next quote of `ranked` nobody uses, up to TRIES times in all. What stays flagged is
@@ -660,7 +671,7 @@ class _SectionWork:
         for attempt in range(1, TRIES + 1):
             suffix = "" if attempt == 1 else f"~{attempt}"
             asked = [(n, (qid, f"{slot}{suffix}")) for n, (qid, slot) in wave]
-            made = self.each(
+            made = await self.each(
                 lambda work, job: draft_one(work, self.drafter.quote(job[1][0]), job[1][1]), asked
             )
             retry = []

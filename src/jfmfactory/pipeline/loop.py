@@ -5,6 +5,7 @@ The best round (highest min score, then mean) is kept whether or not the run pas
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -14,6 +15,7 @@ from typing import Protocol
 from ..llm.client import CallFailed
 from ..llm.parallel import ordered_map
 from ..llm.prices import PriceTable
+from ..llm.stopping import stopped_by
 from ..records.profile import Profile, Provenance
 from ..records.runlog import (
     CallSummary,
@@ -75,9 +77,17 @@ def failures_recorded(
         run.error = str(failure)
         finish("error")
         raise
-    except KeyboardInterrupt as stopped:  # Ctrl-C or SIGTERM
+    except KeyboardInterrupt as stopped:  # Ctrl-C or SIGTERM, met in this run's own task
         run.error = f"interrupted: {stopped or 'Ctrl-C'}"
         finish("interrupted")
+        raise
+    except asyncio.CancelledError:
+        # Ctrl-C or SIGTERM met elsewhere cancels every task; a batched catalog stopped at its
+        # exported batches cancels its roles too, and they go on when the answers are imported.
+        reason = stopped_by()
+        if reason is not None:
+            run.error = f"interrupted: {reason}"
+            finish("interrupted")
         raise
     except Exception as failure:  # bad input met mid-run, a full disk, a bug
         run.error = f"{type(failure).__name__}: {failure}"
@@ -193,7 +203,7 @@ class Loop:
         plan = revision_plan(last.reviews, last.scores, self.settings.threshold, self.drafter.section_keys)
         return sections, plan, stop
 
-    def execute(self) -> RunRecord:
+    async def execute(self) -> RunRecord:
         """Run until passed, out of rounds or stalled; on a failure keep what was done and re-raise.
 
         A run that already has rounds (one resumed) goes on after its last completed round.
@@ -205,7 +215,7 @@ class Loop:
             number = len(self.run.rounds)
             while stop is None:
                 number += 1
-                record = self._round(number, sections, plan)
+                record = await self._round(number, sections, plan)
                 self.store.write_sections(number, sections)
                 self.run.rounds.append(record)
                 self._account(record)
@@ -218,25 +228,25 @@ class Loop:
                 )
             return self._finish(stop)
 
-    def _round(self, number: int, sections: Sections, plan: Plan) -> RoundRecord:
+    async def _round(self, number: int, sections: Sections, plan: Plan) -> RoundRecord:
         calls: list[CallSummary] = []
         drafted = []
         first = number == 1
 
-        def draft(group: list[str]) -> tuple[Sections, list[Transcript]]:
+        async def draft(group: list[str]) -> tuple[Sections, list[Transcript]]:
             if len(group) > 1:  # the ladder path: every level's responsibilities in one call
                 self.reporter.step(number, "drafter:responsibilities")
-                return self.drafter.draft_ladder(group, number)
+                return await self.drafter.draft_ladder(group, number)
             key = group[0]
             self.reporter.step(number, f"drafter:{key}")
-            data, transcripts = self.drafter.draft_section(
+            data, transcripts = await self.drafter.draft_section(
                 key, number, current=sections.get(key), faults=plan[key]
             )
             return {key: data}, transcripts
 
         # Sections are independent of each other: they are drafted at once, kept in plan order.
         groups = self.drafter.groups(list(plan), sections)
-        for data, transcripts in ordered_map(draft, groups, self.settings.calls_at_once):
+        for data, transcripts in await ordered_map(draft, groups, self.settings.calls_at_once):
             sections.update(data)
             calls += [self.store.summarize(transcript) for transcript in transcripts]
         for key, faults in plan.items():
@@ -245,7 +255,7 @@ class Loop:
         profile = self.drafter.assemble(sections)
         # A reviewer whose dimension a check already fails is not asked: the round fails either way,
         # and the check's own issues say what to redraft.
-        verdict = self.panel.judge(
+        verdict = await self.panel.judge(
             profile, number, lambda call: self.reporter.step(number, call), only_undecided=True
         )
         return round_record(number, drafted, verdict, calls, self.store, self.settings.threshold)

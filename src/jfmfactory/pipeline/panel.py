@@ -224,7 +224,7 @@ class Panel:
     def dimensions(self) -> list[str]:
         return [reviewer.name for reviewer in self.reviewers]
 
-    def judge(
+    async def judge(
         self,
         profile: Profile,
         round_number: int,
@@ -247,18 +247,20 @@ class Panel:
             r.dimension for r in verdict.reviews if only_undecided and r.score < self.settings.threshold
         }
 
-        def one(reviewer: Reviewer) -> tuple[DimensionReview, Transcript]:
+        async def one(reviewer: Reviewer) -> tuple[DimensionReview, Transcript]:
             before_call(f"reviewer:{reviewer.name}")
-            return self.review(reviewer, system, self.shown(reviewer, profile, text), found, round_number)
+            return await self.review(
+                reviewer, system, self.shown(reviewer, profile, text), found, round_number
+            )
 
         asked = [reviewer for reviewer in self.reviewers if reviewer.name not in decided]
-        for review, transcript in ordered_map(one, asked, self.settings.calls_at_once):
+        for review, transcript in await ordered_map(one, asked, self.settings.calls_at_once):
             verdict.reviews.append(review)
             verdict.transcripts.append(transcript)
         verdict.scores = dimension_scores(verdict.reviews, self.dimensions)
         return verdict
 
-    def review(
+    async def review(
         self, reviewer: Reviewer, system: str, text: str, items: dict[str, list[str]], round_number: int
     ) -> tuple[DimensionReview, Transcript]:
         """One reviewer's verdict: each of its samples checked against the draft, then aggregated."""
@@ -270,7 +272,7 @@ class Panel:
             items=items,
             temperature=None if count == 1 else self.settings.sample_temperature,
         )
-        samples = [self.sample(call) for _ in range(count)]
+        samples = [await self.sample(call) for _ in range(count)]
         assert call.transcript is not None  # count >= 1
         return aggregate(reviewer.name, samples, self.settings.threshold), call.transcript
 
@@ -311,15 +313,15 @@ class Panel:
         quote = "stands in for a quote"
         self.reask_text([ReviewIssue(section=self.sections[0], quote=quote, problem="", verified=False)])
 
-    def sample(self, call: ReviewCall) -> Sample:
+    async def sample(self, call: ReviewCall) -> Sample:
         """One answer. Issues whose quote is not in the named section are put back to the reviewer
         once, when one of them at least is a near miss (a quote a re-ask can repair); what still
         fails is kept as unverified."""
-        draft, found = self._ask(call, call.messages)
+        draft, found = await self._ask(call, call.messages)
         unverified = [issue for issue in found if not issue.verified]
         if any(near_miss(issue.quote, call.items) for issue in unverified):
             reask = self.reask_text(unverified)
-            draft, found = self._ask(
+            draft, found = await self._ask(
                 call,
                 [
                     *call.messages,
@@ -329,9 +331,11 @@ class Panel:
             )
         return Sample(score=draft.score, rationale=_tidy(draft.rationale), issues=found)
 
-    def _ask(self, call: ReviewCall, conversation: list[dict[str, str]]) -> tuple[Any, list[ReviewIssue]]:
+    async def _ask(
+        self, call: ReviewCall, conversation: list[dict[str, str]]
+    ) -> tuple[Any, list[ReviewIssue]]:
         """The reviewer's answer to `conversation`, and its issues checked against the draft."""
-        draft, call.transcript = self.llm.ask(
+        draft, call.transcript = await self.llm.ask(
             call.name,
             call.round,
             self.response_model,

@@ -2,10 +2,14 @@
 
 The first stage of a run: the screened sources, prompts, schema text, catalog, word lists and
 check data, and the evidence gathered from the sources. Nothing here opens an endpoint.
+
+What every role of a project reads alike (`ProjectInputs`) is read once for a catalog of roles,
+and shared: reading it again for each of ten thousand roles would cost minutes and gigabytes.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 
 from pydantic import BaseModel
@@ -15,7 +19,7 @@ from ..errors import BadInput
 from ..inputs.guard import screen
 from ..inputs.project import Project
 from ..inputs.prompts import Prompts
-from ..inputs.prose import ProseJudge, load_prose_rules, prompt_runs
+from ..inputs.prose import ProseJudge, ProseRules, load_prose_rules, prompt_runs
 from ..inputs.seeds import RoleSeeds, load_role
 from ..inputs.text import Vocabulary, load_word_lists
 from ..llm.client import LLM
@@ -23,15 +27,54 @@ from ..records.evidence import Evidence
 from ..records.profile import LEVELS, code_placeholder
 from ..records.runlog import Withheld
 from ..records.sections import Item
-from .checks import CheckInputs, load_check_messages, passes_alone
+from .checks import CheckInputs, Messages, load_check_messages, passes_alone
 from .drafter import DRAFT_MODELS, DraftingContext
-from .evidence import gather, load_queries
-from .item_kinds import example_words
+from .evidence import EvidenceQueries, gather, load_queries
+from .item_kinds import ITEM_KINDS, KindPrompt, example_words, load_kind_prompts
 from .panel import Panel, PanelSettings, ReviewDraft, Reviewer
 from .schema import SchemaText, load_schema_text
 
 #: Every response model a run asks for: what prompts/schema.toml describes.
 RESPONSE_MODELS: list[type[BaseModel]] = [*DRAFT_MODELS, ReviewDraft]
+
+
+@dataclass(frozen=True)
+class ProjectInputs:
+    """What every role of a project reads alike: prompts, word lists, catalog and check data."""
+
+    prompts: Prompts
+    vocabulary: Vocabulary
+    catalog: Catalog | None
+    queries: EvidenceQueries
+    prose_rules: ProseRules
+    #: The runs of words of the prompts, which no item may echo.
+    echoes: frozenset[tuple[str, ...]]
+    #: The worked examples' occupation, which no item may borrow.
+    example_words: str
+    check_messages: dict[str, Messages]
+    schema_text: SchemaText
+
+    @functools.cached_property
+    def kind_prompts(self) -> dict[str, KindPrompt]:
+        """Each item kind's template and response model, by kind name (read when a drafter first
+        needs them: a review reads none)."""
+        return load_kind_prompts(self.prompts, ITEM_KINDS)
+
+
+def read_project_inputs(project: Project) -> ProjectInputs:
+    """Read and check what every role of `project` reads alike."""
+    prompts = Prompts(project.prompts)
+    return ProjectInputs(
+        prompts=prompts,
+        vocabulary=Vocabulary(load_word_lists(project.panel)),
+        catalog=load_catalog(project.catalog, project.seeds) if project.catalog.is_dir() else None,
+        queries=load_queries(project.prompts),
+        prose_rules=load_prose_rules(project.panel),
+        echoes=prompt_runs(project.prompts),
+        example_words=example_words(project.prompts),
+        check_messages=load_check_messages(project.panel),
+        schema_text=load_schema_text(prompts, RESPONSE_MODELS),
+    )
 
 
 @dataclass
@@ -44,6 +87,8 @@ class RoleInputs:
     catalog: Catalog | None
     schema_text: SchemaText
     checks: CheckInputs
+    #: What the role reads alike with every other role of its project.
+    shared: ProjectInputs
 
     @property
     def evidence(self) -> Evidence:
@@ -93,16 +138,16 @@ class RoleInputs:
         return focus.code("LEVEL") if focus else code_placeholder(manifest.family, manifest.focus)
 
 
-def read_inputs(project: Project, role: str) -> RoleInputs:
+def read_inputs(project: Project, role: str, shared: ProjectInputs | None = None) -> RoleInputs:
     """Read and check everything a run of `role` reads but the endpoints: the screened sources,
-    prompts, schema text, catalog, word lists and check data; and gather the role's evidence."""
+    prompts, schema text, catalog, word lists and check data (`shared`, when read already); and
+    gather the role's evidence."""
     loaded = load_role(project.seeds, role)
     if not loaded.sources:
         raise BadInput(f"{project.seeds / role}: no sources yet; add one with jfm add-source {role} FILE|URL")
     seeds, withheld = screen(loaded)
-    prompts = Prompts(project.prompts)
-    vocabulary = Vocabulary(load_word_lists(project.panel))
-    catalog = load_catalog(project.catalog, project.seeds) if project.catalog.is_dir() else None
+    shared = shared or read_project_inputs(project)
+    catalog = shared.catalog
     manifest = loaded.manifest
     owner = catalog.drafted_elsewhere(role, manifest.family, manifest.focus) if catalog else None
     if owner is not None:
@@ -111,16 +156,14 @@ def read_inputs(project: Project, role: str) -> RoleInputs:
             "name a focus of its own (jfm new suggests one)"
         )
     titles = {level: catalog.rubric.block(level).titles for level in LEVELS} if catalog else {}
-    evidence = gather(seeds, titles, load_queries(project.prompts), vocabulary)
+    vocabulary = shared.vocabulary
+    evidence = gather(seeds, titles, shared.queries, vocabulary)
     prose = ProseJudge(
-        load_prose_rules(project.panel),
-        prompt_runs(project.prompts),
+        shared.prose_rules,
+        shared.echoes,
         [*LEVELS, *seeds.source_ids, *(quote.id for quote in evidence.quotes)],
     )
     source_terms = {term for source in seeds.sources for term in vocabulary.terms(source.text)}
-    example_terms = frozenset(vocabulary.terms(example_words(project.prompts))) - source_terms
-    checks = CheckInputs(
-        seeds, catalog, vocabulary, load_check_messages(project.panel), prose, evidence, example_terms
-    )
-    schema_text = load_schema_text(prompts, RESPONSE_MODELS)
-    return RoleInputs(seeds, withheld, prompts, catalog, schema_text, checks)
+    example_terms = frozenset(vocabulary.terms(shared.example_words)) - source_terms
+    checks = CheckInputs(seeds, catalog, vocabulary, shared.check_messages, prose, evidence, example_terms)
+    return RoleInputs(seeds, withheld, shared.prompts, catalog, shared.schema_text, checks, shared)
