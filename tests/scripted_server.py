@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import email.parser
 import json
+import multiprocessing
 import random
 import re
 import threading
@@ -308,6 +309,19 @@ class ScriptedServer:
     def calls(self, name: str) -> list[dict[str, Any]]:
         """Requests whose tool is `name`."""
         return [r for r in self.requests if tool_name(r) == name]
+
+    @contextmanager
+    def running_apart(self) -> Iterator[ScriptedServer]:
+        """Served by a process of its own (forked), as a remote endpoint is: its CPU and memory
+        are not the client's. What it receives is not kept in this process."""
+        process = multiprocessing.get_context("fork").Process(target=self.httpd.serve_forever, daemon=True)
+        process.start()
+        self.httpd.server_close()  # the listening socket is the child's now
+        try:
+            yield self
+        finally:
+            process.kill()
+            process.join()
 
     @contextmanager
     def running(self) -> Iterator[ScriptedServer]:

@@ -192,11 +192,14 @@ def test_an_endpoint_without_a_batch_api_ends_the_run_in_one_line(tmp_path: Path
 
 
 def test_requests_are_split_into_files_within_the_batch_api_limits(monkeypatch: pytest.MonkeyPatch) -> None:
-    requests = [Waiting(f"r:1:c:{n}", "d", {"model": "m", "n": n}) for n in range(5)]
+    requests = [
+        Waiting(f"r:1:c:{n}", "d", "m", json.dumps({"model": "m", "n": n}).encode()) for n in range(5)
+    ]
     monkeypatch.setattr(batch, "MAX_REQUESTS", 2)
     assert [len(chunk) for chunk in _chunks(requests)] == [2, 2, 1]
     monkeypatch.setattr(batch, "MAX_REQUESTS", 50_000)
-    line = len(json.dumps(requests[0].line()).encode()) + 1
+    assert json.loads(requests[0].line())["body"] == {"model": "m", "n": 0}
+    line = len(requests[0].line().encode()) + 1
     monkeypatch.setattr(batch, "MAX_BYTES", 3 * line)
     assert [len(chunk) for chunk in _chunks(requests)] == [3, 2]
 

@@ -87,17 +87,21 @@ class Answer:
 
 @dataclass
 class Waiting:
-    """A request a task waits on."""
+    """A request a task waits on: its body kept as the JSON it was sent as (a catalog holds one
+    for each of its roles' calls at once; parsed, each would take twice the memory)."""
 
     custom_id: str
     digest: str
-    body: dict[str, Any]
+    model: str
+    body: bytes
     tries: int = 0
     answer: Answer | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def line(self) -> dict[str, Any]:
-        return {"custom_id": self.custom_id, "method": "POST", "url": BATCH_URL, "body": self.body}
+    def line(self) -> str:
+        """Its line of a batch's input file (JSONL), without the line end."""
+        head = json.dumps({"custom_id": self.custom_id, "method": "POST", "url": BATCH_URL})
+        return f'{head[:-1]}, "body": {self.body.decode()}}}'
 
 
 @dataclass(frozen=True)
@@ -119,9 +123,9 @@ class BatchEndpoint:
     def __init__(self, client: openai.AsyncOpenAI) -> None:
         self.client = client
 
-    async def submit(self, lines: list[dict[str, Any]], tag: str) -> tuple[str, str]:
+    async def submit(self, lines: list[str], tag: str) -> tuple[str, str]:
         """Upload the JSONL of `lines` and start a batch of it, tagged `tag`; its id and the file's."""
-        data = jsonl_text(lines).encode()
+        data = "".join(f"{line}\n" for line in lines).encode()
         uploaded = await self.client.files.create(file=("jfm-batch.jsonl", data), purpose="batch")
         started = time.time()
         # Not the client's retries: a create answered 5xx or not at all may have made the batch,
@@ -189,12 +193,12 @@ class ExportedBatches(BatchEndpoint):
         self.exported = folder / EXPORT_DIR
         self.imported = folder / IMPORT_DIR
 
-    async def submit(self, lines: list[dict[str, Any]], tag: str) -> tuple[str, str]:
+    async def submit(self, lines: list[str], tag: str) -> tuple[str, str]:
         # Numbered in order, and tagged so that an id is never reused (nor an old import taken
         # for a new batch's answers) even if a file is deleted.
         number = len(list(self.exported.glob("*.jsonl"))) + 1
         path = self.exported / f"offline-{number}-{tag}.jsonl"
-        write_atomic(path, jsonl_text(lines))
+        write_atomic(path, "".join(f"{line}\n" for line in lines))
         return path.stem, str(path)
 
     async def find(self, tag: str, since: float) -> tuple[str, str] | None:
@@ -255,9 +259,11 @@ class Dispatcher:
         """The HTTP transport of one role's client: its chat completions go into batches."""
         return BatchingTransport(self, role)
 
-    async def ask(self, call_id: str, body: dict[str, Any]) -> Answer:
-        """The answer to call `call_id`'s request: at once when a batch already answered it, else
-        when the batch that holds it is collected. The calling task waits, counted waiting."""
+    async def ask(self, call_id: str, sent: bytes) -> Answer:
+        """The answer to call `call_id`'s request (`sent`, its JSON body): at once when a batch
+        already answered it, else when the batch that holds it is collected. The calling task
+        waits, counted waiting."""
+        body = json.loads(sent)
         digest = body_digest(body)
         custom_id = f"{call_id}:{digest[:12]}"
         key = (custom_id, digest)
@@ -268,7 +274,7 @@ class Dispatcher:
             return known
         if key in self.waiting:
             raise RuntimeError(f"request {custom_id} asked twice at once")
-        waiting = self.waiting[key] = Waiting(custom_id, digest, body)
+        waiting = self.waiting[key] = Waiting(custom_id, digest, str(body.get("model")), sent)
         if key not in self.in_flight:
             self.pending.append(waiting)
         self.activity.add(-1)  # after it is queued: a dispatcher seeing no task busy submits it
@@ -339,7 +345,7 @@ class Dispatcher:
         taken, self.pending = self.pending, []
         by_model: dict[str, list[Waiting]] = {}
         for waiting in taken:
-            by_model.setdefault(str(waiting.body.get("model")), []).append(waiting)
+            by_model.setdefault(waiting.model, []).append(waiting)
         for model, requests in by_model.items():
             for chunk in _chunks(requests):
                 # In the ledger before it is created: a stop while the endpoint creates it (the
@@ -412,10 +418,10 @@ class Dispatcher:
             key = (custom_id, digest)
             self.in_flight.pop(key, None)
             answer = answered.get(custom_id)
-            if answer is not None and answer.status == 200:
-                self.answers[key] = answer
             waiting = self.waiting.get(key)
             if waiting is None:
+                if answer is not None and answer.status == 200:
+                    self.answers[key] = answer  # for its asker, yet to come (kept on disk too)
                 continue
             if answer is None and waiting.tries < MAX_TRIES:
                 self.pending.append(waiting)  # into the next batch
@@ -458,7 +464,7 @@ def _chunks(requests: list[Waiting]) -> list[list[Waiting]]:
     chunks: list[list[Waiting]] = [[]]
     size = 0
     for waiting in requests:
-        line = len(json.dumps(waiting.line(), ensure_ascii=False).encode()) + 1
+        line = len(waiting.line().encode()) + 1
         if chunks[-1] and (len(chunks[-1]) >= MAX_REQUESTS or size + line > MAX_BYTES):
             chunks.append([])
             size = 0
@@ -509,5 +515,5 @@ class BatchingTransport(httpx.AsyncBaseTransport):
             message = f"{request.method} {request.url.path}: a batched run sends chat completions only"
             return httpx.Response(400, json={"error": {"message": message}}, request=request)
         call_id = f"{self.role}:{call.round}:{call.call}:{call.attempt}"
-        answer = await self.dispatcher.ask(call_id, json.loads(await request.aread()))
+        answer = await self.dispatcher.ask(call_id, await request.aread())
         return httpx.Response(answer.status, json=answer.body, request=request)

@@ -272,6 +272,7 @@ class Drafter:
         #: Each kind's template and response model (read once for a catalog's roles, when given).
         self.kinds = kind_prompts if kind_prompts is not None else load_kind_prompts(prompts, kinds)
         self.system = prompts.render(SYSTEM_TEMPLATE)
+        self._prefixes: dict[str, list[dict[str, str]]] = {}
 
     @property
     def section_keys(self) -> list[str]:
@@ -365,6 +366,14 @@ class Drafter:
         """What one item's call is asked: the framing and the kind's instruction, its worked
         examples as earlier turns, then the quote(s) it is written from (after the guideline
         column's `aspect`, named there so that every call of a kind shares all that goes before)."""
+        last = {"role": "user", "content": self.prompts.render("quote.j2", quotes=quotes, aspect=aspect)}
+        return [*self.item_prefix(kind), last]
+
+    def item_prefix(self, kind: ItemKind) -> list[dict[str, str]]:
+        """What every call of a kind is asked first, rendered once per role: its calls then share
+        its text rather than hold copies of it while they wait on their answers."""
+        if kind.name in self._prefixes:
+            return self._prefixes[kind.name]
         template = self.kinds[kind.name].template
         instruction = self.prompts.render_string(
             template.instruction, str(self.prompts.folder / kind.template), role=self.seeds.manifest
@@ -379,9 +388,7 @@ class Drafter:
                 },
                 {"role": "assistant", "content": json.dumps(example.answer, ensure_ascii=False)},
             ]
-        messages.append(
-            {"role": "user", "content": self.prompts.render("quote.j2", quotes=quotes, aspect=aspect)}
-        )
+        self._prefixes[kind.name] = messages
         return messages
 
     def rehearse(self) -> None:
