@@ -31,8 +31,8 @@ from jfmfactory.inputs.project import Project
 from jfmfactory.inputs.seeds import load_role
 from jfmfactory.llm.client import CallFailed
 from jfmfactory.records.store import LOCK, LOCK_HOLDER
-from scripted_answers import cells_from_quotes, round_one_calls
-from scripted_server import Reply, ScriptedServer, tool_name
+from scripted_answers import cells_from_quotes, generate_roles, round_one_calls, stateless
+from scripted_server import Reply, ScriptedServer, completion, tool_name
 
 runner = CliRunner()
 ROLE = "product-management"
@@ -253,6 +253,45 @@ def test_a_stop_with_four_calls_hanging_exits_at_once_and_sends_nothing_after_it
     assert stderr.splitlines()[-1] == f"jfm: error: stopped by {signum.name}; completed rounds are kept"
     run = json.loads((out / "run.json").read_text())
     assert run["status"] == "interrupted" and run["stop_reason"] == "interrupted"
+
+
+@pytest.mark.parametrize("after", [1, 6, 30])
+def test_a_stop_during_a_catalog_run_leaves_every_role_it_began_interrupted(
+    tmp_path: Path, after: int
+) -> None:
+    """Roles at once, some working (reading their inputs, checking items), some waiting on the
+    endpoint: a SIGTERM cancels them all where they are, and each records it (raised inside the
+    one task it landed in, it left the others' run.json saying running)."""
+    root = tmp_path / "catalog"
+    for folder in ("prompts", "panel", "catalog"):
+        shutil.copytree(REPO / folder, root / folder)
+    generate_roles(root / "seeds", 6)
+    asked = threading.Event()
+    count = Counter[str]()
+
+    def slowly(request: dict[str, Any]) -> Any:
+        count["requests"] += 1
+        if count["requests"] >= after:
+            asked.set()
+        answer = stateless(request)
+        return (
+            answer if isinstance(answer, Reply) else Reply(body=completion(request, answer, 10), delay_s=0.2)
+        )
+
+    with ScriptedServer(slowly).running() as server:
+        env = {**os.environ, "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k"}
+        argv = [JFM, "draft", "--all", "--model", "m", "--concurrency", "4"]
+        process = subprocess.Popen(
+            argv, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        assert asked.wait(120), process.communicate(timeout=30)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 128 + signal.SIGTERM, stderr
+    assert "Traceback" not in stderr and "was destroyed" not in stderr, stderr
+    runs = [json.loads(path.read_text()) for path in sorted((root / "out").glob("*/run.json"))]
+    assert runs and {run["status"] for run in runs} == {"interrupted"}
+    assert all("SIGTERM" in run["error"] for run in runs)
 
 
 # -- kill -9 -----------------------------------------------------------------------------------

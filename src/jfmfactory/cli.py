@@ -28,9 +28,10 @@ from .api import (
     QuietReporter,
     Redactor,
     RunRecord,
+    Terminated,
     load_prices,
     parse_levels,
-    stop_requests,
+    stop,
     write_atomic,
 )
 from .errors import EXIT_FAILED, EXIT_NOT_PASSED, EXIT_PASSED, BadInput, JfmError, RoleError
@@ -119,20 +120,13 @@ class Stopped(JfmError):
         self.exit_code = 128 + signum
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised like Ctrl-C so that no `except Exception` on the way swallows it."""
-
-
 @contextlib.contextmanager
 def _stops_handled() -> Iterator[None]:
     """On Ctrl-C or SIGTERM, send no further request from any thread, then raise in this one so
     that every cleanup runs: the run records what it completed, the folder is released."""
 
     def handler(signum: int, frame: object) -> None:
-        stop_requests("SIGTERM" if signum == signal.SIGTERM else "Ctrl-C")
-        if signum == signal.SIGTERM:
-            raise Terminated("SIGTERM")
-        raise KeyboardInterrupt
+        stop(signum)
 
     previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGTERM, signal.SIGINT)}
     try:

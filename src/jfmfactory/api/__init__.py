@@ -20,7 +20,7 @@ from ..llm.batch import MIN_POLL_S, POLL_S, BatchProgress
 from ..llm.client import Redactor
 from ..llm.prices import PriceTable, load_prices
 from ..llm.provider import KEY_VARIABLES
-from ..llm.stopping import stop_requests
+from ..llm.stopping import Terminated, stop
 from ..pipeline.loop import QuietReporter, Reporter
 from ..records.batches import BatchLedger
 from ..records.runlog import RunRecord
@@ -54,6 +54,7 @@ __all__ = [
     "Reporter",
     "RunRecord",
     "Session",
+    "Terminated",
     "add_source",
     "approve",
     "calibrate",
@@ -72,6 +73,6 @@ __all__ = [
     "reject",
     "review",
     "session",
-    "stop_requests",
+    "stop",
     "write_atomic",
 ]

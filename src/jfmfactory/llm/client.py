@@ -7,7 +7,6 @@ lands in the call's `Transcript` through instructor's hooks, with its usage and 
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
@@ -220,13 +219,6 @@ def _asking(call: CallInFlight) -> Iterator[None]:
         _in_flight.reset(token)
 
 
-@functools.cache
-def prepared(model: type[M]) -> type[M]:
-    """`model` as instructor asks for it: it otherwise derives a class of its own from the model,
-    and builds that class's tool schema, on every call (a quarter of a call's CPU, profiled)."""
-    return response_schema(model)
-
-
 def posting(client: openai.AsyncOpenAI) -> Callable[..., Awaitable[ChatCompletion]]:
     """A chat completion create that posts its parameters as they are given.
 
@@ -270,6 +262,15 @@ class LLM:
         # (Typed as instructor types its sync create: this one, given a coroutine, returns one.)
         patched: Any = instructor.patch(create=posting(client), mode=instructor.Mode.TOOLS)
         self.create: Callable[..., Awaitable[Any]] = patched
+        #: Each response model as instructor asks for it, made once: it otherwise derives a class
+        #: of its own from the model, and builds its tool schema, on every call (a quarter of a
+        #: call's CPU, profiled). Kept here, not for the process: some models are a role's own.
+        self.prepared: dict[type[BaseModel], type[BaseModel]] = {}
+
+    def _prepared(self, model: type[BaseModel]) -> type[BaseModel]:
+        if model not in self.prepared:
+            self.prepared[model] = response_schema(model)
+        return self.prepared[model]
 
     async def ask(
         self,
@@ -293,7 +294,7 @@ class LLM:
                 result = await self.create(
                     model=self.model,
                     messages=messages,
-                    response_model=prepared(response_model),
+                    response_model=self._prepared(response_model),
                     max_retries=self.reasks,
                     temperature=self.temperature if temperature is None else temperature,
                     max_tokens=self.max_tokens,

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import EmbeddedServerError
+from .stopping import RequestRefused, stopped_by
 
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_NAME = "SmolLM2-135M-Instruct.Q4_1"
@@ -76,6 +77,8 @@ def wait_until_ready(process: subprocess.Popen[bytes], base_url: str, log: Path)
     """Poll the model list until the server answers, or fail with the end of its log."""
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
+        if stopped_by() is not None:  # the run is cancelled once this wait gives its loop back
+            raise RequestRefused("the embedded model server not awaited: the process is stopping")
         if process.poll() is not None:
             tail = log.read_text(errors="replace").strip().splitlines()[-1:] if log.exists() else []
             detail = f": {tail[0]}" if tail else ""

@@ -17,11 +17,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
+import threading
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from typing import Any, TypeVar
+
+from .stopping import cancelled_on_stop, raise_stop, stop, stopped_by
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -59,13 +63,40 @@ class Activity:
 
 def run_to_completion(main: Coroutine[Any, Any, R]) -> R:
     """Run `main` to its end on an event loop of its own: in this thread, unless a loop runs here
-    already (a notebook's, a browser driver's), then in a thread of its own."""
+    already (a notebook's, a browser driver's), then in a thread of its own.
+
+    In the main thread a stop (Ctrl-C, SIGTERM) cancels `main`, and so every task it waits on,
+    each where it waits; once they have recorded what they completed the stop is raised here.
+    """
     try:
         asyncio.get_running_loop()
     except RuntimeError:
+        pass
+    else:
+        with ThreadPoolExecutor(1, thread_name_prefix="jfm-run") as aside:
+            return aside.submit(asyncio.run, main).result()
+    if threading.current_thread() is not threading.main_thread():
         return asyncio.run(main)
-    with ThreadPoolExecutor(1, thread_name_prefix="jfm-run") as aside:
-        return aside.submit(asyncio.run, main).result()
+
+    async def stoppable() -> R:
+        task: asyncio.Task[Any] | None = asyncio.current_task()
+        assert task is not None
+        with cancelled_on_stop(task):
+            try:
+                return await main
+            except asyncio.CancelledError:
+                if stopped_by() is None:
+                    raise
+                raise_stop()
+
+    # A caller that handles no signal (a script, not the CLI) gets the CLI's handling of Ctrl-C.
+    default = signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: stop(signum)) if default else None
+    try:
+        return asyncio.run(stoppable())
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
 _tracked: Activity | None = None
