@@ -42,6 +42,9 @@ LABEL_WORDS = 10
 LEAD_WORDS = 7
 #: A quote shorter or longer than this (in words) is no evidence for an item.
 MIN_QUOTE_WORDS, MAX_QUOTE_WORDS = 2, 60
+#: End punctuation with more of the line after it: only a line that has some can hold two
+#: sentences (the same answer as pysbd's on every line of the shipped seeds and cases).
+_INNER_END = re.compile(r"[.!?…。．！？]\S*\s")
 _MARKER = re.compile(r"^\s*(?:[-•*]|\d+[.)])\s+")
 _LABEL = re.compile(
     r"^(?P<label>(?:[^.:()]|\([^)]*\)){1,80}?)(?::\s+|\s+--?\s+|\s+[–—]\s+)(?P<body>\S.*)$", re.DOTALL
@@ -166,7 +169,10 @@ class EvidenceStage:
     def _sentences(self, line: str) -> list[tuple[int, int]]:
         """(start, end) of each sentence of a line; a piece of under four words or ending in an
         abbreviation (pysbd cuts after "Sr.") joins the next."""
-        spans = [(s.start, s.end) for s in self._segmenter.segment(line) if s.sent.strip()]
+        if _INNER_END.search(line.rstrip()):
+            spans = [(s.start, s.end) for s in self._segmenter.segment(line) if s.sent.strip()]
+        else:  # one sentence: pysbd's spans for it without pysbd, a third of reading a role's inputs
+            spans = [(len(line) - len(line.lstrip()), len(line))] if line.strip() else []
         joined: list[tuple[int, int]] = []
         carry: int | None = None
         for index, (start, end) in enumerate(spans):
