@@ -298,11 +298,13 @@ def outputs(folder: Path) -> dict[str, Any]:
     }
 
 
-def recorded_revision_ratio() -> float:
-    """The same ratio in the recorded embedded run, replayed."""
+def recorded_revision_ratio() -> float | None:
+    """The same ratio in the recorded embedded run, replayed; None when it passed in round 1."""
     with tempfile.TemporaryDirectory() as folder:
         project = project_copy(Path(folder))
         run = draft(project, DraftOptions(role="product-management", replay=CASSETTE, max_rounds=2), env={})
+    if len(run.rounds) < 2:
+        return None
     return drafted_tokens(run.rounds[1]) / drafted_tokens(run.rounds[0])
 
 
@@ -349,7 +351,7 @@ def catalog_rows(catalog: dict[str, Any]) -> list[Row]:
 
 def rows_for(
     stub: dict[str, float],
-    recorded_ratio: float,
+    recorded_ratio: float | None,
     replay: tuple[float, int, dict[str, Any]],
     embedded: tuple[float, int, dict[str, Any]] | None,
     full_panel: tuple[float, int, dict[str, Any]] | None = None,
@@ -360,9 +362,8 @@ def rows_for(
             "orchestration overhead per call: jfm's CPU (stub apart, zero latency, warm)",
             f"{stub['overhead_ms']:.1f} ms", "≤ 3 ms", stub["overhead_ms"] <= 3,
             f"{stub['overhead_wall_ms']:.1f} ms wall a call, the stub's answers included; "
-            "profiled: a third is reading the role's inputs (pysbd's sentence splitting of the "
-            "sources, twice, and the guard's rules), a fifth the HTTP client, the rest the drafter, "
-            "the checks and the records",
+            "profiled: about a third is reading the role's inputs (the guard's pysbd pass and rules, "
+            "the evidence), a fifth the HTTP client, the rest the drafter, the checks and the records",
         ),
         (
             "panel wall ÷ slowest reviewer call (jfm review, stub, 0.5 s each, 5 at once)",
@@ -374,8 +375,10 @@ def rows_for(
         ),
         (
             "revision round ÷ first round, drafted completion tokens (recorded embedded run)",
-            f"{recorded_ratio:.2f}", "≤ 0.5", recorded_ratio <= 0.5,
-            "only the items a verified issue quotes are redrafted",
+            "none" if recorded_ratio is None else f"{recorded_ratio:.2f}", "≤ 0.5",
+            recorded_ratio is None or recorded_ratio <= 0.5,
+            "the recorded run passed in round 1: it has no revision round"
+            if recorded_ratio is None else "only the items a verified issue quotes are redrafted",
         ),
         (
             "cached share of prompt tokens (stub emulating a provider prefix cache)",
