@@ -49,8 +49,8 @@ class ProjectInputs:
     prose_rules: ProseRules
     #: The runs of words of the prompts, which no item may echo.
     echoes: frozenset[tuple[str, ...]]
-    #: The worked examples' occupation, which no item may borrow.
-    example_words: str
+    #: The stems of the worked examples' occupation, which no item may borrow.
+    example_terms: frozenset[str]
     check_messages: dict[str, Messages]
     schema_text: SchemaText
 
@@ -64,14 +64,15 @@ class ProjectInputs:
 def read_project_inputs(project: Project) -> ProjectInputs:
     """Read and check what every role of `project` reads alike."""
     prompts = Prompts(project.prompts)
+    vocabulary = Vocabulary(load_word_lists(project.panel))
     return ProjectInputs(
         prompts=prompts,
-        vocabulary=Vocabulary(load_word_lists(project.panel)),
+        vocabulary=vocabulary,
         catalog=load_catalog(project.catalog, project.seeds) if project.catalog.is_dir() else None,
         queries=load_queries(project.prompts),
         prose_rules=load_prose_rules(project.panel),
         echoes=prompt_runs(project.prompts),
-        example_words=example_words(project.prompts),
+        example_terms=frozenset(vocabulary.terms(example_words(project.prompts))),
         check_messages=load_check_messages(project.panel),
         schema_text=load_schema_text(prompts, RESPONSE_MODELS),
     )
@@ -83,12 +84,21 @@ class RoleInputs:
 
     seeds: RoleSeeds
     withheld: list[Withheld]
-    prompts: Prompts
-    catalog: Catalog | None
-    schema_text: SchemaText
     checks: CheckInputs
     #: What the role reads alike with every other role of its project.
     shared: ProjectInputs
+
+    @property
+    def prompts(self) -> Prompts:
+        return self.shared.prompts
+
+    @property
+    def catalog(self) -> Catalog | None:
+        return self.shared.catalog
+
+    @property
+    def schema_text(self) -> SchemaText:
+        return self.shared.schema_text
 
     @property
     def evidence(self) -> Evidence:
@@ -164,6 +174,6 @@ def read_inputs(project: Project, role: str, shared: ProjectInputs | None = None
         [*LEVELS, *seeds.source_ids, *(quote.id for quote in evidence.quotes)],
     )
     source_terms = {term for source in seeds.sources for term in vocabulary.terms(source.text)}
-    example_terms = frozenset(vocabulary.terms(shared.example_words)) - source_terms
+    example_terms = shared.example_terms - source_terms
     checks = CheckInputs(seeds, catalog, vocabulary, shared.check_messages, prose, evidence, example_terms)
-    return RoleInputs(seeds, withheld, shared.prompts, catalog, shared.schema_text, checks, shared)
+    return RoleInputs(seeds, withheld, checks, shared)
