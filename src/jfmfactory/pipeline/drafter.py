@@ -183,6 +183,8 @@ def own_words_first(
     pass (no model call, and nothing a small model could garble), each group in the evidence's
     order."""
     ranked = dict(evidence.sections)
+    # A quote every level may use is ranked in each level's section: rewritten once.
+    rewritten: dict[tuple[Callable[[str], Any], str], Any] = {}
     for section in sections:
         kind = kind_of[section.kind]
         if kind.rewrite is None or kind.layout is not Layout.LIST or section.key not in ranked:
@@ -195,7 +197,9 @@ def own_words_first(
             quote = evidence.quote(qid)
             if quote is None:
                 return True, True
-            fields = rewrite(quote.text)
+            if (rewrite, qid) not in rewritten:
+                rewritten[rewrite, qid] = rewrite(quote.text)
+            fields = rewritten[rewrite, qid]
             passes = fields is not None and (
                 accepts is None
                 or accepts(Item(section.key, kind_of[section.kind].text_of(fields), [quote.source], [qid]))

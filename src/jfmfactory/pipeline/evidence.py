@@ -20,7 +20,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pysbd
 from pydantic import BaseModel, ConfigDict, Field
@@ -99,13 +101,20 @@ def _title_matches(text: str, titles: dict[str, list[str]]) -> list[tuple[int, i
         (match.start(), match.end(), level)
         for level, words in titles.items()
         for word in words
-        for match in re.finditer(rf"(?<!\w){re.escape(word)}s?(?!\w)", lowered)
+        if word in lowered  # most titles are in no given sentence: no regex is run for them
+        for match in _title_pattern(word).finditer(lowered)
     )
     return [
         here
         for here, after in zip(found, [*found[1:], None], strict=False)
         if after is None or not re.fullmatch(r"[\s.\-/]*", lowered[here[1] : after[0]])
     ]
+
+
+@cache
+def _title_pattern(word: str) -> re.Pattern[str]:
+    """A title word (lower case) standing alone, in the singular or the plural."""
+    return re.compile(rf"(?<!\w){re.escape(word)}s?(?!\w)")
 
 
 def _mentioned(text: str, titles: dict[str, list[str]]) -> list[str]:
@@ -213,11 +222,14 @@ class EvidenceStage:
     def _sections(self, quotes: list[Quote]) -> dict[str, list[str]]:
         terms = [self.vocabulary.terms(quote.text) for quote in quotes]
         ranker = BM25Okapi(terms) if quotes else None
+        scored: dict[str, Any] = {}  # a query's scores, asked for by every level
 
         def ranked(query: str, among: list[int], positive: bool = False) -> list[str]:
             if ranker is None or not among:
                 return []
-            scores = ranker.get_scores(self.vocabulary.terms(query))
+            if query not in scored:
+                scored[query] = ranker.get_scores(self.vocabulary.terms(query))
+            scores = scored[query]
             order = sorted(among, key=lambda i: (-scores[i], i))
             return [quotes[i].id for i in order if not positive or scores[i] > 0]
 
