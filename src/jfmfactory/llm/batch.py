@@ -77,6 +77,13 @@ def body_digest(body: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+def _identity(sent: bytes) -> tuple[str, str]:
+    """A request's digest and model, from its JSON body (parsed here, so that a request that waits
+    holds its bytes alone, not a parsed copy too)."""
+    body = json.loads(sent)
+    return body_digest(body), str(body.get("model"))
+
+
 @dataclass(frozen=True)
 class Answer:
     """What the endpoint answered one request: an HTTP status and body."""
@@ -263,8 +270,7 @@ class Dispatcher:
         """The answer to call `call_id`'s request (`sent`, its JSON body): at once when a batch
         already answered it, else when the batch that holds it is collected. The calling task
         waits, counted waiting."""
-        body = json.loads(sent)
-        digest = body_digest(body)
+        digest, model = _identity(sent)
         custom_id = f"{call_id}:{digest[:12]}"
         key = (custom_id, digest)
         if self.failure is not None:
@@ -274,7 +280,7 @@ class Dispatcher:
             return known
         if key in self.waiting:
             raise RuntimeError(f"request {custom_id} asked twice at once")
-        waiting = self.waiting[key] = Waiting(custom_id, digest, str(body.get("model")), sent)
+        waiting = self.waiting[key] = Waiting(custom_id, digest, model, sent)
         if key not in self.in_flight:
             self.pending.append(waiting)
         self.activity.add(-1)  # after it is queued: a dispatcher seeing no task busy submits it

@@ -7,6 +7,7 @@ lands in the call's `Transcript` through instructor's hooks, with its usage and 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
@@ -35,9 +36,26 @@ def bind_choices(model: type[M], choices: list[str]) -> type[M]:
     The choices become an enum in the JSON schema, so a grammar-constrained endpoint can only
     produce valid ones; the subclass keeps the plain class name that tool calls require.
     """
-    choice = Literal[tuple(choices)]  # type: ignore[valid-type]
+    return _bound(model, tuple(choices))
+
+
+#: Classes kept for the process: roles with the same levels share one; a role's own (its quote
+#: ids) is dropped when newer ones need the room.
+MODELS_KEPT = 256
+
+
+@functools.lru_cache(maxsize=MODELS_KEPT)
+def _bound(model: type[M], choices: tuple[str, ...]) -> type[M]:
+    choice = Literal[choices]  # type: ignore[valid-type]
     bound = model[choice]  # type: ignore[index]
     return type(model.__name__, (bound,), {"__module__": model.__module__, "__doc__": model.__doc__})
+
+
+@functools.lru_cache(maxsize=MODELS_KEPT)
+def _prepared(model: type[BaseModel]) -> type[BaseModel]:
+    """`model` as instructor asks for it, made once: instructor otherwise derives a class of its
+    own from the model, and builds its tool schema, on every call (a quarter of a call's CPU)."""
+    return response_schema(model)
 
 
 class Structured(BaseModel):
@@ -262,15 +280,6 @@ class LLM:
         # (Typed as instructor types its sync create: this one, given a coroutine, returns one.)
         patched: Any = instructor.patch(create=posting(client), mode=instructor.Mode.TOOLS)
         self.create: Callable[..., Awaitable[Any]] = patched
-        #: Each response model as instructor asks for it, made once: it otherwise derives a class
-        #: of its own from the model, and builds its tool schema, on every call (a quarter of a
-        #: call's CPU, profiled). Kept here, not for the process: some models are a role's own.
-        self.prepared: dict[type[BaseModel], type[BaseModel]] = {}
-
-    def _prepared(self, model: type[BaseModel]) -> type[BaseModel]:
-        if model not in self.prepared:
-            self.prepared[model] = response_schema(model)
-        return self.prepared[model]
 
     async def ask(
         self,
@@ -294,7 +303,7 @@ class LLM:
                 result = await self.create(
                     model=self.model,
                     messages=messages,
-                    response_model=self._prepared(response_model),
+                    response_model=_prepared(response_model),
                     max_retries=self.reasks,
                     temperature=self.temperature if temperature is None else temperature,
                     max_tokens=self.max_tokens,
