@@ -21,9 +21,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -130,10 +131,13 @@ class BatchEndpoint:
     def __init__(self, client: openai.AsyncOpenAI) -> None:
         self.client = client
 
-    async def submit(self, lines: list[str], tag: str) -> tuple[str, str]:
+    async def submit(self, lines: Iterable[str], tag: str) -> tuple[str, str]:
         """Upload the JSONL of `lines` and start a batch of it, tagged `tag`; its id and the file's."""
-        data = "".join(f"{line}\n" for line in lines).encode()
-        uploaded = await self.client.files.create(file=("jfm-batch.jsonl", data), purpose="batch")
+        # Spooled to disk and streamed from there: a file of up to MAX_BYTES is never also a
+        # string, a list of lines and a request body in memory at once.
+        with tempfile.TemporaryFile() as spool:
+            spool.writelines(f"{line}\n".encode() for line in lines)
+            uploaded = await self.client.files.create(file=("jfm-batch.jsonl", spool), purpose="batch")
         started = time.time()
         # Not the client's retries: a create answered 5xx or not at all may have made the batch,
         # and a blind retry would make (and bill) a second. Look for it by its tag first.
@@ -200,12 +204,12 @@ class ExportedBatches(BatchEndpoint):
         self.exported = folder / EXPORT_DIR
         self.imported = folder / IMPORT_DIR
 
-    async def submit(self, lines: list[str], tag: str) -> tuple[str, str]:
+    async def submit(self, lines: Iterable[str], tag: str) -> tuple[str, str]:
         # Numbered in order, and tagged so that an id is never reused (nor an old import taken
         # for a new batch's answers) even if a file is deleted.
         number = len(list(self.exported.glob("*.jsonl"))) + 1
         path = self.exported / f"offline-{number}-{tag}.jsonl"
-        write_atomic(path, "".join(f"{line}\n" for line in lines))
+        write_atomic(path, (f"{line}\n" for line in lines))
         return path.stem, str(path)
 
     async def find(self, tag: str, since: float) -> tuple[str, str] | None:
@@ -370,7 +374,7 @@ class Dispatcher:
                     waiting.tries += 1
                     self.in_flight[(waiting.custom_id, waiting.digest)] = entry.tag
                 write_ledger(self.ledger_path, self.ledger)
-                lines = [waiting.line() for waiting in chunk]
+                lines = (waiting.line() for waiting in chunk)
                 batch_id, file_id = await self.endpoint.submit(lines, entry.tag)
                 entry.id, entry.input_file_id, entry.status = batch_id, file_id, "validating"
                 write_ledger(self.ledger_path, self.ledger)
