@@ -101,6 +101,8 @@ class ScriptedServer:
         self._lock = threading.RLock()
         #: Files uploaded and made, by id; batches by id, in the order created.
         self.files: dict[str, bytes] = {}
+        #: The ids of the files uploaded, in order.
+        self.uploads: list[str] = []
         self.batches: dict[str, dict[str, Any]] = {}
         #: Ordinals (from 1) of the batches that expire half done, and of those that fail whole.
         self.expire: set[int] = set()
@@ -227,7 +229,9 @@ class ScriptedServer:
         )
         parts = {part.get_param("name", header="content-disposition"): part for part in message.get_payload()}
         content = parts["file"].get_payload(decode=True)
-        return Reply(body=self._keep_file(content, "batch"))
+        kept = self._keep_file(content, "batch")
+        self.uploads.append(kept["id"])
+        return Reply(body=kept)
 
     def _create(self, body: dict[str, Any]) -> Reply:
         with self._lock:

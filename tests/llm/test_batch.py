@@ -85,6 +85,13 @@ def test_a_batched_catalog_writes_what_the_live_path_writes_in_a_few_batches_a_r
         assert outputs(batched, run.role) == outputs(live, run.role), run.role
     ledger = result.ledger
     assert asked_batched == asked_live  # no request answered twice, none lost
+    # Each batch's file uploaded once, whole: every line of it a request of that batch.
+    assert len(server.uploads) == len(server.batches)
+    for made in server.batches.values():
+        lines = server.files[made["input_file_id"]].decode().splitlines()
+        assert [json.loads(line)["custom_id"] for line in lines] == list(
+            next(b for b in ledger.batches if b.id == made["id"]).requests
+        )
     # Drafter calls, two waves of items drafted again where the gate would flag them, reviewers,
     # and a wave of re-asks (or the expired batch's rest).
     assert all(count <= 6 for count in ledger.per_round().values()), ledger.per_round()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -9,7 +10,7 @@ from jfmfactory.api import DraftOptions, draft
 from jfmfactory.errors import BadInput
 from jfmfactory.inputs.project import Project
 from jfmfactory.inputs.seeds import load_role
-from jfmfactory.llm.cassette import ReplayMismatch
+from jfmfactory.llm.cassette import ReplayMismatch, _body_matcher
 from jfmfactory.llm.client import CallFailed
 from scripted_server import Reply, ScriptedServer
 
@@ -126,3 +127,33 @@ def test_a_file_that_is_not_a_cassette_is_refused(project: Project, tmp_path: Pa
     bogus.write_text("interactions: [unclosed")
     with pytest.raises(BadInput, match=f"--replay {bogus}: not a cassette"):
         draft(project, DraftOptions(role="product-management", out=tmp_path / "a", replay=bogus), env={})
+
+
+def _request(body: bytes | None, kind: str = "application/json") -> Any:
+    from vcr.request import Request
+
+    return Request("POST", "http://x/v1/chat/completions", body, {"Content-Type": kind} if kind else {})
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs", "kind", "same"),
+    [
+        (b'{"a": 1, "b": [1, 2]}', b'{"b":[1,2],"a":1}', "application/json", True),  # order, spacing
+        (b'{"a": 1}', b'{"a": 1.0}', "application/json", True),  # equal data, as vcrpy's matcher has it
+        (b'{"a": 1}', b'{"a": 2}', "application/json", False),
+        (b'{"a": 1}', b'{"a":1}', "", False),  # not sent as JSON: bytes
+        (b"not json", b"not json", "application/json", True),
+        (b"not json", b"not json ", "application/json", False),
+        (b"", None, "", True),  # an empty body is an empty body
+    ],
+)
+def test_bodies_match_as_vcrpy_s_body_matcher_has_it_for_json_requests(
+    ours: bytes, theirs: bytes | None, kind: str, same: bool
+) -> None:
+    matches = _body_matcher()
+    try:
+        matches(_request(ours, kind), _request(theirs, kind))
+    except AssertionError:
+        assert not same
+    else:
+        assert same

@@ -300,3 +300,16 @@ def test_the_grounding_reviewer_reads_the_least_supported_items_with_their_quote
     assert "<source" not in prompt and "<source" not in system
     # Every reviewer of a round shares one system message.
     assert len({r["messages"][0]["content"] for r in asks}) == 1
+
+
+def test_roles_with_the_same_sections_share_one_review_model_class(project: Project) -> None:
+    from jfmfactory.pipeline.panel import _review_model
+    from jfmfactory.pipeline.role_inputs import read_project_inputs
+
+    schema_text = read_project_inputs(project).schema_text
+    one = _review_model(schema_text, ("overview", "skills"))
+    assert _review_model(schema_text, ("overview", "skills")) is one
+    other = _review_model(schema_text, ("overview", "tools"))
+    assert other is not one
+    section = other.model_json_schema()["properties"]["issues"]
+    assert "tools" in json.dumps(section) and "skills" not in json.dumps(section)

@@ -57,3 +57,9 @@ def test_an_evidence_file_jfm_did_not_write_is_named(tmp_path: Path) -> None:
     (tmp_path / "evidence.json").write_text('{"role": "r", "quotes": []}')
     with pytest.raises(BadInput, match=r"evidence\.json: not an evidence file jfm wrote \(level_titles"):
         store.read_evidence()
+
+
+def test_write_atomic_writes_pieces_in_turn(tmp_path: Path) -> None:
+    path = tmp_path / "lines.jsonl"
+    write_atomic(path, (f"{n}\n" for n in range(3)))
+    assert path.read_text() == "0\n1\n2\n"

@@ -88,7 +88,7 @@ class Vocabulary:
         return self._stems(normalise(text).split())
 
     def _stems(self, words: list[str]) -> list[str]:
-        # Snowball in pure Python is the checks' hot spot; a profile and its sources repeat words.
+        # Stems are kept: a profile and its sources repeat their words.
         missing = [word for word in dict.fromkeys(words) if word not in self._known]
         if missing:
             with self._stemming:

@@ -133,10 +133,11 @@ class BatchEndpoint:
 
     async def submit(self, lines: Iterable[str], tag: str) -> tuple[str, str]:
         """Upload the JSONL of `lines` and start a batch of it, tagged `tag`; its id and the file's."""
-        # Spooled to disk and streamed from there: a file of up to MAX_BYTES is never also a
-        # string, a list of lines and a request body in memory at once.
+        # Spooled to disk and streamed from there (httpx reads it from the start on each try): a
+        # file of up to MAX_BYTES is never also a string, a list of lines and a body in memory.
         with tempfile.TemporaryFile() as spool:
             spool.writelines(f"{line}\n".encode() for line in lines)
+            spool.flush()  # httpx sizes the upload by the file's size on disk
             uploaded = await self.client.files.create(file=("jfm-batch.jsonl", spool), purpose="batch")
         started = time.time()
         # Not the client's retries: a create answered 5xx or not at all may have made the batch,

@@ -36,19 +36,14 @@ def bind_choices(model: type[M], choices: list[str]) -> type[M]:
     The choices become an enum in the JSON schema, so a grammar-constrained endpoint can only
     produce valid ones; the subclass keeps the plain class name that tool calls require.
     """
-    return _bound(model, tuple(choices))
-
-
-#: Classes kept for the process: roles with the same levels share one; a role's own (its quote
-#: ids) is dropped when newer ones need the room.
-MODELS_KEPT = 256
-
-
-@functools.lru_cache(maxsize=MODELS_KEPT)
-def _bound(model: type[M], choices: tuple[str, ...]) -> type[M]:
-    choice = Literal[choices]  # type: ignore[valid-type]
+    choice = Literal[tuple(choices)]  # type: ignore[valid-type]
     bound = model[choice]  # type: ignore[index]
     return type(model.__name__, (bound,), {"__module__": model.__module__, "__doc__": model.__doc__})
+
+
+#: Response model classes kept for the process: the roles of a catalog that share their levels
+#: share one; a role's own (a ladder's quote ids) makes room for newer ones when there are more.
+MODELS_KEPT = 256
 
 
 @functools.lru_cache(maxsize=MODELS_KEPT)

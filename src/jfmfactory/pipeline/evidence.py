@@ -60,6 +60,8 @@ _ABBREVIATION_END = re.compile(r"\b[A-Z][a-z]{0,2}\.\s*$")
 _EDGE = " \t\u00a0,;:.–—-"
 
 
+#: Every quote the stage cuts shares this set as its fields set (pydantic adds to it on an
+#: assignment, which can only add a name it holds already; never change it otherwise).
 _QUOTE_FIELDS = set(Quote.model_fields)
 
 

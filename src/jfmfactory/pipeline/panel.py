@@ -6,6 +6,7 @@ concrete issues found, each naming the section and quoting the words it objects 
 
 from __future__ import annotations
 
+import functools
 import re
 import statistics
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ..errors import BadInput
 from ..inputs.datafile import edited_files, load_model
 from ..inputs.prompts import Prompts
-from ..llm.client import LLM, Structured, bind_choices
+from ..llm.client import LLM, MODELS_KEPT, Structured, bind_choices
 from ..llm.parallel import ordered_map
 from ..records.profile import GUIDELINE_COLUMNS, Profile
 from ..records.runlog import DimensionReview, ReviewIssue, Transcript
@@ -198,6 +199,13 @@ def dimension_scores(reviews: list[DimensionReview], dimensions: list[str]) -> d
     }
 
 
+@functools.lru_cache(maxsize=MODELS_KEPT)
+def _review_model(schema_text: SchemaText, sections: tuple[str, ...]) -> type[ReviewDraft]:
+    """A reviewer's answer for these sections: one class for every role of a catalog that has
+    them (a class a role costs tens of KB and milliseconds to make)."""
+    return schema_text.described(bind_choices(ReviewDraft, list(sections)))
+
+
 class Panel:
     """Deterministic checks, then every reviewer, on one profile."""
 
@@ -217,7 +225,7 @@ class Panel:
         self.check_inputs = check_inputs
         self.sections = sections
         self.settings = settings
-        self.response_model = schema_text.described(bind_choices(ReviewDraft, sections))
+        self.response_model = _review_model(schema_text, tuple(sections))
         self.caps = check_dimensions(reviewers)
 
     @property

@@ -8,7 +8,6 @@ models are built; the Python models carry none.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -18,7 +17,6 @@ from pydantic_core import core_schema
 
 from ..errors import BadInput, first_error
 from ..inputs.prompts import Prompts
-from ..llm.client import MODELS_KEPT
 
 SCHEMA_FILE = "schema.toml"
 M = TypeVar("M", bound=BaseModel)
@@ -58,25 +56,21 @@ class SchemaText:
 
     def described(self, model: type[M]) -> type[M]:
         """`model` under its own name, its JSON schema (nested models included) carrying the
-        file's descriptions (one class for the same model: the roles of a catalog share it)."""
-        return _described(self, model)
+        file's descriptions."""
 
+        def describe(name: str, json_schema: JsonSchemaValue) -> None:
+            text = self.texts[name]
+            json_schema["description"] = text.description
+            for field, field_schema in json_schema["properties"].items():
+                field_schema["description"] = text.fields[field]
 
-@functools.lru_cache(maxsize=MODELS_KEPT)
-def _described(schema_text: SchemaText, model: type[M]) -> type[M]:
-    def describe(name: str, json_schema: JsonSchemaValue) -> None:
-        text = schema_text.texts[name]
-        json_schema["description"] = text.description
-        for field, field_schema in json_schema["properties"].items():
-            field_schema["description"] = text.fields[field]
+        generator = _generator(describe)
 
-    generator = _generator(describe)
+        def json_schema(cls: type[BaseModel], **options: Any) -> dict[str, Any]:
+            return model_json_schema(cls, **{**options, "schema_generator": generator})
 
-    def json_schema(cls: type[BaseModel], **options: Any) -> dict[str, Any]:
-        return model_json_schema(cls, **{**options, "schema_generator": generator})
-
-    namespace = {"__module__": model.__module__, "model_json_schema": classmethod(json_schema)}
-    return type(model.__name__, (model,), namespace)
+        namespace = {"__module__": model.__module__, "model_json_schema": classmethod(json_schema)}
+        return type(model.__name__, (model,), namespace)
 
 
 def _response_fields(models: Iterable[type[BaseModel]]) -> dict[str, list[str]]:
