@@ -122,13 +122,9 @@ class Stopped(JfmError):
 
 @contextlib.contextmanager
 def _stops_handled() -> Iterator[None]:
-    """On Ctrl-C or SIGTERM, send no further request from any thread, then raise in this one so
-    that every cleanup runs: the run records what it completed, the folder is released."""
-
-    def handler(signum: int, frame: object) -> None:
-        stop(signum)
-
-    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGTERM, signal.SIGINT)}
+    """On Ctrl-C or SIGTERM, send no further request, then stop the run going on (`stop`) so that
+    every cleanup runs: the run records what it completed, the folder is released."""
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:

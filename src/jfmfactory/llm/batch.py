@@ -78,6 +78,9 @@ def body_digest(body: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+_BODY_KEY = ', "body": '
+
+
 def _identity(sent: bytes) -> tuple[str, str]:
     """A request's digest and model, from its JSON body (parsed here, so that a request that waits
     holds its bytes alone, not a parsed copy too)."""
@@ -106,10 +109,17 @@ class Waiting:
     answer: Answer | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
+    def _head(self) -> str:
+        # ASCII: json.dumps escapes the rest, so its length in characters is its length in bytes.
+        return json.dumps({"custom_id": self.custom_id, "method": "POST", "url": BATCH_URL})[:-1]
+
     def line(self) -> str:
         """Its line of a batch's input file (JSONL), without the line end."""
-        head = json.dumps({"custom_id": self.custom_id, "method": "POST", "url": BATCH_URL})
-        return f'{head[:-1]}, "body": {self.body.decode()}}}'
+        return f"{self._head()}{_BODY_KEY}{self.body.decode()}}}"
+
+    def line_size(self) -> int:
+        """The size of its line in the file, the line end included, without building the line."""
+        return len(self._head()) + len(_BODY_KEY) + len(self.body) + 2
 
 
 @dataclass(frozen=True)
@@ -475,7 +485,7 @@ def _chunks(requests: list[Waiting]) -> list[list[Waiting]]:
     chunks: list[list[Waiting]] = [[]]
     size = 0
     for waiting in requests:
-        line = len(waiting.line().encode()) + 1
+        line = waiting.line_size()
         if chunks[-1] and (len(chunks[-1]) >= MAX_REQUESTS or size + line > MAX_BYTES):
             chunks.append([])
             size = 0

@@ -91,7 +91,7 @@ def run_to_completion(main: Coroutine[Any, Any, R]) -> R:
 
     # A caller that handles no signal (a script, not the CLI) gets the CLI's handling of Ctrl-C.
     default = signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: stop(signum)) if default else None
+    previous = signal.signal(signal.SIGINT, stop) if default else None
     try:
         return asyncio.run(stoppable())
     finally:

@@ -43,9 +43,9 @@ def stopped_by() -> str | None:
     return _stopped_by
 
 
-def stop(signum: int) -> None:
-    """What a signal handler does: refuse every request, then cancel the run going on (in the next
-    turn of its loop), or raise the stop here when none is."""
+def stop(signum: int, frame: object = None) -> None:
+    """A signal handler: refuse every request, then cancel the run going on (in the next turn of
+    its loop), or raise the stop here when none is."""
     stop_requests("SIGTERM" if signum == signal.SIGTERM else "Ctrl-C")
     if _run is not None:
         loop, task = _run
