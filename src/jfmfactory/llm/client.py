@@ -158,6 +158,18 @@ class CallFailed(EndpointError):
         self.transcript = transcript
 
 
+def _jsonable(value: Any) -> Any:
+    """`value` as JSON data, its strings the very ones sent: a copy made by pydantic would hold
+    each prompt twice while its call waits (a batched catalog's largest cost a role)."""
+    if value is None or isinstance(value, str | int | float):
+        return value
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    return to_jsonable_python(value, fallback=str)
+
+
 class TranscriptRecorder:
     """Instructor hook handlers that append each attempt to a transcript: one per call."""
 
@@ -175,14 +187,14 @@ class TranscriptRecorder:
 
     def on_kwargs(self, *args: Any, **kwargs: Any) -> None:
         self._started = time.perf_counter()
-        request = {key: value for key, value in kwargs.items() if key in _RECORDED_REQUEST_KEYS}
-        self.transcript.attempts.append(Attempt(request=to_jsonable_python(request, fallback=str)))
+        request = {key: _jsonable(value) for key, value in kwargs.items() if key in _RECORDED_REQUEST_KEYS}
+        self.transcript.attempts.append(Attempt(request=request))
 
     def on_response(self, response: Any) -> None:
         attempt = self.transcript.attempts[-1]
         attempt.latency_s = round(time.perf_counter() - self._started, 3)
         dump = getattr(response, "model_dump", None)
-        attempt.response = to_jsonable_python(dump(), fallback=str) if dump else None
+        attempt.response = _jsonable(dump()) if dump else None
         usage = getattr(response, "usage", None)
         if usage is not None:
             details = getattr(usage, "prompt_tokens_details", None)
