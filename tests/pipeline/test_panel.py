@@ -114,8 +114,9 @@ def test_a_check_declared_by_no_file_by_two_or_unknown_is_refused(
 # The panel against a scripted endpoint: evidence, samples and what reviewers are shown.
 
 from conftest import REPO, Script, canned_profile, reviewer_title  # noqa: E402
-from jfmfactory.api import DraftOptions, draft  # noqa: E402
+from jfmfactory.api import DraftOptions, draft, review  # noqa: E402
 from jfmfactory.inputs.seeds import load_role  # noqa: E402
+from jfmfactory.pipeline import role_inputs  # noqa: E402
 from scripted_server import ScriptedServer  # noqa: E402
 
 #: The scripted drafter's second P4 responsibility: what a run drafts there.
@@ -300,6 +301,39 @@ def test_the_grounding_reviewer_reads_the_least_supported_items_with_their_quote
     assert "<source" not in prompt and "<source" not in system
     # Every reviewer of a round shares one system message.
     assert len({r["messages"][0]["content"] for r in asks}) == 1
+
+
+def test_a_review_judges_by_the_evidence_json_beside_the_profile_without_gathering_again(
+    project: Project,
+    script: Script,
+    scripted: ScriptedServer,
+    endpoint_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _run(project, endpoint_env, max_rounds=1)
+    folder = project.out_dir("product-management", None)
+    evidence = json.loads((folder / "evidence.json").read_text())
+    profile = json.loads((folder / "profile.json").read_text())
+    cited = profile["responsibilities"]["P3"][0]["evidence"][0]
+    for quote in evidence["quotes"]:  # the file beside is what the items rest on, edited or not
+        if quote["id"] == cited:
+            quote["text"] = "Words found only in the evidence file beside the profile."
+    (folder / "evidence.json").write_text(json.dumps(evidence))
+    asked = len(scripted.requests)
+
+    def gathered(*args: object) -> None:
+        raise AssertionError("the evidence was gathered again")
+
+    monkeypatch.setattr(role_inputs, "gather", gathered)
+    run = review(project, DraftOptions(role="product-management", model="m"), endpoint_env)
+
+    assert run.stop_reason == "reviewed" and len(scripted.requests) == asked + 5
+    grounding = next(
+        r["messages"][-1]["content"]
+        for r in scripted.requests[asked:]
+        if reviewer_title(r) == "Grounding in the sources"
+    )
+    assert "<quote>Words found only in the evidence file beside the profile.</quote>" in grounding
 
 
 def test_roles_with_the_same_sections_share_one_review_model_class(project: Project) -> None:

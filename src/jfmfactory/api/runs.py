@@ -78,10 +78,10 @@ async def draft_role(
             samples=previous.samples,
             ladder=previous.drafting == "ladder",
         )
-    with session(project, options, env, store, reviewers, batch, limiter, shared) as work:
+    # A resumed run goes on from the evidence it began with.
+    evidence = store.read_evidence() if previous is not None else None
+    with session(project, options, env, store, reviewers, batch, limiter, shared, evidence) as work:
         inputs = work.inputs
-        if previous is not None:  # a resumed run goes on from the evidence it began with
-            inputs = work.inputs = inputs.with_evidence(store.read_evidence() or inputs.evidence)
         drafter = Drafter(
             work.writer,
             inputs.prompts,
@@ -166,13 +166,11 @@ async def review_role(
     own_folder = project.out_dir(options.role, None) / REVIEW_DIR
     store = RunStore(options.out or own_folder)
     progress = reporter or QuietReporter()
-    with session(project, options, env, store, reviewers) as work:
+    # The profile's items cite the quotes of the evidence.json beside it, if it has one.
+    beside = RunStore(path.parent).read_evidence()
+    with session(project, options, env, store, reviewers, evidence=beside) as work:
         run = work.run
         run.drafter, run.max_rounds = None, 1
-        # The profile's items cite the quotes of the evidence.json beside it, if it has one.
-        beside = RunStore(path.parent).read_evidence()
-        if beside is not None:
-            work.inputs = work.inputs.with_evidence(beside)
         panel = work.panel(reviewers, section_keys(profile.levels), options)
         panel.rehearse(profile)  # every reviewer's templates rendered once before the first call
         existing = store.read_run()  # read under the folder's lock: a draft there is finished

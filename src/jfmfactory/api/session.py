@@ -18,6 +18,7 @@ from ..llm.limits import RateLimiter
 from ..llm.provider import Connection, EndpointSettings, PanelEndpointSettings, Route, connect_pair
 from ..pipeline.panel import Panel, PanelSettings, Reviewer
 from ..pipeline.role_inputs import ProjectInputs, RoleInputs, read_inputs
+from ..records.evidence import Evidence
 from ..records.runlog import RunRecord, now
 from ..records.store import RunStore
 from .options import BATCHED_CALLS_AT_ONCE, DraftOptions, calls_at_once, rate_limiter
@@ -92,14 +93,16 @@ def session(
     batch: Dispatcher | None = None,
     limiter: RateLimiter | None = None,
     shared: ProjectInputs | None = None,
+    evidence: Evidence | None = None,
 ) -> Iterator[Session]:
     """Read and check every input, open the endpoints (and the cassette), and start the record.
 
     With a `batch` dispatcher every call goes into its batches, all of a round's calls at once;
     else a `limiter` (or the one `--rpm`/`--tpm` ask for) spaces them. `shared`: what every role
-    of the project reads alike, when a catalog run has read it already.
+    of the project reads alike, when a catalog run has read it already. `evidence`: the quotes the
+    run judges by, when they are not to be gathered again (see `read_inputs`).
     """
-    inputs = read_inputs(project, options.role, shared)
+    inputs = read_inputs(project, options.role, shared, evidence)
     if batch is not None:
         route = Route(transport=batch.transport(options.role))
     else:

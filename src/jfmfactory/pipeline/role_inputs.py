@@ -107,8 +107,8 @@ class RoleInputs:
         return self.checks.evidence
 
     def with_evidence(self, evidence: Evidence) -> RoleInputs:
-        """These inputs judging by `evidence` (a resumed run's evidence.json)."""
-        return replace(self, checks=replace(self.checks, evidence=evidence))
+        """These inputs judging by `evidence` (a calibration case's quotes)."""
+        return replace(self, checks=check_inputs(self.seeds, self.shared, evidence))
 
     def panel(
         self, judge: LLM, reviewers: list[Reviewer], sections: list[str], settings: PanelSettings
@@ -148,10 +148,13 @@ class RoleInputs:
         return focus.code("LEVEL") if focus else code_placeholder(manifest.family, manifest.focus)
 
 
-def read_inputs(project: Project, role: str, shared: ProjectInputs | None = None) -> RoleInputs:
+def read_inputs(
+    project: Project, role: str, shared: ProjectInputs | None = None, evidence: Evidence | None = None
+) -> RoleInputs:
     """Read and check everything a run of `role` reads but the endpoints: the screened sources,
     prompts, schema text, catalog, word lists and check data (`shared`, when read already); and
-    gather the role's evidence."""
+    gather the role's evidence, unless `evidence` is given (the evidence.json a resumed run or a
+    reviewed profile was drafted from)."""
     loaded = load_role(project.seeds, role)
     if not loaded.sources:
         raise BadInput(f"{project.seeds / role}: no sources yet; add one with jfm add-source {role} FILE|URL")
@@ -165,9 +168,15 @@ def read_inputs(project: Project, role: str, shared: ProjectInputs | None = None
             f"{project.seeds / role / 'manifest.toml'}: focus: {manifest.focus!r} is drafted from {owner}; "
             "name a focus of its own (jfm new suggests one)"
         )
-    titles = {level: catalog.rubric.block(level).titles for level in LEVELS} if catalog else {}
+    if evidence is None:
+        titles = {level: catalog.rubric.block(level).titles for level in LEVELS} if catalog else {}
+        evidence = gather(seeds, titles, shared.queries, shared.vocabulary)
+    return RoleInputs(seeds, withheld, check_inputs(seeds, shared, evidence), shared)
+
+
+def check_inputs(seeds: RoleSeeds, shared: ProjectInputs, evidence: Evidence) -> CheckInputs:
+    """What the checks judge a role's items by, its quote ids among the codes an item may not cite."""
     vocabulary = shared.vocabulary
-    evidence = gather(seeds, titles, shared.queries, vocabulary)
     prose = ProseJudge(
         shared.prose_rules,
         shared.echoes,
@@ -175,5 +184,6 @@ def read_inputs(project: Project, role: str, shared: ProjectInputs | None = None
     )
     source_terms = {term for source in seeds.sources for term in vocabulary.terms(source.text)}
     example_terms = shared.example_terms - source_terms
-    checks = CheckInputs(seeds, catalog, vocabulary, shared.check_messages, prose, evidence, example_terms)
-    return RoleInputs(seeds, withheld, checks, shared)
+    return CheckInputs(
+        seeds, shared.catalog, vocabulary, shared.check_messages, prose, evidence, example_terms
+    )
