@@ -86,7 +86,11 @@ def calibrate(
     seeds_of = {case.name: case_seeds(project.calibration / CASES_DIR / case.name, project) for case in cases}
     read = {(seeds, case.spec.role) for case in cases for seeds in [seeds_of[case.name]]}
     by_seeds = {(seeds, role): read_inputs(Project(project.root, seeds), role) for seeds, role in read}
-    inputs = {case.name: by_seeds[(seeds_of[case.name], case.spec.role)] for case in cases}
+    # Items rest on the case's own quotes (evidence.json); a case without one, on none.
+    inputs = {
+        case.name: by_seeds[(seeds_of[case.name], case.spec.role)].with_evidence(case.quotes)
+        for case in cases
+    }
     store = RunStore(options.out or project.out / CALIBRATION_OUT)
     by_name = {reviewer.name: reviewer for reviewer in reviewers}
 
@@ -112,8 +116,7 @@ def calibrate(
                 case: Case, operator: Operator | None, names: list[str], profile: Profile
             ) -> Judged:
                 asked = [by_name[name] for name in names]
-                # Items rest on the case's own quotes (evidence.json); a case without one, on none.
-                role_inputs = inputs[case.name].with_evidence(case.quotes)
+                role_inputs = inputs[case.name]
                 panel = role_inputs.panel(judge_llm, asked, section_keys(profile.levels), settings)
                 where = f"{case.name}/{operator.name if operator else AS_LABELLED}"
                 # A planted fault's trial is decided once a check fails its dimension, and so is a

@@ -78,10 +78,10 @@ async def draft_role(
             samples=previous.samples,
             ladder=previous.drafting == "ladder",
         )
-    # A resumed run goes on from the evidence it began with.
-    evidence = store.read_evidence() if previous is not None else None
-    with session(project, options, env, store, reviewers, batch, limiter, shared, evidence) as work:
+    with session(project, options, env, store, reviewers, batch, limiter, shared) as work:
         inputs = work.inputs
+        if previous is not None:  # read under the folder's lock: the evidence the run began with
+            inputs = work.inputs = inputs.with_evidence(store.read_evidence() or inputs.evidence)
         drafter = Drafter(
             work.writer,
             inputs.prompts,

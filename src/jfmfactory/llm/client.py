@@ -160,7 +160,7 @@ class CallFailed(EndpointError):
 
 def _jsonable(value: Any) -> Any:
     """`value` as JSON data, its strings the very ones sent: a copy made by pydantic would hold
-    each prompt twice while its call waits (a batched catalog's largest cost a role)."""
+    each prompt twice while its call waits (in a batched catalog, the largest cost of a role)."""
     if value is None or isinstance(value, str | int | float):
         return value
     if isinstance(value, dict):

@@ -107,7 +107,8 @@ class RoleInputs:
         return self.checks.evidence
 
     def with_evidence(self, evidence: Evidence) -> RoleInputs:
-        """These inputs judging by `evidence` (a calibration case's quotes)."""
+        """These inputs judging by `evidence` (a resumed run's evidence.json, a calibration case's
+        quotes) instead of the evidence read with them."""
         return replace(self, checks=check_inputs(self.seeds, self.shared, evidence))
 
     def panel(
@@ -153,8 +154,8 @@ def read_inputs(
 ) -> RoleInputs:
     """Read and check everything a run of `role` reads but the endpoints: the screened sources,
     prompts, schema text, catalog, word lists and check data (`shared`, when read already); and
-    gather the role's evidence, unless `evidence` is given (the evidence.json a resumed run or a
-    reviewed profile was drafted from)."""
+    gather the role's evidence, unless `evidence` is given (the evidence.json a reviewed profile
+    was drafted from)."""
     loaded = load_role(project.seeds, role)
     if not loaded.sources:
         raise BadInput(f"{project.seeds / role}: no sources yet; add one with jfm add-source {role} FILE|URL")
@@ -175,7 +176,8 @@ def read_inputs(
 
 
 def check_inputs(seeds: RoleSeeds, shared: ProjectInputs, evidence: Evidence) -> CheckInputs:
-    """What the checks judge a role's items by, its quote ids among the codes an item may not cite."""
+    """What the checks judge a role's items by: `evidence`'s quote ids are among the codes an
+    item's text may not name."""
     vocabulary = shared.vocabulary
     prose = ProseJudge(
         shared.prose_rules,
