@@ -28,10 +28,32 @@ def words(text: str) -> list[str]:
     return WORD.findall(text)
 
 
+# lemminflect copies its entry for a word on every lookup (deep copies: 3% of a catalog's CPU);
+# each is looked up once here, and only read.
+
+
+@cache
+def _lemmas(lower: str) -> dict[str, tuple[str, ...]]:
+    """The lemmas of a word in lower case, by part of speech ("NOUN", "VERB" …)."""
+    return lemminflect.getAllLemmas(lower)
+
+
+@cache
+def _inflections(lemma: str) -> dict[str, tuple[str, ...]]:
+    """A lemma's forms in its lexicon, by Penn tag ("VBZ", "VBG" …)."""
+    return lemminflect.getAllInflections(lemma)
+
+
+@cache
+def _inflection(lemma: str, tag: str) -> tuple[str, ...]:
+    """A lemma's forms for one Penn tag, rule-made for a word out of its lexicon."""
+    return lemminflect.getInflection(lemma, tag)
+
+
 @cache
 def verb_lemmas(word: str) -> tuple[str, ...]:
     """The verbs `word` may be a form of, in lower case (none for a word that is no verb)."""
-    return tuple(lemminflect.getAllLemmas(word.lower()).get("VERB", ()))
+    return tuple(_lemmas(word.lower()).get("VERB", ()))
 
 
 @cache
@@ -40,7 +62,7 @@ def duty_verb(word: str) -> bool:
     "Leads", "Defines", "Does" (but not "Lead", "Leading", "Is", "They")."""
     lower = word.lower()
     return any(
-        lemma not in _AUXILIARIES and lower in lemminflect.getInflection(lemma, "VBZ")
+        lemma not in _AUXILIARIES and lower in _inflection(lemma, "VBZ")
         for lemma in verb_lemmas(lower)
     )
 
@@ -52,7 +74,7 @@ def present_third_person(word: str) -> str | None:
     for lemma in verb_lemmas(word):
         if lemma in _AUXILIARIES:
             continue
-        forms = lemminflect.getInflection(lemma, "VBZ")
+        forms = _inflection(lemma, "VBZ")
         if forms:
             form = forms[0]
             return form[0].upper() + form[1:] if word[:1].isupper() else form
@@ -73,8 +95,8 @@ def starts_with_duty_verb(text: str) -> bool:
     # "Supports and engineering": a verb joined to a noun, with no object of its own.
     if len(found) > 2 and found[1].lower() in ("and", "or") and _verb_form(found[2]) != "VBZ":
         return False
-    if len(found) > 1 and "NOUN" in lemminflect.getAllLemmas(found[0].lower()):
-        following = lemminflect.getAllLemmas(found[1].lower())
+    if len(found) > 1 and "NOUN" in _lemmas(found[0].lower()):
+        following = _lemmas(found[1].lower())
         if set(following) == {"VERB"} and _verb_form(found[1]) == "VB":
             return False
     return True
@@ -83,7 +105,7 @@ def starts_with_duty_verb(text: str) -> bool:
 @cache
 def lemma(word: str) -> str:
     """A word's dictionary form, a noun's before a verb's ("hypotheses" → "hypothesis")."""
-    lemmas = lemminflect.getAllLemmas(word.lower())
+    lemmas = _lemmas(word.lower())
     for part in ("NOUN", "VERB", "ADJ", "ADV"):
         if part in lemmas:
             return str(lemmas[part][0])
@@ -95,11 +117,11 @@ def has_own_verb(text: str) -> bool:
     entrusted with …"), not only names a thing ("Advanced knowledge of …")."""
     found = words(text)
     for n, word in enumerate(found):
-        parts = lemminflect.getAllLemmas(word.lower())
+        parts = _lemmas(word.lower())
         if set(parts) != {"VERB"} or _verb_form(word) == "VB" or lemma(word) in _AUXILIARIES:
             continue
         # A gerund after an adjective or an article names a thing ("critical thinking").
-        before = lemminflect.getAllLemmas(found[n - 1].lower()) if n else {}
+        before = _lemmas(found[n - 1].lower()) if n else {}
         if _verb_form(word) == "VBG" and n and ("ADJ" in before or found[n - 1].lower() in _DETERMINERS):
             continue
         return True
@@ -168,7 +190,7 @@ def _verb_form(word: str) -> str | None:
     for lemma in verb_lemmas(lower):
         if lemma in _AUXILIARIES:
             return None
-        forms = lemminflect.getAllInflections(lemma)
+        forms = _inflections(lemma)
         if lower in forms.get("VBG", ()) and lower.endswith("ing"):
             return "VBG"
         if lower in forms.get("VB", ()) or lower in forms.get("VBP", ()):
@@ -183,11 +205,11 @@ _SINGULAR = {"are": "is", "have": "has"}
 
 
 def _noun_only(word: str) -> bool:
-    return set(lemminflect.getAllLemmas(word.lower())) == {"NOUN"}
+    return set(_lemmas(word.lower())) == {"NOUN"}
 
 
 def _noun_too(word: str) -> bool:
-    return "NOUN" in lemminflect.getAllLemmas(word.lower())
+    return "NOUN" in _lemmas(word.lower())
 
 
 def as_duty(text: str) -> str | None:
@@ -328,7 +350,7 @@ def _people(word: str) -> bool:
     """Whether a subject's last word names people: "Managers", "PMs", "CPO"."""
     if re.fullmatch(r"[A-Z]{2,}s?", word):
         return True
-    return word.lower().endswith("s") and "NOUN" in lemminflect.getAllLemmas(word.lower())
+    return word.lower().endswith("s") and "NOUN" in _lemmas(word.lower())
 
 
 def _verb_first(word: str, following: str) -> bool:
@@ -337,17 +359,17 @@ def _verb_first(word: str, following: str) -> bool:
     adjective ("build", not "clear") and, if it may be a noun, not one before another noun
     ("Product vision")."""
     form = _verb_form(word)
-    parts = set(lemminflect.getAllLemmas(word.lower()))
+    parts = set(_lemmas(word.lower()))
     if form == "VB" and "NOUN" in parts:
-        next_parts = set(lemminflect.getAllLemmas(following.lower()))
+        next_parts = set(_lemmas(following.lower()))
         # "Product vision", "sense of …": a noun before a noun, or before "of".
         if following.lower() == "of" or (next_parts and next_parts <= {"NOUN", "VERB"}):
             return False
     if form == "VBG":
-        following_parts = set(lemminflect.getAllLemmas(following.lower().strip(",")))
+        following_parts = set(_lemmas(following.lower().strip(",")))
         # "compelling written …": an adjective before an adjective, not a verb before its object.
         participle = any(
-            following.lower() in lemminflect.getInflection(verb, "VBN")
+            following.lower() in _inflection(verb, "VBN")
             for verb in verb_lemmas(following.lower())
         )
         if "ADJ" in parts and (participle or ("ADJ" in following_parts and "NOUN" not in following_parts)):
