@@ -59,6 +59,12 @@ def test_invalid_output_is_reasked_and_every_attempt_is_transcribed() -> None:
     # The re-ask tells the model what was wrong with its last answer.
     assert "at least 8 characters" in str(server.requests[1]["messages"])
     assert first.usage.completion_tokens > 0 and second.usage.total_tokens > 0
+    # Each attempt is recorded as it was sent: the re-ask's messages are not the first attempt's.
+    assert [m["content"] for m in first.request["messages"]] == ["sys", "<quote>vital signs</quote>"]
+    assert len(second.request["messages"]) > 2
+    # The tool schema both attempts sent is recorded once, for both.
+    assert first.request["tools"] == server.requests[0]["tools"] == server.requests[1]["tools"]
+    assert first.request["tools"] is second.request["tools"]
 
 
 def test_output_still_invalid_after_the_reasks_fails_with_one_line_and_its_transcript() -> None:

@@ -62,8 +62,7 @@ def duty_verb(word: str) -> bool:
     "Leads", "Defines", "Does" (but not "Lead", "Leading", "Is", "They")."""
     lower = word.lower()
     return any(
-        lemma not in _AUXILIARIES and lower in _inflection(lemma, "VBZ")
-        for lemma in verb_lemmas(lower)
+        lemma not in _AUXILIARIES and lower in _inflection(lemma, "VBZ") for lemma in verb_lemmas(lower)
     )
 
 
@@ -369,8 +368,7 @@ def _verb_first(word: str, following: str) -> bool:
         following_parts = set(_lemmas(following.lower().strip(",")))
         # "compelling written …": an adjective before an adjective, not a verb before its object.
         participle = any(
-            following.lower() in _inflection(verb, "VBN")
-            for verb in verb_lemmas(following.lower())
+            following.lower() in _inflection(verb, "VBN") for verb in verb_lemmas(following.lower())
         )
         if "ADJ" in parts and (participle or ("ADJ" in following_parts and "NOUN" not in following_parts)):
             return False

@@ -170,6 +170,20 @@ def _jsonable(value: Any) -> Any:
     return to_jsonable_python(value, fallback=str)
 
 
+@functools.lru_cache(maxsize=MODELS_KEPT)
+def _shared_tools(sent: str) -> Any:
+    """One copy of the tool schemas `sent` (their JSON) for every attempt that sends them: each
+    call that asks for a response model sends its whole schema, a few KB of nested dicts."""
+    return json.loads(sent)
+
+
+def _recorded_tools(tools: Any) -> Any:
+    try:
+        return _shared_tools(json.dumps(tools, ensure_ascii=False))
+    except TypeError:  # not plain JSON (none of instructor's schemas so far): kept as its own
+        return _jsonable(tools)
+
+
 class TranscriptRecorder:
     """Instructor hook handlers that append each attempt to a transcript: one per call."""
 
@@ -187,7 +201,11 @@ class TranscriptRecorder:
 
     def on_kwargs(self, *args: Any, **kwargs: Any) -> None:
         self._started = time.perf_counter()
-        request = {key: _jsonable(value) for key, value in kwargs.items() if key in _RECORDED_REQUEST_KEYS}
+        request = {
+            key: _recorded_tools(value) if key == "tools" else _jsonable(value)
+            for key, value in kwargs.items()
+            if key in _RECORDED_REQUEST_KEYS
+        }
         self.transcript.attempts.append(Attempt(request=request))
 
     def on_response(self, response: Any) -> None:
