@@ -7,7 +7,7 @@ from typing import Any
 import openai
 import pytest
 
-from jfmfactory.llm.client import LLM, CallFailed, TranscriptRecorder, bind_choices
+from jfmfactory.llm.client import LLM, REDACTED, CallFailed, Redactor, TranscriptRecorder, bind_choices
 from jfmfactory.pipeline.item_kinds import StatementDraft
 from jfmfactory.pipeline.panel import ReviewDraft
 from jfmfactory.records.runlog import Transcript, Usage
@@ -138,3 +138,18 @@ def test_a_request_is_recorded_as_plain_json_values() -> None:
         "tools": [{"prompt_tokens": 1, "completion_tokens": 0, "total_tokens": 0, "cached_tokens": 0}],
         "seed": "opaque object",
     }
+
+
+def test_redaction_rewrites_only_the_parts_that_hold_a_key() -> None:
+    key = "sk-test-0123456789abcdef"
+    tools = [{"type": "function", "function": {"name": "StatementDraft", "parameters": {"type": "object"}}}]
+    request = {
+        "messages": [{"role": "system", "content": "sys"}, {"role": "user", "content": f"echo {key}"}],
+        "tools": tools,
+    }
+    redacted = Redactor([key]).data(request)
+    assert redacted["messages"][1]["content"] == f"echo {REDACTED}"
+    assert request["messages"][1]["content"] == f"echo {key}"  # what was sent is not rewritten
+    # What holds no key stays the very value recorded: a schema shared by transcripts stays shared.
+    assert redacted["tools"] is tools and redacted["messages"][0] is request["messages"][0]
+    assert Redactor([key]).data(tools) is tools

@@ -95,15 +95,22 @@ class Redactor:
         return text
 
     def data(self, value: Any) -> Any:
-        """`value` (JSON-like data) with every string redacted."""
+        """`value` (JSON-like data) with every string redacted; a part with nothing to redact is
+        kept as it is, so that a transcript's strings and tool schemas stay shared."""
         if not self.secrets:
             return value
         if isinstance(value, str):
             return self(value)
         if isinstance(value, dict):
-            return {self.data(key): self.data(item) for key, item in value.items()}
+            pairs = [(self.data(key), self.data(item)) for key, item in value.items()]
+            same = all(
+                new_key is key and new is item
+                for (new_key, new), (key, item) in zip(pairs, value.items(), strict=True)
+            )
+            return value if same else dict(pairs)
         if isinstance(value, list | tuple):
-            return [self.data(item) for item in value]
+            items = [self.data(item) for item in value]
+            return value if all(new is item for new, item in zip(items, value, strict=True)) else items
         return value
 
     def transcript(self, transcript: Transcript) -> None:
