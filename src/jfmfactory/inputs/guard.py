@@ -39,12 +39,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import pysbd
-
 from ..errors import BadInput
 from ..records.runlog import Withheld
 from .datafile import read_toml
 from .seeds import RoleSeeds
+from .sentences import segmenter
 
 PATTERNS_FILE = Path(__file__).with_name("guard_patterns.toml")
 _WORD = re.compile(r"\{(\w+)\}")
@@ -133,11 +132,6 @@ def shipped_rules() -> Rules:
     return load_rules()
 
 
-@cache
-def _segmenter() -> pysbd.Segmenter:
-    return pysbd.Segmenter(language="en", clean=False, char_span=True)
-
-
 def is_directive(sentence: str, rules: Rules | None = None) -> bool:
     """Whether the sentence asks for something: an imperative, a modal of obligation, a request."""
     return any(pattern.search(sentence) for pattern in (rules or shipped_rules()).directive)
@@ -180,7 +174,7 @@ def _unwrapped(text: str) -> str:
 def _sentences(text: str) -> list[tuple[int, int]]:
     """The spans of the text's sentences, a wrapped sentence as one."""
     joined = _unwrapped(text)
-    return [(span.start, span.end) for span in _segmenter().segment(joined) if span.sent.strip()]
+    return [(span.start, span.end) for span in segmenter().segment(joined) if span.sent.strip()]
 
 
 def screen_text(source_id: str, text: str) -> tuple[str, list[Withheld]]:

@@ -24,7 +24,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import pysbd
 from pydantic import BaseModel, ConfigDict, Field
 from rank_bm25 import BM25Okapi
 
@@ -32,6 +31,7 @@ from ..errors import BadInput
 from ..inputs.datafile import load_model
 from ..inputs.grammar import SECOND_PERSON
 from ..inputs.seeds import RoleSeeds, Source
+from ..inputs.sentences import segmenter
 from ..inputs.text import Vocabulary
 from ..records.evidence import Evidence, Quote
 from ..records.profile import GUIDELINE_COLUMNS, LEVELS, YEARS_COLUMN
@@ -151,7 +151,6 @@ class EvidenceStage:
         self.queries = queries
         self.vocabulary = vocabulary
         self.levels = seeds.manifest.levels
-        self._segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
 
     def gather(self) -> Evidence:
         quotes: list[Quote] = []
@@ -188,7 +187,7 @@ class EvidenceStage:
         """(start, end) of each sentence of a line; a piece of under four words or ending in an
         abbreviation (pysbd cuts after "Sr.") joins the next."""
         if _INNER_END.search(line.rstrip()):
-            spans = [(s.start, s.end) for s in self._segmenter.segment(line) if s.sent.strip()]
+            spans = [(s.start, s.end) for s in segmenter().segment(line) if s.sent.strip()]
         else:  # one sentence: pysbd's spans for it without pysbd, a third of reading a role's inputs
             spans = [(len(line) - len(line.lstrip()), len(line))] if line.strip() else []
         joined: list[tuple[int, int]] = []
