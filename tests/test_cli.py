@@ -531,14 +531,31 @@ BROKEN_TEMPLATES = {
 }
 
 
-@pytest.mark.parametrize("file", list(BROKEN_TEMPLATES))
+#: What `jfm review` renders before its first call: the reviewers' templates only.
+REVIEW_TEMPLATES = ["prompts/review_reask.j2", "prompts/quotes_text.j2", "panel/grounding.toml"]
+
+
+@pytest.mark.parametrize(
+    ("command", "file"),
+    [*(("draft", file) for file in BROKEN_TEMPLATES), *(("review", file) for file in REVIEW_TEMPLATES)],
+)
 def test_a_template_naming_an_undefined_variable_fails_before_any_call_naming_the_file(
     project: Project,
     monkeypatch: pytest.MonkeyPatch,
     scripted: ScriptedServer,
     endpoint_env: dict[str, str],
+    command: str,
     file: str,
 ) -> None:
+    args = ["draft", "--role", "product-management", "--model", "m"]
+    if command == "review":  # a review before, which the failed one must leave as it was
+        profile = project.root / "edited.json"
+        _write_profile(project, profile, same_bullets_everywhere=False)
+        args = ["review", "--role", "product-management", "--profile", str(profile), "--model", "m"]
+        assert jfm(project, monkeypatch, *args, env=endpoint_env).exit_code == 0
+        scripted.requests.clear()
+    folder = project.root / "out" / "product-management"
+    before = {path: path.read_bytes() for path in folder.rglob("*") if path.is_file()}
     path = project.root / file
     broken = BROKEN_TEMPLATES[file]
     if path.parent.name == "items":  # an item kind's instruction
@@ -550,12 +567,13 @@ def test_a_template_naming_an_undefined_variable_fails_before_any_call_naming_th
     else:
         path.write_text(path.read_text() + broken)
         named = f"jfm: error: {path}: 'nobody' is undefined"
-    result = jfm(
-        project, monkeypatch, "draft", "--role", "product-management", "--model", "m", env=endpoint_env
-    )
+    result = jfm(project, monkeypatch, *args, env=endpoint_env)
     assert result.exit_code == 2 and scripted.requests == []
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(named), result.stderr
+    if command == "review":
+        after = {path: path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+        assert after == before and any(path.name == "run.json" for path in before)
 
 
 def test_a_template_reading_an_attribute_its_value_lacks_fails_before_any_call(

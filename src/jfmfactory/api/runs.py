@@ -172,7 +172,8 @@ async def review_role(
         run = work.run
         run.drafter, run.max_rounds = None, 1
         panel = work.panel(reviewers, section_keys(profile.levels), options)
-        panel.rehearse(profile)  # every reviewer's templates rendered once before the first call
+        # Rendered before the folder is touched: a broken template leaves the last review as it was.
+        calls = panel.calls(profile, reviewers, 1)
         existing = store.read_run()  # read under the folder's lock: a draft there is finished
         if existing is not None and existing.drafter is not None:
             # Its begin would set the draft aside, and the profile under review with it.
@@ -187,7 +188,7 @@ async def review_role(
             store.write_run(run)
 
         with failures_recorded(run, store, finish):
-            verdict = await panel.judge(profile, 1, lambda call: progress.step(1, call))
+            verdict = await panel.judge(profile, 1, lambda call: progress.step(1, call), calls=calls)
             record = round_record(1, [], verdict, [], store, options.threshold)
         run.rounds.append(record)
         run.usage, run.latency_s = record.usage, record.latency_s

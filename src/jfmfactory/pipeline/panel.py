@@ -239,50 +239,63 @@ class Panel:
         before_call: Callable[[str], None] = lambda call: None,
         *,
         only_undecided: bool = False,
+        calls: list[ReviewCall] | None = None,
     ) -> PanelVerdict:
         """Every member's verdict; a dimension's score is its reviewer's, capped by its checks.
 
         `only_undecided`: ask no reviewer whose dimension a check already fails, as its answer
         could not change the pass/fail decision (a reviewer can lower a score, never raise it).
+        `calls`: the reviewers' calls on `profile` when rendered ahead (`Panel.calls`); else they
+        are rendered here, all before the first is sent.
         """
-        text = profile_text(self.prompts, profile)
-        found = section_items(profile)
-        # Reviewers read the draft, not the whole sources; one that reads quotes (grounding) gets
-        # its quoted items after the draft, so all share the draft as the head of their prompt.
-        system = self.prompts.render("system.j2")
         verdict = PanelVerdict(reviews=run_checks(profile, self.check_inputs, self.caps), scores={})
         decided = {
             r.dimension for r in verdict.reviews if only_undecided and r.score < self.settings.threshold
         }
+        if calls is None:
+            asked = [reviewer for reviewer in self.reviewers if reviewer.name not in decided]
+            calls = self.calls(profile, asked, round_number)
+        else:
+            calls = [call for call in calls if call.dimension not in decided]
 
-        async def one(reviewer: Reviewer) -> tuple[DimensionReview, Transcript]:
-            before_call(f"reviewer:{reviewer.name}")
-            return await self.review(
-                reviewer, system, self.shown(reviewer, profile, text), found, round_number
-            )
+        async def one(call: ReviewCall) -> tuple[DimensionReview, Transcript]:
+            before_call(call.name)
+            return await self.review(call)
 
-        asked = [reviewer for reviewer in self.reviewers if reviewer.name not in decided]
-        for review, transcript in await ordered_map(one, asked, self.settings.calls_at_once):
+        for review, transcript in await ordered_map(one, calls, self.settings.calls_at_once):
             verdict.reviews.append(review)
             verdict.transcripts.append(transcript)
         verdict.scores = dimension_scores(verdict.reviews, self.dimensions)
         return verdict
 
-    async def review(
-        self, reviewer: Reviewer, system: str, text: str, items: dict[str, list[str]], round_number: int
-    ) -> tuple[DimensionReview, Transcript]:
-        """One reviewer's verdict: each of its samples checked against the draft, then aggregated."""
+    def calls(self, profile: Profile, reviewers: list[Reviewer], round_number: int) -> list[ReviewCall]:
+        """Each reviewer's call on `profile`, rendered, and a re-ask rendered on a stand-in: every
+        template a call may use renders before the first call is paid for."""
+        text = profile_text(self.prompts, profile)
+        found = section_items(profile)
+        # Reviewers read the draft, not the whole sources; one that reads quotes (grounding) gets
+        # its quoted items after the draft, so all share the draft as the head of their prompt.
+        system = self.prompts.render("system.j2")
+        quote = "stands in for a quote"
+        self.reask_text([ReviewIssue(section=self.sections[0], quote=quote, problem="", verified=False)])
         count = self.settings.samples
-        call = ReviewCall(
-            name=f"reviewer:{reviewer.name}",
-            round=round_number,
-            messages=self.review_messages(reviewer, system, text),
-            items=items,
-            temperature=None if count == 1 else self.settings.sample_temperature,
-        )
-        samples = [await self.sample(call) for _ in range(count)]
-        assert call.transcript is not None  # count >= 1
-        return aggregate(reviewer.name, samples, self.settings.threshold), call.transcript
+        return [
+            ReviewCall(
+                name=f"reviewer:{reviewer.name}",
+                round=round_number,
+                messages=self.review_messages(reviewer, system, self.shown(reviewer, profile, text)),
+                items=found,
+                temperature=None if count == 1 else self.settings.sample_temperature,
+                dimension=reviewer.name,
+            )
+            for reviewer in reviewers
+        ]
+
+    async def review(self, call: ReviewCall) -> tuple[DimensionReview, Transcript]:
+        """One reviewer's verdict: each of its samples checked against the draft, then aggregated."""
+        samples = [await self.sample(call) for _ in range(self.settings.samples)]
+        assert call.transcript is not None  # samples >= 1
+        return aggregate(call.dimension, samples, self.settings.threshold), call.transcript
 
     def shown(self, reviewer: Reviewer, profile: Profile, text: str) -> str:
         """What a reviewer reads: the draft's `text`, then the quoted items it asks for, if any."""
@@ -311,15 +324,10 @@ class Panel:
         return self.prompts.render("review_reask.j2", unverified=unverified, threshold=threshold)
 
     def rehearse(self, profile: Profile) -> None:
-        """Render every template a reviewer's call uses once, on `profile` (a stand-in will do),
-        for every reviewer: a template or reviewer prompt naming a variable it is not given fails
-        before any call, not after the drafter's calls are paid for."""
-        text = profile_text(self.prompts, profile)
-        system = self.prompts.render("system.j2")
-        for reviewer in self.reviewers:
-            self.review_messages(reviewer, system, self.shown(reviewer, profile, text))
-        quote = "stands in for a quote"
-        self.reask_text([ReviewIssue(section=self.sections[0], quote=quote, problem="", verified=False)])
+        """Render every reviewer's call once, on `profile` (a stand-in will do): a template or
+        reviewer prompt naming a variable it is not given fails before any call, not after the
+        drafter's calls are paid for."""
+        self.calls(profile, self.reviewers, 0)
 
     async def sample(self, call: ReviewCall) -> Sample:
         """One answer. Issues whose quote is not in the named section are put back to the reviewer
@@ -364,6 +372,7 @@ class ReviewCall:
     messages: list[dict[str, str]]
     items: dict[str, list[str]]
     temperature: float | None
+    dimension: str
     transcript: Transcript | None = None
 
 
