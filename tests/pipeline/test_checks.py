@@ -290,6 +290,30 @@ def test_an_alias_of_another_focus_is_an_issue(seeds: RoleSeeds) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "owner"),
+    [
+        ("Keeps the risk register for the launch.", "Program Management"),
+        ("Maintains the program's Risk Register weekly.", "Program Management"),
+        ("Reviews wireframes with the team.", "Product Design"),
+        # Two foci's phrases: the catalog's first focus is named, whatever the item's order.
+        ("Keeps the risk register and reviews wireframes.", "Product Design"),
+        ("Keeps a register of each risk for the launch.", None),
+        ("Registers the risk with the team.", None),
+    ],
+)
+def test_another_focus_s_territory_phrase_in_an_item_names_that_focus(
+    seeds: RoleSeeds, text: str, owner: str | None
+) -> None:
+    profile = canned_profile(seeds)
+    profile.responsibilities["P3"][0].text = text
+    score, problems = findings(profile, seeds)["check:boundaries"]
+    if owner is None:
+        assert problems == [] and score == 5
+    else:
+        assert problems == [MESSAGES["boundaries"]("other-territory", owner=owner)] and score < 5
+
+
+@pytest.mark.parametrize(
     ("text", "agrees"),
     [("5–8 years", True), ("5-8 yrs", True), ("5–9 years", False), ("7+ years", True), ("4+ years", False)],
 )

@@ -751,9 +751,10 @@ def check_boundaries(profile: Profile, inputs: CheckInputs, say: Messages) -> Fi
             if other is not focus
             for phrase in other.entry.territory
         ]
+        lengths = {len(phrase) for _, phrase in phrases}
         for item in _work_items(profile):
-            stems = vocabulary.stems(item.text)
-            owner = next((name for name, phrase in phrases if _holds(stems, phrase)), None)
+            held = _runs(vocabulary.stems(item.text), lengths)
+            owner = next((name for name, phrase in phrases if phrase and phrase in held), None)
             if owner is not None:
                 issues.append(
                     ReviewIssue(
@@ -771,11 +772,10 @@ def _work_items(profile: Profile) -> list[Item]:
     return [item for section in sections for item in section.items(profile)]
 
 
-def _holds(words: list[str], phrase: tuple[str, ...]) -> bool:
-    """Whether `phrase` stands in `words`, word for word."""
-    return bool(phrase) and any(
-        tuple(words[i : i + len(phrase)]) == phrase for i in range(len(words) - len(phrase) + 1)
-    )
+def _runs(words: list[str], lengths: set[int]) -> set[tuple[str, ...]]:
+    """Every run of consecutive `words` of each of these lengths: a phrase of one of them stands
+    in the words, word for word, when it is among them."""
+    return {tuple(words[i : i + n]) for n in lengths for i in range(len(words) - n + 1)}
 
 
 def run_checks(profile: Profile, inputs: CheckInputs, caps: Mapping[str, list[str]]) -> list[DimensionReview]:
