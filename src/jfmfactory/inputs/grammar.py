@@ -147,7 +147,8 @@ def stutter(text: str) -> str | None:
         if joiner in ("and", "or") and first == second:
             return first
     pairs = [(lemma(a), lemma(b)) for a, b in itertools.pairwise(found) if len(a) > 3 and len(b) > 3]
-    repeated = next((pair for n, pair in enumerate(pairs) if pair in pairs[n + 2 :]), None)
+    last = {pair: n for n, pair in enumerate(pairs)}  # a pair met again two or more pairs on
+    repeated = next((pair for n, pair in enumerate(pairs) if last[pair] >= n + 2), None)
     return " ".join(repeated) if repeated else None
 
 
