@@ -16,6 +16,7 @@ import itertools
 import json
 import logging
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -262,10 +263,19 @@ def _html(document: Document) -> Extracted:
     # -P: no module of the folder jfm runs in may stand in for one of the reader's.
     reader = f"from {__name__} import read_html; read_html()"
     command = [sys.executable, "-P", "-c", reader, str(MAX_HTML_ELEMENTS)]
-    with subprocess.Popen(
-        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    ) as reading:
+    # A stop met while the reader starts would leave it running: Popen has not returned it yet.
+    # Ctrl-C and SIGTERM are held back until it has, then met where it is stopped with jfm.
+    held = _hold_stops()
+    try:
+        reading = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+    except BaseException:
+        _release_stops(held)
+        raise
+    with reading:
         try:
+            _release_stops(held)  # a stop met meanwhile is raised here, and stops the reader below
             stdout, stderr = reading.communicate(document.data, timeout=EXTRACT_DEADLINE_S)
         except subprocess.TimeoutExpired:
             overdue = f"not read within {EXTRACT_DEADLINE_S:g} s (the most reading a page may take)"
@@ -285,15 +295,28 @@ def _html(document: Document) -> Extracted:
     return Extracted(text=answer["text"], title=answer["title"])
 
 
+def _hold_stops() -> set[int | signal.Signals] | None:
+    """Hold back Ctrl-C and SIGTERM (main thread, POSIX); what was held before, to release."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
+def _release_stops(held: set[int | signal.Signals] | None) -> None:
+    """Let Ctrl-C and SIGTERM in again; one met while held is raised now."""
+    if held is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 def read_html() -> None:
     """The process `_html` starts: the page's bytes on stdin, the most elements it may have as its
     argument; its main text and title on stdout as JSON, or why it is refused."""
-    import signal
-
     import trafilatura
 
     # jfm stops it on Ctrl-C; and should jfm be killed, it ends at the deadline whatever it runs.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # started while jfm held SIGTERM back: not held here
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     if hasattr(signal, "alarm"):  # not on Windows
         signal.alarm(int(EXTRACT_DEADLINE_S) + 1)
     most = int(sys.argv[1])
