@@ -7,10 +7,12 @@ model, it prints each figure beside its target and writes benchmarks/RESULTS.md.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -119,20 +121,26 @@ def stub_figures(work: Path) -> dict[str, float]:
     figures["overhead_ms"] = cpu_s / calls * 1000
     figures["overhead_wall_ms"] = wall_s / calls * 1000
 
-    # Panel wall time against its slowest reviewer call, reviewers at a fixed 0.5 s.
-    project = project_copy(work / "panel")
-    profile = work / "profile.json"
-    profile.write_text(canned_profile(load_role(project.seeds, "product-management")).model_dump_json())
-    with ScriptedServer(slow(Script(), 0.5, reviewers_only=True)).running() as server:
-        started = time.perf_counter()
-        run = review(
-            project,
-            DraftOptions(role="product-management", model="m", profile=profile, concurrency=5),
-            env_of(server),
-        )
-        panel_wall = time.perf_counter() - started
-    slowest = max(call.latency_s for call in run.rounds[0].calls)
-    figures["panel_ratio"] = panel_wall / slowest
+    # Panel wall time against its slowest reviewer call, reviewers at a fixed 0.5 s: the median of
+    # three reviews, each of a project of its own and after a full collection (a collection of
+    # the heap the runs above left, met inside one review, is this process's, not the panel's).
+    ratios = []
+    for attempt in range(3):
+        project = project_copy(work / f"panel{attempt}")
+        profile = work / f"profile{attempt}.json"
+        profile.write_text(canned_profile(load_role(project.seeds, "product-management")).model_dump_json())
+        gc.collect()
+        with ScriptedServer(slow(Script(), 0.5, reviewers_only=True)).running() as server:
+            started = time.perf_counter()
+            run = review(
+                project,
+                DraftOptions(role="product-management", model="m", profile=profile, concurrency=5),
+                env_of(server),
+            )
+            panel_wall = time.perf_counter() - started
+        ratios.append(panel_wall / max(call.latency_s for call in run.rounds[0].calls))
+    figures["panel_ratio"] = statistics.median(ratios)
+    figures["panel_ratio_low"], figures["panel_ratio_high"] = min(ratios), max(ratios)
 
     # Revision round against first draft, and the cached share, one faulted section.
     script = Script()
@@ -267,7 +275,8 @@ def scale_rows(scale: dict[str, Any]) -> list[Row]:
         (
             f"batched catalog, one round: {roles:,} generated roles: jfm's CPU per request",
             f"{scale['cpu_ms']:.1f} ms", f"≤ {SCALE_MAX_CPU_MS:.0f} ms", scale["cpu_ms"] <= SCALE_MAX_CPU_MS,
-            "reading each role's inputs is about half of it (see the overhead row)",
+            "profiled at 300 roles: reading each role's inputs is a third of it (the guard 22%, its "
+            "rules 13% and pysbd 9%; the evidence 10%); instructor, openai and httpx a fifth",
         ),
         (
             f"batched catalog, one round: {roles:,} generated roles: most OS threads at once",
@@ -367,7 +376,8 @@ def rows_for(
         ),
         (
             "panel wall ÷ slowest reviewer call (jfm review, stub, 0.5 s each, 5 at once)",
-            f"{stub['panel_ratio']:.2f}", "≤ 1.2", stub["panel_ratio"] <= 1.2, "",
+            f"{stub['panel_ratio']:.2f}", "≤ 1.2", stub["panel_ratio"] <= 1.2,
+            f"median of 3 ({stub['panel_ratio_low']:.2f}–{stub['panel_ratio_high']:.2f})",
         ),
         (
             "revision round ÷ first round, drafted completion tokens (stub, one faulted item)",
