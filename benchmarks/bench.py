@@ -270,7 +270,10 @@ def scale_rows(scale: dict[str, Any]) -> list[Row]:
         (
             f"batched catalog, one round: {roles:,} generated roles, answers at once: peak RSS",
             f"{scale['rss_mb']:,.0f} MB", f"≤ {SCALE_MAX_RSS_MB:,} MB", scale["rss_mb"] <= SCALE_MAX_RSS_MB,
-            f"{scale['requests']:,} requests in {scale['batches']} batches, {scale['wall_s']:.0f} s wall",
+            f"{scale['requests']:,} requests in {scale['batches']} batches, {scale['wall_s']:.0f} s wall; "
+            "profiled at 100 roles (tracemalloc, as a batch is submitted), a waiting role holds about "
+            "390 KB of objects: its calls in openai and httpx 117 KB (bodies 13 KB, headers 17 KB, "
+            "options copied twice 15 KB), in instructor 68 KB, its evidence 80 KB, its sources 20 KB",
         ),
         (
             f"batched catalog, one round: {roles:,} generated roles: jfm's CPU per request",
