@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import signal
 import struct
 import threading
 import time
@@ -364,3 +365,29 @@ def test_a_page_not_read_within_the_deadline_is_refused_and_its_reader_stopped(
         extract(Document(origin="levels.html", kind="html", data=PAGE.encode()))
     assert str(refused.value) == "levels.html: not read within 0.05 s (the most reading a page may take)"
     assert _children(os.getpid()) == []
+
+
+def test_a_stop_met_while_the_reader_starts_is_raised_once_its_handler_is_back() -> None:
+    before = signal.getsignal(signal.SIGINT)
+    deferred = importing._defer_stops()
+    assert deferred is not None
+    signal.raise_signal(signal.SIGINT)  # acted on at once, were it not put off
+    assert deferred.met == [signal.SIGINT]
+    with pytest.raises(KeyboardInterrupt):
+        importing._resume_stops(deferred)
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_no_stop_met_while_the_reader_starts_gives_the_handlers_back_and_raises_nothing() -> None:
+    stops = (signal.SIGINT, signal.SIGTERM)
+    before = {stop: signal.getsignal(stop) for stop in stops}
+    importing._resume_stops(importing._defer_stops())
+    assert {stop: signal.getsignal(stop) for stop in stops} == before
+
+
+def test_stops_are_not_put_off_outside_the_main_thread() -> None:
+    found = []
+    thread = threading.Thread(target=lambda: found.append(importing._defer_stops()))
+    thread.start()
+    thread.join()
+    assert found == [None]

@@ -264,18 +264,18 @@ def _html(document: Document) -> Extracted:
     reader = f"from {__name__} import read_html; read_html()"
     command = [sys.executable, "-P", "-c", reader, str(MAX_HTML_ELEMENTS)]
     # A stop met while the reader starts would leave it running: Popen has not returned it yet.
-    # Ctrl-C and SIGTERM are held back until it has, then met where it is stopped with jfm.
-    held = _hold_stops()
+    # Ctrl-C and SIGTERM are put off until it has, then met where it is stopped with jfm.
+    deferred = _defer_stops()
     try:
         reading = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
     except BaseException:
-        _release_stops(held)
+        _resume_stops(deferred)
         raise
     with reading:
         try:
-            _release_stops(held)  # a stop met meanwhile is raised here, and stops the reader below
+            _resume_stops(deferred)  # a stop met meanwhile is raised here, and stops the reader below
             stdout, stderr = reading.communicate(document.data, timeout=EXTRACT_DEADLINE_S)
         except subprocess.TimeoutExpired:
             overdue = f"not read within {EXTRACT_DEADLINE_S:g} s (the most reading a page may take)"
@@ -295,17 +295,49 @@ def _html(document: Document) -> Extracted:
     return Extracted(text=answer["text"], title=answer["title"])
 
 
-def _hold_stops() -> set[int | signal.Signals] | None:
-    """Hold back Ctrl-C and SIGTERM (main thread, POSIX); what was held before, to release."""
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
-        return None
-    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+_STOPS = (signal.SIGINT, signal.SIGTERM)
 
 
-def _release_stops(held: set[int | signal.Signals] | None) -> None:
-    """Let Ctrl-C and SIGTERM in again; one met while held is raised now."""
-    if held is not None:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+@dataclass
+class _Deferred:
+    """Stops put off: the handlers they had, and the signals met meanwhile."""
+
+    handlers: dict[signal.Signals, Any]
+    met: list[int]
+
+
+def _defer_stops() -> _Deferred | None:
+    """Record Ctrl-C and SIGTERM instead of acting on them, until `_resume_stops`. By handler, not
+    by signal mask: a handler runs in the main thread whichever thread a signal reaches, and
+    Python's handlers only ever run there (elsewhere: None, nothing put off)."""
+    handlers = {stop: signal.getsignal(stop) for stop in _STOPS}
+    if threading.current_thread() is not threading.main_thread() or None in handlers.values():
+        return None  # None: a handler not set from Python, which could not be given back
+    deferred = _Deferred(handlers, [])
+    try:
+        for stop in _STOPS:  # a stop pending as a handler is set is acted on there, by the old one
+            signal.signal(stop, lambda number, frame: deferred.met.append(number))
+    except BaseException:
+        _resume_stops(deferred)
+        raise
+    return deferred
+
+
+def _resume_stops(deferred: _Deferred | None) -> None:
+    """Give Ctrl-C and SIGTERM their handlers back, then raise the first stop met meanwhile, as
+    if it came now."""
+    if deferred is None:
+        return
+    failed: BaseException | None = None
+    for stop, handler in deferred.handlers.items():
+        try:  # every handler is put back, even when one stop is acted on as the first is
+            signal.signal(stop, handler)
+        except BaseException as exc:
+            failed = failed or exc
+    if failed is not None:
+        raise failed
+    if deferred.met:
+        signal.raise_signal(deferred.met[0])
 
 
 def read_html() -> None:
@@ -315,8 +347,6 @@ def read_html() -> None:
 
     # jfm stops it on Ctrl-C; and should jfm be killed, it ends at the deadline whatever it runs.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if hasattr(signal, "pthread_sigmask"):  # started while jfm held SIGTERM back: not held here
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     if hasattr(signal, "alarm"):  # not on Windows
         signal.alarm(int(EXTRACT_DEADLINE_S) + 1)
     most = int(sys.argv[1])
