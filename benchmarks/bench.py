@@ -271,15 +271,16 @@ def scale_rows(scale: dict[str, Any]) -> list[Row]:
             f"batched catalog, one round: {roles:,} generated roles, answers at once: peak RSS",
             f"{scale['rss_mb']:,.0f} MB", f"≤ {SCALE_MAX_RSS_MB:,} MB", scale["rss_mb"] <= SCALE_MAX_RSS_MB,
             f"{scale['requests']:,} requests in {scale['batches']} batches, {scale['wall_s']:.0f} s wall; "
-            "profiled at 100 roles (tracemalloc, as a batch is submitted), a waiting role holds about "
-            "390 KB of objects: its calls in openai and httpx 117 KB (bodies 13 KB, headers 17 KB, "
-            "options copied twice 15 KB), in instructor 68 KB, its evidence 80 KB, its sources 20 KB",
+            "profiled on 2026-12-06 at 100 roles (tracemalloc, as a batch is submitted), a waiting "
+            "role holds about 390 KB of objects: its calls in openai and httpx 117 KB (bodies 13 KB, "
+            "headers 17 KB, options copied twice 15 KB), in instructor 68 KB, its evidence 80 KB, "
+            "its sources 20 KB",
         ),
         (
             f"batched catalog, one round: {roles:,} generated roles: jfm's CPU per request",
             f"{scale['cpu_ms']:.1f} ms", f"≤ {SCALE_MAX_CPU_MS:.0f} ms", scale["cpu_ms"] <= SCALE_MAX_CPU_MS,
-            "profiled at 300 roles: reading each role's inputs is a third of it (the guard 22%, its "
-            "rules 13% and pysbd 9%; the evidence 10%); instructor, openai and httpx a fifth",
+            "profiled on 2026-12-06 at 300 roles: reading each role's inputs is a third of it (the "
+            "guard 22%, its rules 13% and pysbd 9%; the evidence 10%); instructor, openai and httpx a fifth",
         ),
         (
             f"batched catalog, one round: {roles:,} generated roles: most OS threads at once",
@@ -374,7 +375,8 @@ def rows_for(
             "orchestration overhead per call: jfm's CPU (stub apart, zero latency, warm)",
             f"{stub['overhead_ms']:.1f} ms", "≤ 3 ms", stub["overhead_ms"] <= 3,
             f"{stub['overhead_wall_ms']:.1f} ms wall a call, the stub's answers included; "
-            "profiled: about a third is reading the role's inputs (the guard's pysbd pass and rules, "
+            "profiled on 2026-12-06: about a third is reading the role's inputs (the guard's rules "
+            "and sentences, "
             "the evidence), a fifth the HTTP client, the rest the drafter, the checks and the records",
         ),
         (

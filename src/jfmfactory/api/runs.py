@@ -172,8 +172,8 @@ async def review_role(
         run = work.run
         run.drafter, run.max_rounds = None, 1
         panel = work.panel(reviewers, section_keys(profile.levels), options)
-        # Rendered before the folder is touched: a broken template leaves the last review as it was.
-        calls = panel.calls(profile, reviewers, 1)
+        # Rendered before the last review's records are touched: a broken template leaves them be.
+        calls = panel.rehearse(profile, 1)
         existing = store.read_run()  # read under the folder's lock: a draft there is finished
         if existing is not None and existing.drafter is not None:
             # Its begin would set the draft aside, and the profile under review with it.

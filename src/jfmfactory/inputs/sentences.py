@@ -38,8 +38,8 @@ class _English(English):
 @cache
 def segmenter() -> pysbd.Segmenter:
     """pysbd's English segmenter with character spans, the abbreviation pass skipping the lines
-    it cannot change. One per process: it keeps a text only while cutting it, so it serves every
-    text in turn, but not two threads at once."""
+    it cannot change. One per process: each text it cuts replaces the last it keeps, so it serves
+    every text in turn, but not two threads at once."""
     cut = pysbd.Segmenter(language="en", clean=False, char_span=True)
     cut.language_module = _English
     return cut

@@ -746,15 +746,16 @@ def check_boundaries(profile: Profile, inputs: CheckInputs, say: Messages) -> Fi
     if catalog is not None:
         vocabulary = inputs.vocabulary
         phrases = [
-            (other.name, tuple(vocabulary.stems(phrase)))
+            (other.name, stems)
             for other in catalog.foci
             if other is not focus
             for phrase in other.entry.territory
+            if (stems := tuple(vocabulary.stems(phrase)))  # a phrase of no words owns nothing
         ]
         lengths = {len(phrase) for _, phrase in phrases}
         for item in _work_items(profile):
             held = _runs(vocabulary.stems(item.text), lengths)
-            owner = next((name for name, phrase in phrases if phrase and phrase in held), None)
+            owner = next((name for name, phrase in phrases if phrase in held), None)
             if owner is not None:
                 issues.append(
                     ReviewIssue(

@@ -269,15 +269,13 @@ class Panel:
         return verdict
 
     def calls(self, profile: Profile, reviewers: list[Reviewer], round_number: int) -> list[ReviewCall]:
-        """Each reviewer's call on `profile`, rendered, and a re-ask rendered on a stand-in: every
-        template a call may use renders before the first call is paid for."""
+        """Each reviewer's call on `profile`, rendered; each is for one `judge` (its transcript
+        gathers its answers)."""
         text = profile_text(self.prompts, profile)
         found = section_items(profile)
         # Reviewers read the draft, not the whole sources; one that reads quotes (grounding) gets
         # its quoted items after the draft, so all share the draft as the head of their prompt.
         system = self.prompts.render("system.j2")
-        quote = "stands in for a quote"
-        self.reask_text([ReviewIssue(section=self.sections[0], quote=quote, problem="", verified=False)])
         count = self.settings.samples
         return [
             ReviewCall(
@@ -323,11 +321,14 @@ class Panel:
         threshold = self.settings.threshold
         return self.prompts.render("review_reask.j2", unverified=unverified, threshold=threshold)
 
-    def rehearse(self, profile: Profile) -> None:
-        """Render every reviewer's call once, on `profile` (a stand-in will do): a template or
-        reviewer prompt naming a variable it is not given fails before any call, not after the
-        drafter's calls are paid for."""
-        self.calls(profile, self.reviewers, 0)
+    def rehearse(self, profile: Profile, round_number: int = 0) -> list[ReviewCall]:
+        """Render every reviewer's call on `profile` (a stand-in will do), and a re-ask on a
+        stand-in issue: a template or reviewer prompt naming a variable it is not given fails
+        before any call, not after the drafter's calls are paid for. The calls, for `judge`."""
+        calls = self.calls(profile, self.reviewers, round_number)
+        quote = "stands in for a quote"
+        self.reask_text([ReviewIssue(section=self.sections[0], quote=quote, problem="", verified=False)])
+        return calls
 
     async def sample(self, call: ReviewCall) -> Sample:
         """One answer. Issues whose quote is not in the named section are put back to the reviewer
