@@ -245,7 +245,7 @@ class Panel:
 
         `only_undecided`: ask no reviewer whose dimension a check already fails, as its answer
         could not change the pass/fail decision (a reviewer can lower a score, never raise it).
-        `calls`: the reviewers' calls on `profile` when rendered ahead (`Panel.calls`); else they
+        `calls`: the reviewers' calls on `profile` when rendered ahead (`Panel.rehearse`); else they
         are rendered here, all before the first is sent.
         """
         verdict = PanelVerdict(reviews=run_checks(profile, self.check_inputs, self.caps), scores={})
@@ -279,12 +279,11 @@ class Panel:
         count = self.settings.samples
         return [
             ReviewCall(
-                name=f"reviewer:{reviewer.name}",
+                dimension=reviewer.name,
                 round=round_number,
                 messages=self.review_messages(reviewer, system, self.shown(reviewer, profile, text)),
                 items=found,
                 temperature=None if count == 1 else self.settings.sample_temperature,
-                dimension=reviewer.name,
             )
             for reviewer in reviewers
         ]
@@ -368,13 +367,18 @@ class ReviewCall:
     """One reviewer's call in one round: what it is asked, what its quotes are checked against,
     and the transcript that every ask and re-ask of it joins."""
 
-    name: str
+    #: The reviewer's name, which is its dimension's.
+    dimension: str
     round: int
     messages: list[dict[str, str]]
     items: dict[str, list[str]]
     temperature: float | None
-    dimension: str
     transcript: Transcript | None = None
+
+    @property
+    def name(self) -> str:
+        """The call's name in progress and transcripts."""
+        return f"reviewer:{self.dimension}"
 
 
 @dataclass(frozen=True)
