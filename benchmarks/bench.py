@@ -189,7 +189,7 @@ def catalog_figures(work: Path) -> dict[str, Any]:
         ledger = batched.ledger
         prices = load_prices(project.root)
         assert prices is not None
-        figures["roles"] = sum(run.run is not None and len(run.run.rounds) == 3 for run in batched.runs)
+        figures["roles"] = sum(run.run is not None and run.run.rounds == 3 for run in batched.runs)
         figures["requests"] = len(server.requests)
         figures["batches"] = len(ledger.batches)
         figures["per_round"] = ledger.per_round()
@@ -247,7 +247,7 @@ def scale_run(roles: int) -> dict[str, Any]:
             cpu_s, wall_s = time.process_time() - cpu, time.perf_counter() - started
     requests = sum(batch.answered for batch in batched.ledger.batches)
     return {
-        "roles": sum(run.run is not None and run.run.finished_at is not None for run in batched.runs),
+        "roles": sum(run.run is not None and run.run.finished for run in batched.runs),
         "requests": requests,
         "batches": len(batched.ledger.batches),
         "cpu_ms": cpu_s / requests * 1000,

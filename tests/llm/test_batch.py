@@ -81,7 +81,7 @@ def test_a_batched_catalog_writes_what_the_live_path_writes_in_a_few_batches_a_r
 
     assert [run.role for run in result.runs] == [run.role for run in live_runs]
     for run in result.runs:
-        assert run.error is None and run.run is not None and len(run.run.rounds) == ROUNDS
+        assert run.error is None and run.run is not None and run.run.rounds == ROUNDS
         assert outputs(batched, run.role) == outputs(live, run.role), run.role
     ledger = result.ledger
     assert asked_batched == asked_live  # no request answered twice, none lost
@@ -106,7 +106,7 @@ def test_a_batched_catalog_writes_what_the_live_path_writes_in_a_few_batches_a_r
         len(twice) == expired.unfinished and twice <= set(expired.requests) and max(submitted.values()) == 2
     )
     assert any(cid.split(":")[-2] == "2" for cid in submitted)  # role:round:call:attempt:digest
-    assert ledger.usage.total_tokens == sum(r.run.usage.total_tokens for r in result.runs if r.run)
+    assert ledger.usage.total_tokens == sum(r.run.total_tokens for r in result.runs if r.run)
     # Every answer is in the roles' transcripts now: the kept answers are cleared.
     assert not (catalog_folder(batched) / "answers").exists()
     assert read_ledger(catalog_folder(batched) / "batches.json") == ledger
@@ -308,6 +308,25 @@ def test_batches_exported_for_an_engine_elsewhere_and_imported_make_the_live_pat
     assert again.returncode == 2 and "no exported batch waits for answers" in again.stderr
 
 
+def test_roles_past_the_window_wait_to_start_and_write_what_they_would_live(tmp_path: Path) -> None:
+    live = catalog_project(tmp_path / "live", roles=3)
+    windowed = catalog_project(tmp_path / "windowed", roles=3)
+    with ScriptedServer(stateless).running() as server:
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test-not-a-real-key"}
+        draft_all(live, replace(OPTIONS, max_rounds=1), env, QUIET)
+        result = draft_all_batched(
+            windowed, replace(OPTIONS, max_rounds=1), env, QUIET, poll_s=0.01, roles_at_once=2
+        )
+    assert all(run.error is None and run.run is not None and run.run.finished for run in result.runs)
+    for role in ("generated-001", "generated-002", "generated-003"):
+        assert outputs(windowed, role) == outputs(live, role), role
+    # The third role's first calls went into a batch after the first batch of the other two.
+    roles_of = [{cid.split(":")[0] for cid in b.requests} for b in result.ledger.batches]
+    assert roles_of[0] == {"generated-001", "generated-002"}
+    assert all(len(roles) <= 2 for roles in roles_of)
+    assert any("generated-003" in roles for roles in roles_of[1:])
+
+
 def test_a_failed_batch_is_submitted_again_whole(tmp_path: Path) -> None:
     project = catalog_project(tmp_path / "project", roles=2)
     with ScriptedServer(stateless).running() as server:
@@ -336,9 +355,9 @@ def test_a_request_a_batch_answers_with_an_error_fails_its_role_as_it_would_live
         assert (
             refused.error is not None and "drafter:tools.1" in refused.error and "HTTP 400" in refused.error
         )
-        assert (
-            refused.run is not None and refused.run.status == "failed" and refused.run.stop_reason == "error"
-        )
+        assert refused.run is not None and refused.run.status == "failed"
+        record = RunStore(project.out_dir(refused.role, None)).read_run()
+        assert record is not None and record.stop_reason == "error"
         # Run again once the endpoint is mended: the refused calls are asked again, not replayed.
         server.responder = stateless
         again = draft_all_batched(project, replace(OPTIONS, max_rounds=1), env, QUIET, poll_s=0.01)

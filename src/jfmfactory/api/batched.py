@@ -31,7 +31,7 @@ from ..records.batches import (
 from ..records.jsonl import JsonlError, jsonl_text, parse_jsonl
 from ..records.store import RunStore, write_atomic
 from .catalog import CatalogRun, draft_roles
-from .options import UNBOUNDED, DraftOptions, check_catalog_options
+from .options import BATCHED_ROLES_AT_ONCE, DraftOptions, check_catalog_options
 
 
 @dataclass(frozen=True)
@@ -58,13 +58,16 @@ def draft_all_batched(
     progress: Callable[[BatchProgress], None] = lambda state: None,
     poll_s: float = POLL_S,
     offline: bool = False,
+    roles_at_once: int = BATCHED_ROLES_AT_ONCE,
 ) -> BatchedCatalog:
     """`draft_all` with every role's calls in the endpoint's Batch API (see `llm.batch`).
 
-    Every role runs at once; a round costs a batch of drafter calls (and one per wave of items
-    drafted again where the gate would flag them), one of reviewers, and one per wave of
-    re-asks. The batches in flight are kept in out/_catalog/batches.json: the same command run
-    again after a kill waits for them instead of submitting their requests again.
+    Up to `roles_at_once` roles run at once, every call of theirs in the batches; a round costs
+    them a batch of drafter calls (and one per wave of items drafted again where the gate would
+    flag them), one of reviewers, and one per wave of re-asks. A role that ends makes way for
+    the next, whose calls go into the next batch with the others'. The batches in flight are kept
+    in out/_catalog/batches.json: the same command run again after a kill waits for them instead
+    of submitting their requests again.
 
     `offline`: no endpoint is asked; each batch is written to out/_catalog/export/ for an engine
     elsewhere (vLLM's run-batch), and the run stops there until `import_batch` brings its output.
@@ -96,8 +99,7 @@ def draft_all_batched(
             with tracking() as activity:
                 endpoint = ExportedBatches(folder) if offline else BatchEndpoint(batch_client(settings))
                 dispatcher = Dispatcher(endpoint, folder, activity, poll_s, progress)
-                # Every role at once: a role left to start later would need batches of its own.
-                roles = draft_roles(project, options, env, reporter_for, UNBOUNDED, batch=dispatcher)
+                roles = draft_roles(project, options, env, reporter_for, roles_at_once, batch=dispatcher)
                 return dispatcher, await dispatcher.drive(roles)
 
         dispatcher, runs = run_to_completion(batched())

@@ -16,10 +16,10 @@ from ..llm.parallel import ordered_map, run_to_completion
 from ..llm.provider import EndpointSettings, PanelEndpointSettings, model_names
 from ..pipeline.loop import Reporter
 from ..pipeline.role_inputs import ProjectInputs, read_project_inputs
-from ..records.catalog_run import CatalogRun
+from ..records.catalog_run import CatalogRun, RunSummary
 from ..records.runlog import RunRecord
 from ..records.store import PROFILE_JSON, RunStore
-from .options import DraftOptions, calls_at_once, check_catalog_options, rate_limiter
+from .options import UNBOUNDED, DraftOptions, calls_at_once, check_catalog_options, rate_limiter
 from .runs import draft_role, refuse_while_batched
 from .session import inputs_digest
 
@@ -79,7 +79,8 @@ async def draft_roles(
     batch: Dispatcher | None = None,
     limiter: RateLimiter | None = None,
 ) -> list[CatalogRun]:
-    """Every role in seeds/, `roles_at_once` at a time, each with `options` but its own out/ROLE/."""
+    """Every role in seeds/, `roles_at_once` at a time, each with `options` but its own out/ROLE/.
+    A live run's roles share that bound with their calls; a `batch` run's calls are unbounded."""
     roles = list_roles(project.seeds)
     if not roles:
         raise BadInput(f"{project.seeds}: no roles to draft")
@@ -90,13 +91,14 @@ async def draft_roles(
         role_options = replace(options, role=role, out=None)
         previous = up_to_date(project, role_options, env)
         if previous is not None:
-            return CatalogRun(role, previous, "up to date", None, 0.0)
+            return CatalogRun(role, RunSummary.of(previous), "up to date", None, 0.0)
         nonlocal shared
         try:
             shared = shared or read_project_inputs(project)
             run = await draft_role(project, role_options, env, reporter_for(role), batch, limiter, shared)
         except JfmError as error:
-            return CatalogRun(role, RunStore(project.out_dir(role, None)).read_run(), None, str(error), 0.0)
-        return CatalogRun(role, run, None, None, round(time.monotonic() - started, 1))
+            kept = RunStore(project.out_dir(role, None)).read_run()
+            return CatalogRun(role, RunSummary.of(kept) if kept else None, None, str(error), 0.0)
+        return CatalogRun(role, RunSummary.of(run), None, None, round(time.monotonic() - started, 1))
 
-    return await ordered_map(one, roles, roles_at_once)
+    return await ordered_map(one, roles, roles_at_once, calls=UNBOUNDED if batch is not None else None)

@@ -19,7 +19,12 @@ MAX_CONCURRENCY = 16
 DEFAULT_CONCURRENCY = 4
 #: Calls at once of one role in a batched run: all that a step of its round asks.
 BATCHED_CALLS_AT_ONCE = 1000
-#: As many at once as there are items: every role of a batched catalog.
+#: Roles of a batched catalog in progress at once. A role waiting on its batches holds about
+#: 0.6 MB (its inputs, its calls in flight), so 2,000 hold about 1.2 GB; and a round of 2,000
+#: roles' calls (about 23 a role) fills one batch file (`llm.batch.MAX_REQUESTS`). A role that
+#: ends makes way for the next, whose calls join the next batch.
+BATCHED_ROLES_AT_ONCE = 2000
+#: No bound: as many at once as there are items.
 UNBOUNDED = 1 << 30
 
 

@@ -150,7 +150,9 @@ class _Slots:
 _slots: ContextVar[_Slots | None] = ContextVar("jfm_slots", default=None)
 
 
-async def ordered_map(fn: Callable[[T], Awaitable[R]], items: Iterable[T], workers: int) -> list[R]:
+async def ordered_map(
+    fn: Callable[[T], Awaitable[R]], items: Iterable[T], workers: int, calls: int | None = None
+) -> list[R]:
     """`[await fn(x) for x in items]`, up to `workers` at once.
 
     On a failure no further item is started, the calls in flight are waited for, and the failure
@@ -161,13 +163,14 @@ async def ordered_map(fn: Callable[[T], Awaitable[R]], items: Iterable[T], worke
 
     Called inside an item of another map (a role's sections inside `--all`'s roles), the items of
     both together stay within the outer map's `workers`: the calling task gives its slot to this
-    map's tasks while it waits for them, and takes one again before it goes on.
+    map's tasks while it waits for them, and takes one again before it goes on. `calls` sets that
+    bound apart (a batched catalog: a few thousand roles at once, their calls unbounded).
     """
     items = list(items)
     if workers <= 1 or len(items) <= 1:
         return [await fn(item) for item in items]
     outer = _slots.get()
-    slots = outer if outer is not None else _Slots(workers)
+    slots = outer if outer is not None else _Slots(workers if calls is None else calls)
     indices = iter(range(len(items)))
     results: dict[int, R] = {}
     failures: dict[int, BaseException] = {}

@@ -340,14 +340,13 @@ def catalog_table(results: list[CatalogRun]) -> Table:
         table.add_column(column)
     for result in results:
         run = result.run
-        best = next((r for r in run.rounds if r.round == run.best_round), None) if run else None
         status = result.skipped or ("error: " + result.error if result.error else run.status if run else "–")
         table.add_row(
             result.role,
             Text(status.replace("_", " ")),
-            f"{best.min_score:g}" if best else "–",
-            str(len(run.rounds)) if run else "–",
-            str(run.usage.total_tokens) if run else "–",
+            f"{run.min_score:g}" if run and run.min_score is not None else "–",
+            str(run.rounds) if run else "–",
+            str(run.total_tokens) if run else "–",
             f"{result.seconds:.1f}",
         )
     return table
