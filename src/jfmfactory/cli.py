@@ -20,6 +20,7 @@ from typer.core import TyperGroup
 
 from . import api
 from .api import (
+    BATCHED_ROLES_AT_ONCE,
     KEY_VARIABLES,
     MIN_POLL_S,
     POLL_S,
@@ -208,6 +209,14 @@ TpmOption = Annotated[
         help="Most tokens a minute to send (prompt and the answer's most, a live run; every role together).",
     ),
 ]
+RolesAtOnceOption = Annotated[
+    int,
+    typer.Option(
+        "--roles-at-once",
+        help="Roles of a batched catalog in progress at once (about 0.6 MB of memory each); "
+        "more make fewer, larger batches.",
+    ),
+]
 RecordOption = Annotated[
     Path | None, typer.Option("--record", help="Write every HTTP exchange to this cassette.")
 ]
@@ -265,17 +274,26 @@ def _run(
     raise typer.Exit(EXIT_PASSED if run.status == "passed" else EXIT_NOT_PASSED)
 
 
-def _run_all(options: api.DraftOptions, seeds: Path | None, batch: bool, poll: float) -> None:
+def _run_all(
+    options: api.DraftOptions, seeds: Path | None, batch: bool, poll: float, roles_at_once: int
+) -> None:
     """`jfm draft --all`: a progress bar per role (per batch with `batch`), then one summary
     table; exit 0 when all pass."""
     with _reported():
         # Refused before the progress bars start, so an error is the only line printed.
         api.check_catalog_options(options, "--batch" if batch else "--all")
+        api.check_roles_at_once(roles_at_once)
         project = Project.find(Path.cwd(), seeds)
         with catalog_progress(err) as progress:
             if batch:
                 batched = api.draft_all_batched(
-                    project, options, os.environ, lambda role: QuietReporter(), BatchBars(progress), poll
+                    project,
+                    options,
+                    os.environ,
+                    lambda role: QuietReporter(),
+                    BatchBars(progress),
+                    poll,
+                    roles_at_once=roles_at_once,
                 )
                 results = batched.runs
             else:
@@ -335,6 +353,14 @@ def draft(
     poll: Annotated[
         float, typer.Option("--poll", help="With --batch: seconds between looks at the batches in flight.")
     ] = POLL_S,
+    roles_at_once: Annotated[
+        int | None,
+        typer.Option(
+            "--roles-at-once",
+            help=f"With --batch: roles in progress at once [default: {BATCHED_ROLES_AT_ONCE}; about "
+            "0.6 MB of memory each]; more make fewer, larger batches.",
+        ),
+    ] = None,
     seeds: SeedsOption = None,
     *,
     flags: dict[str, Any],
@@ -348,13 +374,17 @@ def draft(
         raise _fail(BadInput("name one --role, or --all"))
     if batch and not all_roles:
         raise _fail(BadInput("--batch: drafts a catalog; use it with --all"))
+    if roles_at_once is not None and not batch:
+        raise _fail(BadInput("--roles-at-once: bounds a batched catalog; use it with --all --batch"))
     if not math.isfinite(poll) or poll < MIN_POLL_S:
         raise _fail(BadInput(f"--poll {poll:g}: must be {MIN_POLL_S:g} seconds or more, and finite"))
     options = api.DraftOptions(
         role=role or "", out=out_dir, max_rounds=max_rounds, resume=resume, ladder=ladder, **flags
     )
     if all_roles:
-        _run_all(options, seeds, batch, poll)
+        _run_all(
+            options, seeds, batch, poll, BATCHED_ROLES_AT_ONCE if roles_at_once is None else roles_at_once
+        )
     assert role is not None
     _run(api.draft, options, seeds, role)
 
@@ -400,6 +430,7 @@ def batch_export(
     ladder: Annotated[
         bool, typer.Option("--ladder", help="Draft every level's responsibilities in one call first.")
     ] = False,
+    roles_at_once: RolesAtOnceOption = BATCHED_ROLES_AT_ONCE,
     seeds: SeedsOption = None,
     *,
     flags: dict[str, Any],
@@ -412,7 +443,12 @@ def batch_export(
     """
     options = api.DraftOptions(role="", max_rounds=max_rounds, ladder=ladder, **flags)
     quiet = lambda role: QuietReporter()  # noqa: E731
-    _batched(lambda project: api.draft_all_batched(project, options, os.environ, quiet, offline=True), seeds)
+    _batched(
+        lambda project: api.draft_all_batched(
+            project, options, os.environ, quiet, offline=True, roles_at_once=roles_at_once
+        ),
+        seeds,
+    )
 
 
 @batch_app.command("import")
@@ -420,6 +456,7 @@ def batch_import(
     output: Annotated[
         Path, typer.Argument(help="The engine's output: JSON lines with custom_id and response.")
     ],
+    roles_at_once: RolesAtOnceOption = BATCHED_ROLES_AT_ONCE,
     seeds: SeedsOption = None,
 ) -> None:
     """File the answers of an exported batch, then go on with the run (its own options) until the
@@ -428,7 +465,7 @@ def batch_import(
     Exit status: as for jfm batch export.
     """
     quiet = lambda role: QuietReporter()  # noqa: E731
-    _batched(lambda project: api.import_batch(project, output, os.environ, quiet), seeds)
+    _batched(lambda project: api.import_batch(project, output, os.environ, quiet, roles_at_once), seeds)
 
 
 @app.command()

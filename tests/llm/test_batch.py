@@ -151,7 +151,7 @@ def test_a_killed_batched_run_waits_for_its_batches_in_flight_instead_of_submitt
     assert "batch-1" in stdout and "round 1:" in stdout
 
 
-def test_batch_is_refused_without_all_without_an_endpoint_and_with_a_panel_endpoint(tmp_path: Path) -> None:
+def test_batch_flags_are_refused_without_all_an_endpoint_or_a_role_at_once(tmp_path: Path) -> None:
     project = catalog_project(tmp_path / "project", roles=1)
     alone = jfm_batch(project, {}, "--role", "generated-001")
     assert alone.communicate()[1].strip() == "jfm: error: name one --role, or --all" and alone.returncode == 2
@@ -166,6 +166,15 @@ def test_batch_is_refused_without_all_without_an_endpoint_and_with_a_panel_endpo
     # A poll is a request to the endpoint: not hundreds a second.
     hasty = jfm_batch(project, {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}, "--poll", "0.001")
     assert hasty.communicate()[1] == "jfm: error: --poll 0.001: must be 0.05 seconds or more, and finite\n"
+    none_at_once = jfm_batch(project, {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}, "--roles-at-once", "0")
+    assert none_at_once.communicate()[1] == "jfm: error: --roles-at-once 0: must be at least 1\n"
+    assert none_at_once.returncode == 2
+    live = subprocess.run(
+        [JFM, "draft", "--all", "--roles-at-once", "5"], cwd=project.root, capture_output=True, text=True
+    )
+    assert live.returncode == 2 and live.stderr == (
+        "jfm: error: --roles-at-once: bounds a batched catalog; use it with --all --batch\n"
+    )
 
 
 def test_a_batched_run_while_another_holds_the_catalog_is_refused_without_suggesting_out(

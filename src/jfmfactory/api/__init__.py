@@ -28,13 +28,14 @@ from ..records.store import write_atomic
 from .batched import BatchedCatalog, catalog_folder, draft_all_batched, import_batch
 from .calibration import CALIBRATION_OUT, calibrate, label, label_item
 from .catalog import CatalogRun, draft_all
-from .options import DraftOptions, check_catalog_options
+from .options import BATCHED_ROLES_AT_ONCE, DraftOptions, check_catalog_options, check_roles_at_once
 from .publish import approve, reject
 from .runs import REVIEW_DIR, draft, review
 from .seeds import add_source, new_role
 from .session import Session, endpoints, session
 
 __all__ = [
+    "BATCHED_ROLES_AT_ONCE",
     "CALIBRATION_JSON",
     "CALIBRATION_OUT",
     "KEY_VARIABLES",
@@ -60,6 +61,7 @@ __all__ = [
     "calibrate",
     "catalog_folder",
     "check_catalog_options",
+    "check_roles_at_once",
     "draft",
     "draft_all",
     "draft_all_batched",

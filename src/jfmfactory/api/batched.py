@@ -31,7 +31,7 @@ from ..records.batches import (
 from ..records.jsonl import JsonlError, jsonl_text, parse_jsonl
 from ..records.store import RunStore, write_atomic
 from .catalog import CatalogRun, draft_roles
-from .options import BATCHED_ROLES_AT_ONCE, DraftOptions, check_catalog_options
+from .options import BATCHED_ROLES_AT_ONCE, DraftOptions, check_catalog_options, check_roles_at_once
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,7 @@ def draft_all_batched(
     elsewhere (vLLM's run-batch), and the run stops there until `import_batch` brings its output.
     """
     check_catalog_options(options, "--batch")
+    check_roles_at_once(roles_at_once)
     settings = EndpointSettings.resolve(options.base_url, options.model, env, options.timeout_s)
     if settings.embedded and not offline:
         raise BadInput("--batch: the embedded model has no Batch API; name an endpoint with --base-url")
@@ -152,6 +153,7 @@ def import_batch(
     path: Path,
     env: Mapping[str, str],
     reporter_for: Callable[[str], Reporter],
+    roles_at_once: int = BATCHED_ROLES_AT_ONCE,
 ) -> BatchedCatalog:
     """File the output of an exported batch run elsewhere (a JSONL of `{custom_id, response}`
     lines, as vLLM's run-batch writes), then go on with the run it belongs to, with the options
@@ -187,4 +189,4 @@ def import_batch(
         names = ", ".join(batch.id or batch.tag for batch in waiting)
         raise BadInput(f"{path}: answers none of the requests of {names}")
     options = DraftOptions(role="", **ledger.options.model_dump())
-    return draft_all_batched(project, options, env, reporter_for, offline=True)
+    return draft_all_batched(project, options, env, reporter_for, offline=True, roles_at_once=roles_at_once)

@@ -98,6 +98,11 @@ def check_catalog_options(options: DraftOptions, command: str) -> None:
         )
 
 
+def check_roles_at_once(count: int) -> None:
+    if count < 1:
+        raise BadInput(f"--roles-at-once {count}: must be at least 1")
+
+
 def rate_limiter(options: DraftOptions) -> RateLimiter:
     """A live run's limiter: it spaces requests under `--rpm` and `--tpm` when they are given, and
     pauses every request when the endpoint says to wait (a 429's Retry-After, a spent budget)."""
