@@ -26,6 +26,9 @@ from pydantic_core import to_jsonable_python
 
 from ..errors import EndpointError, first_error
 from ..records.runlog import Attempt, Transcript, Usage
+from . import validator_check
+
+validator_check.memoise()
 
 M = TypeVar("M", bound=BaseModel)
 
