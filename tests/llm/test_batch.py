@@ -4,6 +4,7 @@ submitted again, and a killed run picking up its batches in flight."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -19,6 +20,7 @@ from typing import Any
 import pytest
 
 from jfmfactory.api import DraftOptions, catalog_folder, draft_all, draft_all_batched
+from jfmfactory.api.catalog import CATALOG_GC_THRESHOLDS
 from jfmfactory.inputs.project import Project
 from jfmfactory.llm import batch
 from jfmfactory.llm.batch import Waiting, _chunks
@@ -320,12 +322,21 @@ def test_batches_exported_for_an_engine_elsewhere_and_imported_make_the_live_pat
 def test_roles_past_the_window_wait_to_start_and_write_what_they_would_live(tmp_path: Path) -> None:
     live = catalog_project(tmp_path / "live", roles=3)
     windowed = catalog_project(tmp_path / "windowed", roles=3)
+    thresholds = []
+
+    def quiet(role: str) -> QuietReporter:  # asked as each role starts
+        thresholds.append(gc.get_threshold())
+        return QuietReporter()
+
+    before = gc.get_threshold()
     with ScriptedServer(stateless).running() as server:
         env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test-not-a-real-key"}
-        draft_all(live, replace(OPTIONS, max_rounds=1), env, QUIET)
+        draft_all(live, replace(OPTIONS, max_rounds=1), env, quiet)
         result = draft_all_batched(
-            windowed, replace(OPTIONS, max_rounds=1), env, QUIET, poll_s=0.01, roles_at_once=2
+            windowed, replace(OPTIONS, max_rounds=1), env, quiet, poll_s=0.01, roles_at_once=2
         )
+    # Both catalogs collect cycles less often while they run, and put the process's setting back.
+    assert thresholds == [CATALOG_GC_THRESHOLDS] * 6 and gc.get_threshold() == before != CATALOG_GC_THRESHOLDS
     assert all(run.error is None and run.run is not None and run.run.finished for run in result.runs)
     for role in ("generated-001", "generated-002", "generated-003"):
         assert outputs(windowed, role) == outputs(live, role), role

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 
 from ..errors import BadInput, JfmError
@@ -101,4 +103,23 @@ async def draft_roles(
             return CatalogRun(role, RunSummary.of(kept) if kept else None, None, str(error), 0.0)
         return CatalogRun(role, RunSummary.of(run), None, None, round(time.monotonic() - started, 1))
 
-    return await ordered_map(one, roles, roles_at_once, calls=UNBOUNDED if batch is not None else None)
+    with fewer_collections():
+        return await ordered_map(one, roles, roles_at_once, calls=UNBOUNDED if batch is not None else None)
+
+
+#: The collector's thresholds while a catalog runs (Python's are 700, 10, 10). A catalog's heap is
+#: mostly long-lived (its roles in progress, the grammar's tables), and each full collection walks
+#: it all: at 300 roles batched, 16 of them took 7% of the run's CPU. With these: 12% less CPU,
+#: 5% more peak memory (measured 2026-12-07).
+CATALOG_GC_THRESHOLDS = (50_000, 20, 20)
+
+
+@contextlib.contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Collect cycles less often while a catalog runs (the process's setting, put back after)."""
+    before = gc.get_threshold()
+    gc.set_threshold(*CATALOG_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
