@@ -26,6 +26,7 @@ sys.path[:0] = [str(REPO / "tests")]
 from site_bench import site_figures, site_rows  # noqa: E402
 
 from jfmfactory.api import (  # noqa: E402
+    BATCHED_ROLES_AT_ONCE,
     DraftOptions,
     draft,
     draft_all,
@@ -270,11 +271,11 @@ def scale_rows(scale: dict[str, Any]) -> list[Row]:
         (
             f"batched catalog, one round: {roles:,} generated roles, answers at once: peak RSS",
             f"{scale['rss_mb']:,.0f} MB", f"≤ {SCALE_MAX_RSS_MB:,} MB", scale["rss_mb"] <= SCALE_MAX_RSS_MB,
-            f"{scale['requests']:,} requests in {scale['batches']} batches, {scale['wall_s']:.0f} s wall; "
-            "profiled on 2026-12-06 at 100 roles (tracemalloc, as a batch is submitted), a waiting "
-            "role holds about 390 KB of objects: its calls in openai and httpx 117 KB (bodies 13 KB, "
-            "headers 17 KB, options copied twice 15 KB), in instructor 68 KB, its evidence 80 KB, "
-            "its sources 20 KB",
+            f"{scale['requests']:,} requests in {scale['batches']} batches, {scale['wall_s']:.0f} s wall, "
+            f"{BATCHED_ROLES_AT_ONCE:,} roles in progress at once (--roles-at-once); profiled on "
+            "2026-12-06 at 100 roles (tracemalloc, as a batch is submitted), a waiting role holds about "
+            "390 KB of objects (about 0.6 MB of RSS): its calls in openai and httpx 117 KB, in "
+            "instructor 68 KB, its evidence 80 KB, its sources 20 KB; a finished role 8 KB (2026-12-07)",
         ),
         (
             f"batched catalog, one round: {roles:,} generated roles: jfm's CPU per request",
