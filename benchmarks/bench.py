@@ -280,8 +280,9 @@ def scale_rows(scale: dict[str, Any]) -> list[Row]:
         (
             f"batched catalog, one round: {roles:,} generated roles: jfm's CPU per request",
             f"{scale['cpu_ms']:.1f} ms", f"≤ {SCALE_MAX_CPU_MS:.0f} ms", scale["cpu_ms"] <= SCALE_MAX_CPU_MS,
-            "profiled on 2026-12-06 at 300 roles: reading each role's inputs is a third of it (the "
-            "guard 22%, its rules 13% and pysbd 9%; the evidence 10%); instructor, openai and httpx a fifth",
+            "profiled on 2026-12-07 at 200 roles: reading each role's inputs is a third of it (the "
+            "guard 20%: its rules 12%, pysbd 8%; the evidence 12%); instructor, openai and httpx a "
+            "quarter; the drafter's gate on each quote 8%",
         ),
         (
             f"batched catalog, one round: {roles:,} generated roles: most OS threads at once",
