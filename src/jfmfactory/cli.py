@@ -210,11 +210,12 @@ TpmOption = Annotated[
     ),
 ]
 RolesAtOnceOption = Annotated[
-    int,
+    int | None,
     typer.Option(
         "--roles-at-once",
-        help="Roles of a batched catalog in progress at once (about 0.6 MB of memory each); "
-        "more make fewer, larger batches.",
+        help=f"Roles of a batched catalog in progress at once [default: what the run in flight began "
+        f"with, else {BATCHED_ROLES_AT_ONCE}]: each holds about 0.6 MB of memory; more make fewer "
+        "steps of batches.",
     ),
 ]
 RecordOption = Annotated[
@@ -275,14 +276,15 @@ def _run(
 
 
 def _run_all(
-    options: api.DraftOptions, seeds: Path | None, batch: bool, poll: float, roles_at_once: int
+    options: api.DraftOptions, seeds: Path | None, batch: bool, poll: float, roles_at_once: int | None
 ) -> None:
     """`jfm draft --all`: a progress bar per role (per batch with `batch`), then one summary
     table; exit 0 when all pass."""
     with _reported():
         # Refused before the progress bars start, so an error is the only line printed.
         api.check_catalog_options(options, "--batch" if batch else "--all")
-        api.check_roles_at_once(roles_at_once)
+        if roles_at_once is not None:
+            api.check_roles_at_once(roles_at_once)
         project = Project.find(Path.cwd(), seeds)
         with catalog_progress(err) as progress:
             if batch:
@@ -353,14 +355,7 @@ def draft(
     poll: Annotated[
         float, typer.Option("--poll", help="With --batch: seconds between looks at the batches in flight.")
     ] = POLL_S,
-    roles_at_once: Annotated[
-        int | None,
-        typer.Option(
-            "--roles-at-once",
-            help=f"With --batch: roles in progress at once [default: {BATCHED_ROLES_AT_ONCE}; about "
-            "0.6 MB of memory each]; more make fewer, larger batches.",
-        ),
-    ] = None,
+    roles_at_once: RolesAtOnceOption = None,
     seeds: SeedsOption = None,
     *,
     flags: dict[str, Any],
@@ -382,9 +377,7 @@ def draft(
         role=role or "", out=out_dir, max_rounds=max_rounds, resume=resume, ladder=ladder, **flags
     )
     if all_roles:
-        _run_all(
-            options, seeds, batch, poll, BATCHED_ROLES_AT_ONCE if roles_at_once is None else roles_at_once
-        )
+        _run_all(options, seeds, batch, poll, roles_at_once)
     assert role is not None
     _run(api.draft, options, seeds, role)
 
@@ -430,7 +423,7 @@ def batch_export(
     ladder: Annotated[
         bool, typer.Option("--ladder", help="Draft every level's responsibilities in one call first.")
     ] = False,
-    roles_at_once: RolesAtOnceOption = BATCHED_ROLES_AT_ONCE,
+    roles_at_once: RolesAtOnceOption = None,
     seeds: SeedsOption = None,
     *,
     flags: dict[str, Any],
@@ -456,7 +449,7 @@ def batch_import(
     output: Annotated[
         Path, typer.Argument(help="The engine's output: JSON lines with custom_id and response.")
     ],
-    roles_at_once: RolesAtOnceOption = BATCHED_ROLES_AT_ONCE,
+    roles_at_once: RolesAtOnceOption = None,
     seeds: SeedsOption = None,
 ) -> None:
     """File the answers of an exported batch, then go on with the run (its own options) until the

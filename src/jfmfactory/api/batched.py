@@ -58,14 +58,16 @@ def draft_all_batched(
     progress: Callable[[BatchProgress], None] = lambda state: None,
     poll_s: float = POLL_S,
     offline: bool = False,
-    roles_at_once: int = BATCHED_ROLES_AT_ONCE,
+    roles_at_once: int | None = None,
 ) -> BatchedCatalog:
     """`draft_all` with every role's calls in the endpoint's Batch API (see `llm.batch`).
 
-    Up to `roles_at_once` roles run at once, every call of theirs in the batches; a round costs
-    them a batch of drafter calls (and one per wave of items drafted again where the gate would
-    flag them), one of reviewers, and one per wave of re-asks. A role that ends makes way for
-    the next, whose calls go into the next batch with the others'. The batches in flight are kept
+    Up to `roles_at_once` roles run at once (default: what the run in flight began with, else
+    `BATCHED_ROLES_AT_ONCE`), every call of theirs in the batches; a round costs them a batch of
+    drafter calls (and one per wave of items drafted again where the gate would flag them), one
+    of reviewers, and one per wave of re-asks. A role that ends makes way for the next, whose
+    calls go into the next batch with the others': a catalog of more roles than that costs as
+    many more steps of batches, one after the other. The batches in flight are kept
     in out/_catalog/batches.json: the same command run again after a kill waits for them instead
     of submitting their requests again.
 
@@ -73,7 +75,8 @@ def draft_all_batched(
     elsewhere (vLLM's run-batch), and the run stops there until `import_batch` brings its output.
     """
     check_catalog_options(options, "--batch")
-    check_roles_at_once(roles_at_once)
+    if roles_at_once is not None:
+        check_roles_at_once(roles_at_once)
     settings = EndpointSettings.resolve(options.base_url, options.model, env, options.timeout_s)
     if settings.embedded and not offline:
         raise BadInput("--batch: the embedded model has no Batch API; name an endpoint with --base-url")
@@ -88,19 +91,20 @@ def draft_all_batched(
     store.prepare()
     endpoint_name = EXPORTED if offline else public_url(settings.base_url or "")
     with store.locked(other_out=False):
-        previous = read_ledger(folder / LEDGER_FILE)
-        if all(batch.collected for batch in previous.batches):
+        ledger = read_ledger(folder / LEDGER_FILE)
+        if all(batch.collected for batch in ledger.batches):
             # A finished catalog run's ledger, if any: this run starts its own.
             ledger = BatchLedger(endpoint=endpoint_name, options=ledger_options(options))
-            write_ledger(folder / LEDGER_FILE, ledger)
         else:
-            check_in_flight(folder / LEDGER_FILE, previous, endpoint_name, ledger_options(options))
+            check_in_flight(folder / LEDGER_FILE, ledger, endpoint_name, ledger_options(options))
+        window = ledger.roles_at_once = roles_at_once or ledger.roles_at_once or BATCHED_ROLES_AT_ONCE
+        write_ledger(folder / LEDGER_FILE, ledger)
 
         async def batched() -> tuple[Dispatcher, list[CatalogRun] | None]:
             with tracking() as activity:
                 endpoint = ExportedBatches(folder) if offline else BatchEndpoint(batch_client(settings))
                 dispatcher = Dispatcher(endpoint, folder, activity, poll_s, progress)
-                roles = draft_roles(project, options, env, reporter_for, roles_at_once, batch=dispatcher)
+                roles = draft_roles(project, options, env, reporter_for, window, batch=dispatcher)
                 return dispatcher, await dispatcher.drive(roles)
 
         dispatcher, runs = run_to_completion(batched())
@@ -153,11 +157,14 @@ def import_batch(
     path: Path,
     env: Mapping[str, str],
     reporter_for: Callable[[str], Reporter],
-    roles_at_once: int = BATCHED_ROLES_AT_ONCE,
+    roles_at_once: int | None = None,
 ) -> BatchedCatalog:
     """File the output of an exported batch run elsewhere (a JSONL of `{custom_id, response}`
     lines, as vLLM's run-batch writes), then go on with the run it belongs to, with the options
-    it began with, until its next batch is exported or every role is done."""
+    it began with (and its roles at once, unless `roles_at_once` says), until its next batch is
+    exported or every role is done."""
+    if roles_at_once is not None:  # refused before anything is filed
+        check_roles_at_once(roles_at_once)
     folder = catalog_folder(project)
     ledger = read_ledger(folder / LEDGER_FILE)
     waiting = [batch for batch in ledger.batches if not batch.collected]

@@ -85,6 +85,11 @@ class BatchLedger(BaseModel):
         description="Where its batches go: the endpoint's public URL, or `export` for an engine elsewhere.",
     )
     options: LedgerOptions | None = Field(default=None, description="The options the run began with.")
+    roles_at_once: int | None = Field(
+        default=None,
+        description="Roles in progress at once (--roles-at-once); a run picked up again without the "
+        "flag keeps to it.",
+    )
     batches: list[BatchEntry] = Field(default_factory=list, description="Every batch, oldest first.")
 
     @property
