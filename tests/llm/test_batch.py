@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from jfmfactory.api import DraftOptions, catalog_folder, draft_all, draft_all_batched
-from jfmfactory.api.catalog import CATALOG_GC_THRESHOLDS
+from jfmfactory.api.catalog import CATALOG_GC_THRESHOLDS, fewer_collections
 from jfmfactory.inputs.project import Project
 from jfmfactory.llm import batch
 from jfmfactory.llm.batch import Waiting, _chunks
@@ -171,6 +171,18 @@ def test_batch_flags_are_refused_without_all_an_endpoint_or_a_role_at_once(tmp_p
     none_at_once = jfm_batch(project, {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}, "--roles-at-once", "0")
     assert none_at_once.communicate()[1] == "jfm: error: --roles-at-once 0: must be at least 1\n"
     assert none_at_once.returncode == 2
+    for command in (["batch", "export"], ["batch", "import", "output.jsonl"]):  # before any filing
+        refused = subprocess.run(
+            [JFM, *command, "--roles-at-once", "0"], cwd=project.root, capture_output=True, text=True
+        )
+        assert (
+            refused.returncode == 2
+            and refused.stderr == "jfm: error: --roles-at-once 0: must be at least 1\n"
+        )
+    assert (
+        not (catalog_folder(project) / "export").exists()
+        and not (catalog_folder(project) / "import").exists()
+    )
     live = subprocess.run(
         [JFM, "draft", "--all", "--roles-at-once", "5"], cwd=project.root, capture_output=True, text=True
     )
@@ -194,11 +206,13 @@ def test_a_batched_run_while_another_holds_the_catalog_is_refused_without_sugges
 
 
 def test_an_endpoint_without_a_batch_api_ends_the_run_in_one_line(tmp_path: Path) -> None:
-    project = catalog_project(tmp_path / "project", roles=1)
+    project = catalog_project(tmp_path / "project", roles=2)
     with ScriptedServer(stateless).running() as server:
         server.batch_api = False
         run = jfm_batch(
-            project, {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-x"}, "--poll", "0.05"
+            project,
+            {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-x"},
+            *("--poll", "0.05", "--roles-at-once", "1"),
         )
         _, stderr = run.communicate(timeout=120)
     assert run.returncode == 1 and "Traceback" not in stderr
@@ -207,6 +221,9 @@ def test_an_endpoint_without_a_batch_api_ends_the_run_in_one_line(tmp_path: Path
         .splitlines()[-1]
         .startswith(f"jfm: error: {server.base_url}: the Batch API failed: HTTP 404")
     )
+    # The role past the window is not started once the batches have failed.
+    assert (project.out_dir("generated-001", None) / "run.json").is_file()
+    assert not project.out_dir("generated-002", None).exists()
 
 
 def test_requests_are_split_into_files_within_the_batch_api_limits(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -285,16 +302,18 @@ def test_an_answer_given_twice_keeps_its_first_success_and_odd_line_breaks_stay_
     assert outputs(project, "generated-001") == outputs(live, "generated-001")
 
 
+@pytest.mark.parametrize("window", [None, 1], ids=["every-role", "one-role-at-once"])
 def test_batches_exported_for_an_engine_elsewhere_and_imported_make_the_live_path_s_outputs(
-    tmp_path: Path,
+    tmp_path: Path, window: int | None
 ) -> None:
     with ScriptedServer(stateless).running() as server:
         env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test-not-a-real-key"}
         live = catalog_project(tmp_path / "live", roles=2)
         draft_all(live, replace(OPTIONS, max_rounds=2), env, lambda role: QuietReporter())
     project = catalog_project(tmp_path / "offline", roles=2)
+    at_once = [] if window is None else ["--roles-at-once", str(window)]
     step = subprocess.run(
-        [JFM, "batch", "export", "--model", "m", "--max-rounds", "2"],
+        [JFM, "batch", "export", "--model", "m", "--max-rounds", "2", *at_once],
         cwd=project.root,
         capture_output=True,
         text=True,
@@ -303,6 +322,9 @@ def test_batches_exported_for_an_engine_elsewhere_and_imported_make_the_live_pat
     while step.returncode == 0 and "jfm batch import" in step.stdout:
         exported = project.root / step.stdout.split(":")[0]
         assert exported.is_file() and "requests (round" in step.stdout
+        roles = {json.loads(line)["custom_id"].split(":")[0] for line in exported.read_text().splitlines()}
+        # The imports are given no --roles-at-once: they keep to the export's, kept in the ledger.
+        assert window is None or len(roles) == window, roles
         exports += 1
         output = tmp_path / f"output-{exports}.jsonl"
         run_elsewhere(exported, output)
@@ -310,7 +332,7 @@ def test_batches_exported_for_an_engine_elsewhere_and_imported_make_the_live_pat
             [JFM, "batch", "import", str(output)], cwd=project.root, capture_output=True, text=True
         )
     assert step.returncode == 3, step.stderr  # done: the Clarity reviewer faults, so not passed
-    assert 4 <= exports <= 8 and "round 1:" in step.stdout
+    assert (4 <= exports <= 8 if window is None else 8 <= exports <= 16) and "round 1:" in step.stdout
     for role in ("generated-001", "generated-002"):
         assert outputs(project, role) == outputs(live, role), role
     again = subprocess.run(
@@ -345,6 +367,17 @@ def test_roles_past_the_window_wait_to_start_and_write_what_they_would_live(tmp_
     assert roles_of[0] == {"generated-001", "generated-002"}
     assert all(len(roles) <= 2 for roles in roles_of)
     assert any("generated-003" in roles for roles in roles_of[1:])
+
+
+def test_the_collector_s_setting_is_put_back_by_the_last_catalog_to_end_in_any_order() -> None:
+    before = gc.get_threshold()
+    first, second = fewer_collections(), fewer_collections()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # catalogs in threads of their own may end in either order
+    assert gc.get_threshold() == CATALOG_GC_THRESHOLDS
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before != CATALOG_GC_THRESHOLDS
 
 
 def test_a_failed_batch_is_submitted_again_whole(tmp_path: Path) -> None:

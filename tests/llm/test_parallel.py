@@ -172,6 +172,24 @@ def test_a_map_inside_a_map_stays_within_the_outer_maps_workers() -> None:
     assert any(len({label.split(".")[0] for label in held}) == 2 for held in gate.moments)
 
 
+def test_calls_sets_the_bound_of_the_maps_inside_apart_from_the_outer_maps_workers() -> None:
+    gate = Gate()
+
+    async def section(name: str) -> str:
+        await gate.hold(name)
+        return name
+
+    async def role(number: int) -> list[str]:
+        return await ordered_map(section, [f"{number}.{n}" for n in range(3)], workers=3)
+
+    # Three roles two at a time (a batched catalog's window), their sections unbounded: the two
+    # roles in progress have their six sections held at once; the third starts after one ends.
+    roles = gate.run(lambda: ordered_map(role, range(3), workers=2, calls=100))
+    assert roles == [["0.0", "0.1", "0.2"], ["1.0", "1.1", "1.2"], ["2.0", "2.1", "2.2"]]
+    assert gate.most == 6
+    assert all(len({label.split(".")[0] for label in held}) <= 2 for held in gate.moments)
+
+
 def test_sections_are_drafted_at_once_and_concurrency_1_asks_one_at_a_time(
     project: Project, script: Script, gate: Gate
 ) -> None:

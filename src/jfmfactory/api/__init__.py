@@ -23,6 +23,7 @@ from ..llm.provider import KEY_VARIABLES
 from ..llm.stopping import Terminated, stop
 from ..pipeline.loop import QuietReporter, Reporter
 from ..records.batches import BatchLedger
+from ..records.catalog_run import RunSummary
 from ..records.runlog import RunRecord
 from ..records.store import write_atomic
 from .batched import BatchedCatalog, catalog_folder, draft_all_batched, import_batch
@@ -54,6 +55,7 @@ __all__ = [
     "Redactor",
     "Reporter",
     "RunRecord",
+    "RunSummary",
     "Session",
     "Terminated",
     "add_source",

@@ -82,13 +82,16 @@ async def draft_roles(
     limiter: RateLimiter | None = None,
 ) -> list[CatalogRun]:
     """Every role in seeds/, `roles_at_once` at a time, each with `options` but its own out/ROLE/.
-    A live run's roles share that bound with their calls; a `batch` run's calls are unbounded."""
+    A live run's roles share that bound with their calls; a `batch` run's calls are not bound by it."""
     roles = list_roles(project.seeds)
     if not roles:
         raise BadInput(f"{project.seeds}: no roles to draft")
     shared: ProjectInputs | None = None  # read once, by the first role that needs it
 
     async def one(role: str) -> CatalogRun:
+        if batch is not None and batch.failure is not None:
+            # The run ends on that failure: a role past the window need not read its inputs first.
+            return CatalogRun(role, None, "not started: the Batch API failed", None, 0.0)
         started = time.monotonic()
         role_options = replace(options, role=role, out=None)
         previous = up_to_date(project, role_options, env)
@@ -114,12 +117,17 @@ async def draft_roles(
 CATALOG_GC_THRESHOLDS = (50_000, 20, 20)
 
 
+#: The thresholds found as each catalog running began: the last to end puts back the first's,
+#: whatever order catalogs running in threads of their own end in.
+_found: list[tuple[int, int, int]] = []
+
+
 @contextlib.contextmanager
 def fewer_collections() -> Iterator[None]:
     """Collect cycles less often while a catalog runs (the process's setting, put back after)."""
-    before = gc.get_threshold()
+    _found.append(gc.get_threshold())
     gc.set_threshold(*CATALOG_GC_THRESHOLDS)
     try:
         yield
     finally:
-        gc.set_threshold(*before)
+        gc.set_threshold(*_found.pop())
