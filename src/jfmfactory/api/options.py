@@ -20,7 +20,7 @@ DEFAULT_CONCURRENCY = 4
 #: Calls at once of one role in a batched run: all that a step of its round asks.
 BATCHED_CALLS_AT_ONCE = 1000
 #: Roles of a batched catalog in progress at once. A role waiting on its batches holds about
-#: 0.6 MB (its inputs, its calls in flight): 10,000 roles, 2,000 at once, peaked at 1.5 GB. Each
+#: 0.6 MB (its inputs, its calls in flight): 10,000 roles, 2,000 at once, peaked at 1.9 GB. Each
 #: 2,000 more roles cost another few steps of batches (drafter, reviewers, re-asks), one after
 #: the other. A role that ends makes way for the next, whose calls join the next batch.
 BATCHED_ROLES_AT_ONCE = 2000
