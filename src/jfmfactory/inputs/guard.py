@@ -42,6 +42,7 @@ from typing import Any, NamedTuple
 from ..errors import BadInput
 from ..records.runlog import Withheld
 from .datafile import read_toml
+from .prefilter import Prefilter
 from .seeds import RoleSeeds
 from .sentences import segmenter
 
@@ -78,19 +79,34 @@ def _expand(regex: str, words: dict[str, str], path: Path, where: str) -> str:
     return _WORD.sub(word, regex)
 
 
+class Test(NamedTuple):
+    """Patterns that must all be found in one sentence, and their bits in `Rules.prefilter`."""
+
+    patterns: tuple[re.Pattern[str], ...]
+    bits: int
+
+    def holds(self, sentence: str, possible: int) -> bool:
+        """Whether every pattern is found in `sentence`, whose prefilter bits are `possible`."""
+        if self.bits & possible != self.bits:
+            return False  # a pattern needs a string the sentence lacks
+        return all(pattern.search(sentence) for pattern in self.patterns)
+
+
 class Rule(NamedTuple):
-    """A rule's name, whether it holds only in a directive, and its tests (each a conjunction)."""
+    """A rule's name, whether it holds only in a directive, and its tests (any one suffices)."""
 
     name: str
     directive: bool
-    tests: tuple[tuple[re.Pattern[str], ...], ...]
+    tests: tuple[Test, ...]
 
 
 class Rules(NamedTuple):
-    """What makes a sentence a directive, and the rules tried in order."""
+    """What makes a sentence a directive (any one test), and the rules tried in order."""
 
-    directive: tuple[re.Pattern[str], ...]
+    directive: tuple[Test, ...]
     rules: tuple[Rule, ...]
+    #: Which patterns a sentence may match: most patterns need a word an ordinary sentence lacks.
+    prefilter: Prefilter
 
 
 def load_rules(path: Path = PATTERNS_FILE) -> Rules:
@@ -108,22 +124,26 @@ def load_rules(path: Path = PATTERNS_FILE) -> Rules:
 
 
 def _rules(data: dict[str, Any], words: dict[str, str], path: Path) -> Rules:
-    return Rules(
-        directive=tuple(
-            _compile(regex, words, path, "[directive]") for regex in data.get("directive", {}).get("when", [])
-        ),
-        rules=tuple(
-            Rule(
-                name=str(rule["name"]),
-                directive=bool(rule.get("directive", False)),
-                tests=tuple(
-                    tuple(_compile(regex, words, path, f"rule {rule['name']!r}") for regex in test)
-                    for test in rule["when"]
-                ),
-            )
-            for rule in data.get("rules", [])
-        ),
+    # Each distinct pattern is a bit of the prefilter (the same regex compiles to one object).
+    bit_of: dict[re.Pattern[str], int] = {}
+
+    def test(regexes: list[str], where: str) -> Test:
+        patterns = tuple(_compile(regex, words, path, where) for regex in regexes)
+        bits = 0
+        for pattern in patterns:
+            bits |= 1 << bit_of.setdefault(pattern, len(bit_of))
+        return Test(patterns, bits)
+
+    directive = tuple(test([regex], "[directive]") for regex in data.get("directive", {}).get("when", []))
+    rules = tuple(
+        Rule(
+            name=str(rule["name"]),
+            directive=bool(rule.get("directive", False)),
+            tests=tuple(test(regexes, f"rule {rule['name']!r}") for regexes in rule["when"]),
+        )
+        for rule in data.get("rules", [])
     )
+    return Rules(directive, rules, Prefilter(list(bit_of)))
 
 
 @cache
@@ -134,20 +154,23 @@ def shipped_rules() -> Rules:
 
 def is_directive(sentence: str, rules: Rules | None = None) -> bool:
     """Whether the sentence asks for something: an imperative, a modal of obligation, a request."""
-    return any(pattern.search(sentence) for pattern in (rules or shipped_rules()).directive)
+    rules = rules or shipped_rules()
+    possible = rules.prefilter.possible(sentence)
+    return any(test.holds(sentence, possible) for test in rules.directive)
 
 
 def rule_for(sentence: str, rules: Rules | None = None) -> str | None:
     """The name of the first rule that holds for the sentence, if any."""
     rules = rules or shipped_rules()
+    possible = rules.prefilter.possible(sentence)
     directive: bool | None = None
     for rule in rules.rules:
         if rule.directive:
             if directive is None:
-                directive = is_directive(sentence, rules)
+                directive = any(test.holds(sentence, possible) for test in rules.directive)
             if not directive:
                 continue
-        if any(all(pattern.search(sentence) for pattern in test) for test in rule.tests):
+        if any(test.holds(sentence, possible) for test in rule.tests):
             return rule.name
     return None
 
