@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from conftest import canned_profile
 from jfmfactory.errors import BadInput
+from jfmfactory.inputs import prompts as prompts_module
 from jfmfactory.inputs.project import Project
 from jfmfactory.inputs.prompts import Prompts
 from jfmfactory.inputs.seeds import load_role
@@ -76,3 +78,21 @@ def test_a_reviewer_reads_the_items_their_quotes_support_least_in_the_profiles_o
     shown = re.findall(r"^\[(.+?)\] (.+)$", text, re.MULTILINE)
     assert shown == [("responsibilities.P3", p3[1].text), ("responsibilities.P3", p3[3].text)]
     assert text.count("<quote>") == 2 and unrelated.text in text
+
+
+def test_a_template_edited_between_runs_renders_as_edited_and_one_text_compiles_once(
+    project: Project, tmp_path: Path
+) -> None:
+    (project.prompts / "note.j2").write_text("Hello {{ who }}")
+    assert Prompts(project.prompts).render("note.j2", who="Ada") == "Hello Ada"
+    (project.prompts / "note.j2").write_text("Goodbye {{ who }}")
+    assert Prompts(project.prompts).render("note.j2", who="Ada") == "Goodbye Ada"
+    with pytest.raises(BadInput, match=r"note\.j2.*'who' is undefined"):
+        Prompts(project.prompts).render("note.j2")
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "note.j2").write_text("Goodbye {{ who }}")
+    compiled = prompts_module._code.cache_info().misses
+    assert Prompts(elsewhere).render("note.j2", who="Bo") == "Goodbye Bo"
+    assert prompts_module._code.cache_info().misses == compiled  # the same text, another folder

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 import jinja2
@@ -27,6 +29,38 @@ def untrusted(text: str) -> str:
     return re.sub(r"</(?=quote|source)", "</ ", str(text), flags=re.IGNORECASE)
 
 
+def _environment(loader: jinja2.BaseLoader | None = None) -> jinja2.Environment:
+    """Every Prompts' environment: one configuration, so that one compiled template serves all."""
+    env = jinja2.Environment(
+        loader=loader,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+    env.filters["untrusted"] = untrusted
+    env.globals.update(PROFILE_RULES)
+    return env
+
+
+_COMPILER = _environment()
+#: Templates kept compiled for the process, by their text: a run, a review, every role of a
+#: catalog build their prompts from the same few, and compiling one costs a millisecond or more.
+TEMPLATES_KEPT = 512
+
+
+@functools.lru_cache(maxsize=TEMPLATES_KEPT)
+def _code(source: str, name: str | None) -> CodeType:
+    # No file name: the code serves the same text in any folder (errors name the file themselves).
+    return _COMPILER.compile(source, name)
+
+
+@functools.lru_cache(maxsize=TEMPLATES_KEPT)
+def _variables(source: str) -> frozenset[str]:
+    """The variables a template reads from its context."""
+    return frozenset(meta.find_undeclared_variables(_COMPILER.parse(source)))
+
+
 class Prompts:
     """Renders the templates of one prompts folder; a missing variable is an error, not a blank."""
 
@@ -34,18 +68,10 @@ class Prompts:
         if not folder.is_dir():
             raise BadInput(f"{folder}: prompts folder not found")
         self.folder = folder
-        self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(folder),
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            autoescape=False,
-        )
-        self.env.filters["untrusted"] = untrusted
-        self.env.globals.update(PROFILE_RULES)
-        self._variables: dict[tuple[str, str | None], set[str]] = {}
-        #: Templates given as text (an item kind's instruction, a reviewer's prompt), compiled once.
-        self._compiled: dict[tuple[str, str], jinja2.Template] = {}
+        self.env = _environment(jinja2.FileSystemLoader(folder))
+        #: Each template, file or text (an item kind's instruction, a reviewer's prompt), with the
+        #: variables it reads: read once a run, whatever changed on disk since.
+        self._templates: dict[tuple[str, str | None], tuple[jinja2.Template, frozenset[str]]] = {}
 
     def render(self, name: str, **context: Any) -> str:
         return self.render_string(None, name, **context)
@@ -58,8 +84,8 @@ class Prompts:
         """
         label = str(self.folder / name) if source is None else name
         try:
-            template = self.env.get_template(name) if source is None else self._from_string(source, name)
-            missing = sorted(self._names(source, name) - context.keys() - self.env.globals.keys())
+            template, variables = self._template(source, name)
+            missing = sorted(variables - context.keys() - self.env.globals.keys())
             if missing:
                 given = f"given: {', '.join(sorted(context))}" if context else "it is given none"
                 raise BadInput(f"{label}: {missing[0]!r} is undefined ({given})")
@@ -77,21 +103,18 @@ class Prompts:
         except Exception as exc:  # what a template's own expression raises: {{ 1 / 0 }}, a bad filter value
             raise BadInput(f"{label}: fails as it renders: {type(exc).__name__}: {exc}") from exc
 
-    def _from_string(self, source: str, name: str) -> jinja2.Template:
+    def _template(self, source: str | None, name: str) -> tuple[jinja2.Template, frozenset[str]]:
+        """The template file `name`, or the text `source`, compiled, and the variables it reads."""
         key = (name, source)
-        if key not in self._compiled:
-            self._compiled[key] = self.env.from_string(source)
-        return self._compiled[key]
-
-    def _names(self, source: str | None, name: str) -> set[str]:
-        """The variables a template reads from its context (read once per template)."""
-        key = (name, source)
-        if key not in self._variables:
+        if key not in self._templates:
+            from_file = source is None
             if source is None:
                 assert self.env.loader is not None
                 source, _, _ = self.env.loader.get_source(self.env, name)
-            self._variables[key] = meta.find_undeclared_variables(self.env.parse(source))
-        return self._variables[key]
+            code = _code(source, name if from_file else None)
+            template = self.env.template_class.from_code(self.env, code, self.env.make_globals(None))
+            self._templates[key] = (template, _variables(source))
+        return self._templates[key]
 
     def table(self, name: str) -> dict[str, Any]:
         """A TOML data file that sits beside the templates."""
