@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import json
+import time
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from jfmfactory.errors import BadInput
+from jfmfactory.errors import BadInput, JfmError
 from jfmfactory.inputs.project import Project
 from jfmfactory.pipeline.panel import Sample, aggregate, check_dimensions, evidence_rule, load_panel
 from jfmfactory.records.runlog import ReviewIssue
@@ -116,8 +118,9 @@ def test_a_check_declared_by_no_file_by_two_or_unknown_is_refused(
 from conftest import REPO, Script, canned_profile, reviewer_title  # noqa: E402
 from jfmfactory.api import DraftOptions, draft, review  # noqa: E402
 from jfmfactory.inputs.seeds import load_role  # noqa: E402
+from jfmfactory.pipeline import panel as panel_module  # noqa: E402
 from jfmfactory.pipeline import role_inputs  # noqa: E402
-from scripted_server import ScriptedServer  # noqa: E402
+from scripted_server import Reply, ScriptedServer  # noqa: E402
 
 #: The scripted drafter's second P4 responsibility: what a run drafts there.
 P4_QUOTE = canned_profile(load_role(REPO / "seeds", "product-management")).responsibilities["P4"][1].text
@@ -347,3 +350,43 @@ def test_roles_with_the_same_sections_share_one_review_model_class(project: Proj
     assert other is not one
     section = other.model_json_schema()["properties"]["issues"]
     assert "tools" in json.dumps(section) and "skills" not in json.dumps(section)
+
+
+def test_a_reviews_checks_run_while_its_reviewers_wait_and_are_recorded_first(
+    project: Project,
+    scripted: ScriptedServer,
+    endpoint_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _run(project, endpoint_env, max_rounds=1)
+    asked = len(scripted.requests)
+    run_checks = panel_module.run_checks
+    sent_before_checks: list[bool] = []
+
+    def checks_once_every_reviewer_is_asked(*args: Any) -> Any:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and len(scripted.requests) < asked + 5:
+            time.sleep(0.01)
+        sent_before_checks.append(len(scripted.requests) == asked + 5)
+        return run_checks(*args)
+
+    monkeypatch.setattr(panel_module, "run_checks", checks_once_every_reviewer_is_asked)
+    run = review(project, DraftOptions(role="product-management", model="m"), endpoint_env)
+
+    assert sent_before_checks == [True]
+    kinds = [member.kind for member in run.rounds[0].reviews]
+    assert kinds == sorted(kinds) and kinds.count("reviewer") == 5 and "check" in kinds
+
+
+def test_a_review_whose_reviewer_fails_while_the_checks_run_ends_on_that_failure(
+    project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
+) -> None:
+    _run(project, endpoint_env, max_rounds=1)
+    answer = scripted.responder
+    scripted.responder = lambda request: (
+        Reply(status=400, body={"error": {"message": "no such reviewer"}})
+        if reviewer_title(request)
+        else answer(request)
+    )
+    with pytest.raises(JfmError, match="no such reviewer"):
+        review(project, DraftOptions(role="product-management", model="m"), endpoint_env)

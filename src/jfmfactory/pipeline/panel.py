@@ -6,6 +6,7 @@ concrete issues found, each naming the section and quoting the words it objects 
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import re
 import statistics
@@ -248,10 +249,10 @@ class Panel:
         `calls`: the reviewers' calls on `profile` when rendered ahead (`Panel.rehearse`); else they
         are rendered here, all before the first is sent.
         """
-        verdict = PanelVerdict(reviews=run_checks(profile, self.check_inputs, self.caps), scores={})
-        decided = {
-            r.dimension for r in verdict.reviews if only_undecided and r.score < self.settings.threshold
-        }
+        decided: set[str] = set()
+        if only_undecided:
+            checked = run_checks(profile, self.check_inputs, self.caps)
+            decided = {r.dimension for r in checked if r.score < self.settings.threshold}
         if calls is None:
             asked = [reviewer for reviewer in self.reviewers if reviewer.name not in decided]
             calls = self.calls(profile, asked, round_number)
@@ -262,7 +263,20 @@ class Panel:
             before_call(call.name)
             return await self.review(call)
 
-        for review, transcript in await ordered_map(one, calls, self.settings.calls_at_once):
+        if only_undecided:
+            answers = await ordered_map(one, calls, self.settings.calls_at_once)
+        else:
+            # No call waits on the checks: they run on a thread while the calls wait on answers.
+            checks = asyncio.to_thread(run_checks, profile, self.check_inputs, self.caps)
+            checking = asyncio.ensure_future(checks)
+            try:
+                answers = await ordered_map(one, calls, self.settings.calls_at_once)
+            except BaseException:
+                await asyncio.gather(checking, return_exceptions=True)  # a thread is not stopped: let it end
+                raise
+            checked = await checking
+        verdict = PanelVerdict(reviews=checked, scores={})
+        for review, transcript in answers:
             verdict.reviews.append(review)
             verdict.transcripts.append(transcript)
         verdict.scores = dimension_scores(verdict.reviews, self.dimensions)
