@@ -10,7 +10,7 @@ import asyncio
 import functools
 import re
 import statistics
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
@@ -259,21 +259,21 @@ class Panel:
         else:
             calls = [call for call in calls if call.dimension not in decided]
 
-        async def one(call: ReviewCall) -> tuple[DimensionReview, Transcript]:
-            before_call(call.name)
-            return await self.review(call)
-
         if only_undecided:
-            answers = await ordered_map(one, calls, self.settings.calls_at_once)
+            answers = await ordered_map(self._asking(calls, before_call), calls, self.settings.calls_at_once)
         else:
-            # No call waits on the checks: they run on a thread while the calls wait on answers.
-            checks = asyncio.to_thread(run_checks, profile, self.check_inputs, self.caps)
-            checking = asyncio.ensure_future(checks)
+            # No call waits on the checks: they run on a thread once the first calls are under
+            # way (each holds the interpreter a little to send its request), while they wait.
+            first_wave = asyncio.Event()
+            checking = asyncio.ensure_future(self._checks_after(first_wave, profile))
+            asking = self._asking(calls, before_call, first_wave)
             try:
-                answers = await ordered_map(one, calls, self.settings.calls_at_once)
+                answers = await ordered_map(asking, calls, self.settings.calls_at_once)
             except BaseException:
+                first_wave.set()
                 await asyncio.gather(checking, return_exceptions=True)  # a thread is not stopped: let it end
                 raise
+            first_wave.set()
             checked = await checking
         verdict = PanelVerdict(reviews=checked, scores={})
         for review, transcript in answers:
@@ -281,6 +281,30 @@ class Panel:
             verdict.transcripts.append(transcript)
         verdict.scores = dimension_scores(verdict.reviews, self.dimensions)
         return verdict
+
+    def _asking(
+        self,
+        calls: list[ReviewCall],
+        before_call: Callable[[str], None],
+        first_wave: asyncio.Event | None = None,
+    ) -> Callable[[ReviewCall], Awaitable[tuple[DimensionReview, Transcript]]]:
+        """Each call's review; `first_wave` is set once as many calls have started as may run at once."""
+        wave = min(len(calls), self.settings.calls_at_once)
+        started = 0
+
+        async def one(call: ReviewCall) -> tuple[DimensionReview, Transcript]:
+            nonlocal started
+            before_call(call.name)
+            started += 1
+            if first_wave is not None and started >= wave:
+                first_wave.set()
+            return await self.review(call)
+
+        return one
+
+    async def _checks_after(self, first_wave: asyncio.Event, profile: Profile) -> list[DimensionReview]:
+        await first_wave.wait()
+        return await asyncio.to_thread(run_checks, profile, self.check_inputs, self.caps)
 
     def calls(self, profile: Profile, reviewers: list[Reviewer], round_number: int) -> list[ReviewCall]:
         """Each reviewer's call on `profile`, rendered; each is for one `judge` (its transcript
