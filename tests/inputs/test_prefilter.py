@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
@@ -93,3 +94,37 @@ def test_a_pattern_with_nothing_needed_is_always_searched() -> None:
     prefilter = Prefilter([re.compile(r"\d+", re.I), re.compile("model", re.I)])
     assert prefilter.possible("Ships 3 releases.") == 0b01
     assert prefilter.possible("Tunes the model.") == 0b11
+
+
+def random_regex(rng: random.Random, depth: int = 0) -> str:
+    """A small regex from every construct the prefilter reads, over letters that fold oddly."""
+    letters = ["a", "b", "k", "s", "i", "K", "ſ", "ß", "ẞ", "İ", "ı", "σ", "ς", "Σ", "é", "É", " ", r"\."]
+    atom = rng.choice(letters)
+    if depth < 3:
+        inner = "".join(random_regex(rng, depth + 1) for _ in range(rng.randint(1, 3)))
+        atom = rng.choice([
+            atom, f"(?:{inner})", f"({inner})", f"(?:{inner}|{random_regex(rng, depth + 1)})",
+            f"(?>{inner})", f"(?={inner})", f"(?!{inner})", f"(?-i:{inner})", f"(?i:{inner})",
+            f"[{rng.choice(letters[:-1])}{rng.choice(letters[:-1])}]", r"\b", "^", "$", r"\w", ".",
+        ])  # fmt: skip
+    quantifier = rng.choice(["", "", "", "?", "*", "+", "{0}", "{1,2}", "?+", "*+", "{2}"])
+    return atom + quantifier if not atom.startswith(("(?=", "(?!", "^", "$", r"\b")) else atom
+
+
+def test_no_random_pattern_is_skipped_where_it_is_found() -> None:
+    rng = random.Random(25)
+    texts = ["".join(rng.choice("abkisKſßẞİıσςΣéÉ .") for _ in range(rng.randint(0, 12))) for _ in range(60)]
+    skipped = 0
+    for _ in range(1500):
+        regex = random_regex(rng)
+        flags = rng.choice([re.I, 0, re.I | re.A])
+        try:
+            pattern = re.compile(regex, flags)
+        except re.error:
+            continue  # (a look-behind of varying width, a reference to no group)
+        prefilter = Prefilter([pattern])
+        for text in texts:
+            if not prefilter.possible(text):
+                skipped += 1
+                assert pattern.search(text) is None, (regex, flags, text)
+    assert skipped > 1000  # the prefilter did skip, often

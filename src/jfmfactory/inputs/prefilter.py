@@ -20,15 +20,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from re import _casefix, _constants, _parser  # type: ignore[attr-defined]
 from typing import Any
 
 import ahocorasick
 
-#: Letters the engine matches case-insensitively with a letter that lowering does not give.
-_FOLDS_APART = frozenset(
-    chr(code) for key, others in _casefix._EXTRA_CASES.items() for code in (key, *others)
-)
+try:  # the engine's own parser and case table: private, so read with care
+    from re import _casefix, _constants, _parser  # type: ignore[attr-defined]
+
+    #: Letters the engine matches case-insensitively with a letter that lowering does not give.
+    _FOLDS_APART = frozenset(
+        chr(code) for key, others in _casefix._EXTRA_CASES.items() for code in (key, *others)
+    )
+    _ENGINE_READ = True
+except (ImportError, AttributeError):  # another Python's engine: every pattern is searched
+    _FOLDS_APART = frozenset()
+    _ENGINE_READ = False
 
 
 def plain(text: str) -> bool:
@@ -148,11 +154,11 @@ def _item(op: Any, arg: Any) -> Atoms:
 
 def needed(pattern: re.Pattern[str]) -> Atoms:
     """Lowercase strings one of which every match of `pattern` holds; None if none can be told."""
-    if pattern.flags & re.VERBOSE:
-        return None  # the tree is the same, but keep to what the tests cover
+    if not _ENGINE_READ or pattern.flags & re.VERBOSE:
+        return None  # (a verbose pattern's tree is the same, but keep to what the tests cover)
     try:
         atoms = _sequence(_parser.parse(pattern.pattern, pattern.flags))
-    except (re.error, RecursionError, AttributeError, TypeError, ValueError):
+    except (re.error, RecursionError, AttributeError, TypeError, ValueError, IndexError, KeyError):
         return None  # an engine of another version: search in full
     return atoms if atoms and all(atoms) else None
 
