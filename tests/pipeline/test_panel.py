@@ -379,14 +379,13 @@ def test_a_reviews_checks_run_while_its_reviewers_wait_and_are_recorded_first(
 
 
 def test_a_review_whose_reviewer_fails_while_the_checks_run_ends_on_that_failure(
-    project: Project, script: Script, scripted: ScriptedServer, endpoint_env: dict[str, str]
+    project: Project, scripted: ScriptedServer, endpoint_env: dict[str, str]
 ) -> None:
     _run(project, endpoint_env, max_rounds=1)
     answer = scripted.responder
-    scripted.responder = lambda request: (
-        Reply(status=400, body={"error": {"message": "no such reviewer"}})
-        if reviewer_title(request)
-        else answer(request)
-    )
+    refused = Reply(status=400, body={"error": {"message": "no such reviewer"}}, delay_s=0.1)
+    scripted.responder = lambda request: refused if reviewer_title(request) else answer(request)
     with pytest.raises(JfmError, match="no such reviewer"):
         review(project, DraftOptions(role="product-management", model="m"), endpoint_env)
+    run = json.loads((project.out_dir("product-management", None) / "review" / "run.json").read_text())
+    assert run["status"] == "failed"

@@ -267,12 +267,8 @@ class Panel:
             first_wave = asyncio.Event()
             checking = asyncio.ensure_future(self._checks_after(first_wave, profile))
             asking = self._asking(calls, before_call, first_wave)
-            try:
-                answers = await ordered_map(asking, calls, self.settings.calls_at_once)
-            except BaseException:
-                first_wave.set()
-                await asyncio.gather(checking, return_exceptions=True)  # a thread is not stopped: let it end
-                raise
+            # (A failed call leaves the checks to end on their own: a thread is not stopped.)
+            answers = await ordered_map(asking, calls, self.settings.calls_at_once)
             first_wave.set()
             checked = await checking
         verdict = PanelVerdict(reviews=checked, scores={})
