@@ -68,6 +68,13 @@ def _letter(code: int) -> str | None:
     return ch.lower() if plain(ch) and len(ch.lower()) == 1 else None
 
 
+def _union(sets: list[frozenset[str] | None]) -> frozenset[str] | None:
+    """Every string of the sets (what a choice of them holds), or None when one is unknown."""
+    if any(strings is None for strings in sets):
+        return None
+    return frozenset().union(*sets)  # type: ignore[arg-type]
+
+
 def _joined(heads: frozenset[str], tails: frozenset[str]) -> frozenset[str] | None:
     if len(heads) * len(tails) > MAX_SPELLED:
         return None
@@ -84,11 +91,8 @@ def _spelled(op: Any, arg: Any) -> frozenset[str] | None:
     if op is _constants.SUBPATTERN:
         return _spelled_run(arg[3])
     if op is _constants.BRANCH:
-        branches = [_spelled_run(branch) for branch in arg[1]]
-        if any(branch is None for branch in branches):
-            return None
-        union = frozenset().union(*branches)  # type: ignore[arg-type]
-        return union if len(union) <= MAX_SPELLED else None
+        union = _union([_spelled_run(branch) for branch in arg[1]])
+        return union if union is not None and len(union) <= MAX_SPELLED else None
     if op is _constants.IN and all(member_op is _constants.LITERAL for member_op, _ in arg):
         letters = [_letter(code) for _, code in arg]
         return None if None in letters else frozenset(letters)  # type: ignore[arg-type]
@@ -140,10 +144,7 @@ def _item(op: Any, arg: Any) -> Atoms:
     if op is _constants.SUBPATTERN:
         return _sequence(arg[3])
     if op is _constants.BRANCH:
-        branches = [_sequence(branch) for branch in arg[1]]
-        if any(branch is None for branch in branches):
-            return None
-        return frozenset().union(*branches)  # type: ignore[arg-type]
+        return _union([_sequence(branch) for branch in arg[1]])
     if op in (_constants.MAX_REPEAT, _constants.MIN_REPEAT, _constants.POSSESSIVE_REPEAT):
         low, _, body = arg
         return _sequence(body) if low >= 1 else None
