@@ -18,8 +18,10 @@ pattern to it over the guard's corpus and the shipped texts.
 
 from __future__ import annotations
 
+import functools
+import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import ahocorasick
@@ -62,17 +64,24 @@ def _better(a: Atoms, b: Atoms) -> Atoms:
 MAX_SPELLED = 256
 
 
+@functools.cache
 def _letter(code: int) -> str | None:
     """A literal as it reads lowered, or None when lowering would not compare it as the engine does."""
     ch = chr(code)
     return ch.lower() if plain(ch) and len(ch.lower()) == 1 else None
 
 
-def _union(sets: list[frozenset[str] | None]) -> frozenset[str] | None:
-    """Every string of the sets (what a choice of them holds), or None when one is unknown."""
-    if any(strings is None for strings in sets):
-        return None
-    return frozenset().union(*sets)  # type: ignore[arg-type]
+def _union(choices: Iterable[frozenset[str] | None], most: float = math.inf) -> frozenset[str] | None:
+    """Every string of the choices (what a choice of them holds), or None when one is unknown or
+    there are more than `most`."""
+    found: set[str] = set()
+    for strings in choices:
+        if strings is None:
+            return None
+        found |= strings
+        if len(found) > most:
+            return None
+    return frozenset(found)
 
 
 def _joined(heads: frozenset[str], tails: frozenset[str]) -> frozenset[str] | None:
@@ -91,8 +100,7 @@ def _spelled(op: Any, arg: Any) -> frozenset[str] | None:
     if op is _constants.SUBPATTERN:
         return _spelled_run(arg[3])
     if op is _constants.BRANCH:
-        union = _union([_spelled_run(branch) for branch in arg[1]])
-        return union if union is not None and len(union) <= MAX_SPELLED else None
+        return _union((_spelled_run(branch) for branch in arg[1]), MAX_SPELLED)
     if op is _constants.IN and all(member_op is _constants.LITERAL for member_op, _ in arg):
         letters = [_letter(code) for _, code in arg]
         return None if None in letters else frozenset(letters)  # type: ignore[arg-type]
@@ -104,17 +112,26 @@ def _spelled(op: Any, arg: Any) -> frozenset[str] | None:
     return None
 
 
+def _listed(items: Any) -> list[Any]:
+    """A parsed run's items as a list (a parser SubPattern indexes its list slowly)."""
+    return getattr(items, "data", items)
+
+
 def _spelled_run(items: Any) -> frozenset[str] | None:
     spelled = frozenset({""})
-    for op, arg in items:
+    word = ""  # the literals since the last other item, joined at once (most of a word class)
+    for op, arg in _listed(items):
+        if op is _constants.LITERAL and (letter := _letter(arg)) is not None:
+            word += letter
+            continue
         part = _spelled(op, arg)
         if part is None:
             return None
-        joined = _joined(spelled, part)
+        joined = _joined(spelled, frozenset(word + tail for tail in part))
         if joined is None:
             return None
-        spelled = joined
-    return spelled
+        spelled, word = joined, ""
+    return frozenset(head + word for head in spelled)
 
 
 def _sequence(items: Any) -> Atoms:
@@ -125,7 +142,7 @@ def _sequence(items: Any) -> Atoms:
     def ended(run: frozenset[str]) -> Atoms:
         return run if "" not in run else None
 
-    for op, arg in items:
+    for op, arg in _listed(items):
         part = _spelled(op, arg)
         joined = None if part is None else _joined(run, part)
         if joined is not None:
@@ -144,7 +161,7 @@ def _item(op: Any, arg: Any) -> Atoms:
     if op is _constants.SUBPATTERN:
         return _sequence(arg[3])
     if op is _constants.BRANCH:
-        return _union([_sequence(branch) for branch in arg[1]])
+        return _union(_sequence(branch) for branch in arg[1])
     if op in (_constants.MAX_REPEAT, _constants.MIN_REPEAT, _constants.POSSESSIVE_REPEAT):
         low, _, body = arg
         return _sequence(body) if low >= 1 else None
