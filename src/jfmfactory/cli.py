@@ -283,8 +283,7 @@ def _run_all(
     with _reported():
         # Refused before the progress bars start, so an error is the only line printed.
         api.check_catalog_options(options, "--batch" if batch else "--all")
-        if roles_at_once is not None:
-            api.check_roles_at_once(roles_at_once)
+        api.check_roles_at_once(roles_at_once)
         project = Project.find(Path.cwd(), seeds)
         with catalog_progress(err) as progress:
             if batch:

@@ -75,8 +75,7 @@ def draft_all_batched(
     elsewhere (vLLM's run-batch), and the run stops there until `import_batch` brings its output.
     """
     check_catalog_options(options, "--batch")
-    if roles_at_once is not None:
-        check_roles_at_once(roles_at_once)
+    check_roles_at_once(roles_at_once)
     settings = EndpointSettings.resolve(options.base_url, options.model, env, options.timeout_s)
     if settings.embedded and not offline:
         raise BadInput("--batch: the embedded model has no Batch API; name an endpoint with --base-url")
@@ -163,8 +162,7 @@ def import_batch(
     lines, as vLLM's run-batch writes), then go on with the run it belongs to, with the options
     it began with (and its roles at once, unless `roles_at_once` says), until its next batch is
     exported or every role is done."""
-    if roles_at_once is not None:  # refused before anything is filed
-        check_roles_at_once(roles_at_once)
+    check_roles_at_once(roles_at_once)  # refused before anything is filed
     folder = catalog_folder(project)
     ledger = read_ledger(folder / LEDGER_FILE)
     waiting = [batch for batch in ledger.batches if not batch.collected]

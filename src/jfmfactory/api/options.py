@@ -98,8 +98,9 @@ def check_catalog_options(options: DraftOptions, command: str) -> None:
         )
 
 
-def check_roles_at_once(count: int) -> None:
-    if count < 1:
+def check_roles_at_once(count: int | None) -> None:
+    """Refuse a `--roles-at-once` below 1 (None: the flag not given)."""
+    if count is not None and count < 1:
         raise BadInput(f"--roles-at-once {count}: must be at least 1")
 
 
