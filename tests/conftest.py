@@ -30,6 +30,15 @@ ENDPOINT_VARIABLES = (
 )
 
 
+@pytest.fixture(autouse=True, scope="session")
+def own_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The suite keeps what `disk_cache` derives in a folder of its own, never the user's; the
+    processes of a run share it, as a user's commands do."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("JFM_CACHE_DIR", str(tmp_path_factory.mktemp("jfm-cache")))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test inherits an endpoint from the machine it runs on."""

@@ -1,0 +1,90 @@
+"""What a process derives from a file that seldom changes, kept on disk for the next process.
+
+Every `jfm` command starts by reading the guard's patterns and lemminflect's lexicon, about 0.8 s
+of work whose result depends only on those files and on this Python. `kept(name, key, make)`
+returns `make()`, or the value made last time for the same key: the key holds whatever the value
+is derived from (the file's text, the library's version), and this Python's version is added to
+it, so an edited file or an upgrade is derived again, never served stale.
+
+The folder is `$JFM_CACHE_DIR`, else `$XDG_CACHE_HOME/jfmfactory`, else `~/.cache/jfmfactory`.
+Each value is one file, written whole under a temporary name and renamed, with a digest of its
+bytes: a file half written, corrupted or from another key is ignored and made again. A folder
+that cannot be written only costs the time saved; the cache never fails a command.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+#: What a kept file starts with; a new layout of the files gets a new one.
+_MAGIC = b"jfm-cache-1\n"
+_DIGEST = hashlib.sha256().digest_size
+_MISSING = object()
+
+
+def cache_folder() -> Path:
+    """Where derived values are kept (see the module's docstring)."""
+    named = os.environ.get("JFM_CACHE_DIR")
+    if named:
+        return Path(named)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "jfmfactory"
+
+
+def kept(name: str, key: bytes, make: Callable[[], T]) -> T:
+    """`make()`, or its value for the same `key` kept from an earlier process.
+
+    The value must be made of what `marshal` writes (str, int, tuple, list, dict, frozenset …).
+    """
+    keyed = hashlib.sha256(b"%s\0%s\0%s" % (sys.version.encode(), name.encode(), key)).hexdigest()
+    path = cache_folder() / f"{name}-{keyed[:24]}.marshal"
+    try:
+        data = path.read_bytes()
+    except OSError:
+        pass
+    else:
+        value = _read(data, keyed)
+        if value is not _MISSING:
+            return value  # type: ignore[return-value]
+    value = make()
+    _write(path, keyed, value)
+    return value
+
+
+def _read(data: bytes, keyed: str) -> object:
+    """The value in a kept file's bytes, or `_MISSING` if they are not whole or not for `keyed`."""
+    head = _MAGIC + keyed.encode() + b"\n"
+    if not data.startswith(head):
+        return _MISSING
+    digest, body = data[len(head) : len(head) + _DIGEST], data[len(head) + _DIGEST :]
+    if hashlib.sha256(body).digest() != digest:
+        return _MISSING
+    try:
+        return marshal.loads(body)
+    except (EOFError, ValueError, TypeError):
+        return _MISSING
+
+
+def _write(path: Path, keyed: str, value: Any) -> None:
+    body = marshal.dumps(value)
+    content = _MAGIC + keyed.encode() + b"\n" + hashlib.sha256(body).digest() + body
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, scratch = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    except OSError:
+        return  # a folder that cannot be written: the next process makes the value again
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+        os.replace(scratch, path)
+    except OSError:
+        Path(scratch).unlink(missing_ok=True)
