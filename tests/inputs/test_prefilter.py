@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import random
 import re
+from pathlib import Path
 
 import pytest
 from test_guard_corpus import CORPUS, entries
 
 from conftest import REPO
-from jfmfactory.inputs import prefilter
+from jfmfactory.inputs import patterns
 from jfmfactory.inputs.guard import load_rules, rule_for, shipped_rules
 from jfmfactory.inputs.prefilter import Prefilter, needed, plain
 
@@ -38,7 +39,7 @@ def guard_patterns() -> list[re.Pattern[str]]:
 
 def test_no_guard_pattern_is_skipped_where_it_is_found() -> None:
     patterns = guard_patterns()
-    screen = Prefilter(patterns)
+    screen = Prefilter([needed(pattern) for pattern in patterns])
     skipped = found_anyway = 0
     for text in texts():
         possible = screen.possible(text)
@@ -50,9 +51,12 @@ def test_no_guard_pattern_is_skipped_where_it_is_found() -> None:
     assert skipped > 0.8 * len(texts()) * len(patterns)  # it does skip: most patterns, most texts
 
 
-def test_the_guard_withholds_what_it_withheld_without_the_prefilter(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_guard_withholds_what_it_withheld_without_the_prefilter(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     rules = shipped_rules()
-    monkeypatch.setattr(prefilter, "needed", lambda pattern: None)  # nothing known: all searched
+    monkeypatch.setenv("JFM_CACHE_DIR", str(tmp_path))  # read again, not what the suite kept
+    monkeypatch.setattr(patterns, "needed_in", lambda tree, flags: None)  # nothing known: all searched
     every_pattern_searched = load_rules()
     assert every_pattern_searched.prefilter.possible("Owns the roadmap.") == rules.prefilter.every
     withheld = [rule_for(text, rules) for text in texts()]
@@ -84,14 +88,14 @@ def test_a_letter_lowering_does_not_fold_is_searched_in_full() -> None:
     dress = re.compile("dress", re.I)
     assert dress.search("DREſS")  # the engine folds the long s to s; lowering does not
     assert not plain("DREſS")
-    assert Prefilter([dress]).possible("DREſS") == 1
-    assert Prefilter([dress]).possible("a dress code") == 1
-    assert Prefilter([dress]).possible("a suit") == 0
+    assert Prefilter([needed(dress)]).possible("DREſS") == 1
+    assert Prefilter([needed(dress)]).possible("a dress code") == 1
+    assert Prefilter([needed(dress)]).possible("a suit") == 0
     assert needed(re.compile("ſtop", re.I)) == frozenset({"top"})  # the odd letter ends the string
 
 
 def test_a_pattern_with_nothing_needed_is_always_searched() -> None:
-    prefilter = Prefilter([re.compile(r"\d+", re.I), re.compile("model", re.I)])
+    prefilter = Prefilter([needed(re.compile(r"\d+", re.I)), needed(re.compile("model", re.I))])
     assert prefilter.possible("Ships 3 releases.") == 0b01
     assert prefilter.possible("Tunes the model.") == 0b11
 
@@ -122,7 +126,7 @@ def test_no_random_pattern_is_skipped_where_it_is_found() -> None:
             pattern = re.compile(regex, flags)
         except re.error:
             continue  # (a look-behind of varying width, a reference to no group)
-        prefilter = Prefilter([pattern])
+        prefilter = Prefilter([needed(pattern)])
         for text in texts:
             if not prefilter.possible(text):
                 skipped += 1

@@ -41,13 +41,18 @@ from typing import Any, NamedTuple
 
 from ..errors import BadInput
 from ..records.runlog import Withheld
+from . import patterns, prefilter
 from .datafile import read_toml
-from .prefilter import Prefilter
+from .disk_cache import kept
+from .patterns import Code
+from .prefilter import Atoms, Prefilter
 from .seeds import RoleSeeds
 from .sentences import segmenter
 
 PATTERNS_FILE = Path(__file__).with_name("guard_patterns.toml")
 _WORD = re.compile(r"\{(\w+)\}")
+#: How every guard pattern is matched (an int: the engine takes its flags so).
+_FLAGS = int(re.IGNORECASE)
 # A line ending so is a whole sentence or a heading; otherwise a sentence may run on to the next.
 # A closing quotation mark ends a sentence only after a full stop, a question or an exclamation.
 _ENDS_SENTENCE = re.compile(r"(?:[.!?…][\"'”’»“‘]*|[:;)\]])\s*$")
@@ -56,13 +61,6 @@ _ENDS_SENTENCE = re.compile(r"(?:[.!?…][\"'”’»“‘]*|[:;)\]])\s*$")
 _ENDS_IN_QUOTE = re.compile(r"[\"'”’»“‘]\s*$")
 # A line starting so begins something new: a list item, a numbered point, a speaker.
 _STARTS_ITEM = re.compile(r"^\s*(?:[-*•–—]|\d+[.)]|[A-Z]\)|Q:|A:|#)")
-
-
-def _compile(regex: str, words: dict[str, str], path: Path, where: str) -> re.Pattern[str]:
-    try:
-        return re.compile(_expand(regex, words, path, where), re.I)
-    except re.error as exc:
-        raise BadInput(f"{path}: {where}: bad pattern ({exc}): {regex[:80]}") from exc
 
 
 def _expand(regex: str, words: dict[str, str], path: Path, where: str) -> str:
@@ -124,26 +122,53 @@ def load_rules(path: Path = PATTERNS_FILE) -> Rules:
 
 
 def _rules(data: dict[str, Any], words: dict[str, str], path: Path) -> Rules:
-    # Each distinct pattern is a bit of the prefilter (the same regex compiles to one object).
-    bit_of: dict[re.Pattern[str], int] = {}
+    # Each distinct regex is one pattern and one bit of the prefilter: its index in `bit_of`;
+    # where it is first used names it in an error.
+    bit_of: dict[str, int] = {}
+    first_used: list[str] = []
 
-    def test(regexes: list[str], where: str) -> Test:
-        patterns = tuple(_compile(regex, words, path, where) for regex in regexes)
-        bits = 0
-        for pattern in patterns:
-            bits |= 1 << bit_of.setdefault(pattern, len(bit_of))
-        return Test(patterns, bits)
+    def spelled(regexes: list[str], where: str) -> list[int]:
+        indices = []
+        for regex in (_expand(regex, words, path, where) for regex in regexes):
+            if regex not in bit_of:
+                bit_of[regex] = len(first_used)
+                first_used.append(where)
+            indices.append(bit_of[regex])
+        return indices
 
-    directive = tuple(test([regex], "[directive]") for regex in data.get("directive", {}).get("when", []))
-    rules = tuple(
-        Rule(
-            name=str(rule["name"]),
-            directive=bool(rule.get("directive", False)),
-            tests=tuple(test(regexes, f"rule {rule['name']!r}") for regexes in rule["when"]),
-        )
+    directives = [spelled([regex], "[directive]") for regex in data.get("directive", {}).get("when", [])]
+    rules = [
+        (str(rule["name"]), bool(rule.get("directive", False)),
+         [spelled(regexes, f"rule {rule['name']!r}") for regexes in rule["when"]])
         for rule in data.get("rules", [])
+    ]  # fmt: skip
+
+    def read_all() -> tuple[tuple[Atoms, Code | None], ...]:
+        """Every pattern parsed: a bad one is an error here, not mid-run."""
+        found = []
+        for regex, where in zip(bit_of, first_used, strict=True):
+            try:
+                found.append(patterns.read(regex, _FLAGS))
+            except re.error as exc:
+                raise BadInput(f"{path}: {where}: bad pattern ({exc}): {regex[:80]}") from exc
+        return tuple(found)
+
+    # Also keyed by the code that reads them: a change to it reads them again.
+    readers = b"".join(Path(module.__file__ or "").read_bytes() for module in (patterns, prefilter))
+    key = b"\0".join([patterns.ENGINE.encode(), readers, *(regex.encode() for regex in bit_of)])
+    read = kept("guard-patterns", key, read_all)
+    made = [patterns.compiled(regex, _FLAGS, code) for regex, (_, code) in zip(bit_of, read, strict=True)]
+
+    def test(indices: list[int]) -> Test:
+        return Test(tuple(made[index] for index in indices), sum({1 << index for index in indices}))
+
+    return Rules(
+        directive=tuple(map(test, directives)),
+        rules=tuple(
+            Rule(name, only_directive, tuple(map(test, tests))) for name, only_directive, tests in rules
+        ),
+        prefilter=Prefilter([atoms for atoms, _ in read]),
     )
-    return Rules(directive, rules, Prefilter(list(bit_of)))
 
 
 @cache

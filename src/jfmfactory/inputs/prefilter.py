@@ -172,25 +172,37 @@ def _item(op: Any, arg: Any) -> Atoms:
 
 def needed(pattern: re.Pattern[str]) -> Atoms:
     """Lowercase strings one of which every match of `pattern` holds; None if none can be told."""
-    if not _ENGINE_READ or pattern.flags & re.VERBOSE:
+    if not _ENGINE_READ:
+        return None
+    try:
+        tree = _parser.parse(pattern.pattern, pattern.flags)
+    except (re.error, RecursionError, AttributeError, TypeError, ValueError, IndexError, KeyError):
+        return None  # an engine of another version: search in full
+    return needed_in(tree, pattern.flags)
+
+
+def needed_in(tree: Any, flags: int) -> Atoms:
+    """`needed` for a pattern already parsed (`_parser.parse(pattern, flags)`)."""
+    if not _ENGINE_READ or (flags | tree.state.flags) & re.VERBOSE:
         return None  # (a verbose pattern's tree is the same, but keep to what the tests cover)
     try:
-        atoms = _sequence(_parser.parse(pattern.pattern, pattern.flags))
-    except (re.error, RecursionError, AttributeError, TypeError, ValueError, IndexError, KeyError):
+        atoms = _sequence(tree)
+    except (RecursionError, AttributeError, TypeError, ValueError, IndexError, KeyError):
         return None  # an engine of another version: search in full
     return atoms if atoms and all(atoms) else None
 
 
 class Prefilter:
     """Which of a list of patterns a text may match, told by one pass over the text: bit i of
-    `possible(text)` is set when `patterns[i]` may be found in it, and clear when it cannot be."""
+    `possible(text)` is set when pattern i may be found in it, and clear when it cannot be.
 
-    def __init__(self, patterns: Sequence[re.Pattern[str]]) -> None:
-        self.every = (1 << len(patterns)) - 1
+    Built from each pattern's `needed` strings, which `guard` keeps on disk between processes."""
+
+    def __init__(self, needs: Sequence[Atoms]) -> None:
+        self.every = (1 << len(needs)) - 1
         self.always = 0
         users: dict[str, int] = {}
-        for index, pattern in enumerate(patterns):
-            atoms = needed(pattern)
+        for index, atoms in enumerate(needs):
             if atoms is None:
                 self.always |= 1 << index
             for atom in atoms or ():
