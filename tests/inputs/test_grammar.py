@@ -3,6 +3,10 @@ quote's own words turned into a duty."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from jfmfactory.inputs.grammar import (
@@ -115,3 +119,29 @@ def test_three_gerunds_run_together_are_a_run_on_and_two_are_not() -> None:
     assert gerund_chain("Identifies opportunities the team is not working on helping with exploring them.")
     assert not gerund_chain("Runs A/B tests and analyzing funnel drop-offs.")
     assert not gerund_chain("Focuses on exploring new markets.")
+
+
+# A process that reads lemminflect's tables from its CSV files fails; the words asked of both.
+LEXICON_PROBE = """
+import sys
+from lemminflect.codecs import InflectionLUCodec, LemmaLUCodec
+if sys.argv[1] == "warm":
+    def refused(*args): raise AssertionError("read the CSV files again")
+    LemmaLUCodec.LemmaLUCodec.load = InflectionLUCodec.InflectionLUCodec.load = refused
+from jfmfactory.inputs.grammar import as_duty, duty_verb, present_third_person
+print([duty_verb("Leads"), duty_verb("Roadmap"), present_third_person("coordinate"),
+       as_duty("you will mentor junior designers")])
+"""
+
+
+def test_the_lexicon_is_read_from_the_kept_copy_after_the_first_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JFM_CACHE_DIR", str(tmp_path))
+    cold, warm = (
+        subprocess.run([sys.executable, "-c", LEXICON_PROBE, run], capture_output=True, text=True, check=True)
+        for run in ("cold", "warm")
+    )
+    assert [path.name.startswith("lemminflect-") for path in tmp_path.iterdir()] == [True]
+    assert warm.stdout == cold.stdout
+    assert "True, False, 'coordinates'" in cold.stdout
