@@ -7,12 +7,13 @@ instead of replaying a wrong answer. Credentials never reach the file.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import os
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -169,9 +170,11 @@ def recording(path: Path, secrets: Iterable[str | None] = ()) -> Iterator[None]:
 @contextlib.contextmanager
 def replaying(path: Path) -> Iterator[None]:
     """Answer every request from `path`; a request it does not hold is an error."""
-    check_replay(path)
+    recorder = _recorder("none")
+    # The file as checked, not parsed again; a copy, as vcrpy changes what it plays back.
+    recorder.register_serializer("checked", _Parsed(copy.deepcopy(check_replay(path))))
     try:
-        with _recorder("none").use_cassette(str(path), allow_playback_repeats=False):
+        with recorder.use_cassette(str(path), serializer="checked", allow_playback_repeats=False):
             yield
     except yaml.YAMLError as exc:
         raise BadInput(f"--replay {path}: not a cassette ({_first_line(exc)})") from exc
@@ -184,10 +187,23 @@ def replaying(path: Path) -> Iterator[None]:
         raise
 
 
-def check_replay(path: Path) -> None:
-    """A cassette to replay: a file that vcrpy can load, each exchange a request and its answer."""
+def check_replay(path: Path) -> Any:
+    """A cassette to replay: a file that vcrpy can load, each exchange a request and its answer.
+
+    Returns the file parsed. A run checks its options, then replays: the same file unchanged is
+    parsed once.
+    """
     if not path.is_file():
         raise BadInput(f"--replay {path}: no such cassette")
+    try:
+        stamp = path.stat()
+        return _checked(path, stamp.st_size, stamp.st_mtime_ns)
+    except OSError as exc:
+        raise BadInput(f"--replay {path}: cannot read it ({_first_line(exc)})") from exc
+
+
+@lru_cache(maxsize=2)
+def _checked(path: Path, size: int, modified_ns: int) -> Any:
     _vcr()
     from vcr.serialize import deserialize
     from vcr.serializers import yamlserializer
@@ -207,6 +223,7 @@ def check_replay(path: Path) -> None:
             problem = _first_line(exc)
     if problem is not None:
         raise BadInput(f"--replay {path}: not a cassette ({problem})")
+    return data
 
 
 class _Parsed:
