@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from jfmfactory.inputs.disk_cache import cache_folder, kept
+from jfmfactory.inputs.disk_cache import KEPT_PER_NAME, cache_folder, kept
 
 
 class Maker:
@@ -79,3 +79,15 @@ def test_the_folder_follows_the_environment(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert cache_folder() == tmp_path / "home" / ".cache" / "jfmfactory"
+
+
+def test_only_the_newest_files_of_a_name_are_kept(folder: Path) -> None:
+    for version in range(KEPT_PER_NAME + 2):
+        kept("table", b"v%d" % version, Maker(version))
+    kept("other", b"v0", Maker("other"))
+    assert len(list(folder.glob("table-*"))) == KEPT_PER_NAME
+    assert len(list(folder.glob("other-*"))) == 1
+    newest = Maker(None)
+    assert kept("table", b"v%d" % (KEPT_PER_NAME + 1), newest) == KEPT_PER_NAME + 1
+    assert newest.calls == 0
+    assert kept("table", b"v0", Maker("made again")) == "made again"  # the oldest was deleted

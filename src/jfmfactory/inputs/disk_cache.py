@@ -8,8 +8,9 @@ it, so an edited file or an upgrade is derived again, never served stale.
 
 The folder is `$JFM_CACHE_DIR`, else `$XDG_CACHE_HOME/jfmfactory`, else `~/.cache/jfmfactory`.
 Each value is one file, written whole under a temporary name and renamed, with a digest of its
-bytes: a file half written, corrupted or from another key is ignored and made again. A folder
-that cannot be written only costs the time saved; the cache never fails a command.
+bytes: a file half written, corrupted or from another key is ignored and made again. The newest
+few files of a name are kept, the others deleted. A folder that cannot be written only costs the
+time saved; the cache never fails a command.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ T = TypeVar("T")
 _MAGIC = b"jfm-cache-1\n"
 _DIGEST = hashlib.sha256().digest_size
 _MISSING = object()
+#: Files kept per name, the newest: an edit of the guard's patterns makes a new one each time.
+KEPT_PER_NAME = 4
 
 
 def cache_folder() -> Path:
@@ -57,6 +60,7 @@ def kept(name: str, key: bytes, make: Callable[[], T]) -> T:
             return value  # type: ignore[return-value]
     value = make()
     _write(path, keyed, value)
+    _prune(path, name)
     return value
 
 
@@ -88,3 +92,14 @@ def _write(path: Path, keyed: str, value: Any) -> None:
         os.replace(scratch, path)
     except OSError:
         Path(scratch).unlink(missing_ok=True)
+
+
+def _prune(written: Path, name: str) -> None:
+    """Delete all but the newest `KEPT_PER_NAME` files of `name`, the one just `written` among them."""
+    try:
+        others = [path for path in written.parent.glob(f"{name}-*.marshal") if path != written]
+        others.sort(key=lambda path: path.stat().st_mtime_ns, reverse=True)
+        for old in others[KEPT_PER_NAME - 1 :]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass  # another process pruning, or a folder that cannot be written: kept for now
