@@ -76,17 +76,39 @@ def test_the_folder_follows_the_environment(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.delenv("JFM_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert cache_folder() == tmp_path / "xdg" / "jfmfactory"
-    monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/xdg")  # ignored, as the XDG spec says
     assert cache_folder() == tmp_path / "home" / ".cache" / "jfmfactory"
 
 
+def test_with_no_home_known_nothing_is_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("JFM_CACHE_DIR")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr("os.path.expanduser", lambda path: path)  # no $HOME, no account entry
+    monkeypatch.chdir(tmp_path)
+    assert cache_folder() is None
+    make = Maker(VALUE)
+    assert kept("table", b"v1", make) == kept("table", b"v1", make) == VALUE
+    assert make.calls == 2
+    assert list(tmp_path.iterdir()) == []  # no folder named "~" here
+
+
+def test_a_write_cut_short_leaves_no_scratch_file(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(source: str, target: Path) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("os.replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        kept("table", b"v1", Maker(VALUE))
+    assert list(folder.iterdir()) == []
+
+
 def test_only_the_newest_files_of_a_name_are_kept(folder: Path) -> None:
+    kept("table-other", b"v0", Maker("other"))  # a name that starts like another, kept first
     for version in range(KEPT_PER_NAME + 2):
         kept("table", b"v%d" % version, Maker(version))
-    kept("other", b"v0", Maker("other"))
-    assert len(list(folder.glob("table-*"))) == KEPT_PER_NAME
-    assert len(list(folder.glob("other-*"))) == 1
+    assert len(list(folder.glob("table-*"))) == KEPT_PER_NAME + 1
+    assert len(list(folder.glob("table-other-*"))) == 1
     newest = Maker(None)
     assert kept("table", b"v%d" % (KEPT_PER_NAME + 1), newest) == KEPT_PER_NAME + 1
     assert newest.calls == 0

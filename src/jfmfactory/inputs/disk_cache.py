@@ -6,15 +6,16 @@ returns `make()`, or the value made last time for the same key: the key holds wh
 is derived from (the file's text, the library's version), and this Python's version is added to
 it, so an edited file or an upgrade is derived again, never served stale.
 
-The folder is `$JFM_CACHE_DIR`, else `$XDG_CACHE_HOME/jfmfactory`, else `~/.cache/jfmfactory`.
-Each value is one file, written whole under a temporary name and renamed, with a digest of its
-bytes: a file half written, corrupted or from another key is ignored and made again. The newest
-few files of a name are kept, the others deleted. A folder that cannot be written only costs the
-time saved; the cache never fails a command.
+The folder is `$JFM_CACHE_DIR`, else `$XDG_CACHE_HOME/jfmfactory`, else `~/.cache/jfmfactory`;
+with no home known, nothing is kept. Each value is one file, written whole under a temporary
+name and renamed, with a digest of its bytes: a file half written, corrupted or from another key
+is ignored and made again. The newest few files of a name are kept, the others deleted. A folder
+that cannot be written only costs the time saved; the cache never fails a command.
 """
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import marshal
 import os
@@ -30,17 +31,23 @@ T = TypeVar("T")
 _MAGIC = b"jfm-cache-1\n"
 _DIGEST = hashlib.sha256().digest_size
 _MISSING = object()
+#: Hex digits of the key in a file's name.
+_NAMED = 24
 #: Files kept per name, the newest: an edit of the guard's patterns makes a new one each time.
 KEPT_PER_NAME = 4
 
 
-def cache_folder() -> Path:
-    """Where derived values are kept (see the module's docstring)."""
+def cache_folder() -> Path | None:
+    """Where derived values are kept (see the module's docstring); None when no home is known
+    (no $HOME and no account entry): nothing is kept then."""
     named = os.environ.get("JFM_CACHE_DIR")
     if named:
         return Path(named)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "jfmfactory"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg and os.path.isabs(xdg):  # a relative one is to be ignored (XDG base directory spec)
+        return Path(xdg) / "jfmfactory"
+    home = os.path.expanduser("~")
+    return Path(home) / ".cache" / "jfmfactory" if os.path.isabs(home) else None
 
 
 def kept(name: str, key: bytes, make: Callable[[], T]) -> T:
@@ -48,8 +55,11 @@ def kept(name: str, key: bytes, make: Callable[[], T]) -> T:
 
     The value must be made of what `marshal` writes (str, int, tuple, list, dict, frozenset …).
     """
+    folder = cache_folder()
+    if folder is None:
+        return make()
     keyed = hashlib.sha256(b"%s\0%s\0%s" % (sys.version.encode(), name.encode(), key)).hexdigest()
-    path = cache_folder() / f"{name}-{keyed[:24]}.marshal"
+    path = folder / f"{name}-{keyed[:_NAMED]}.marshal"
     try:
         data = path.read_bytes()
     except OSError:
@@ -59,8 +69,8 @@ def kept(name: str, key: bytes, make: Callable[[], T]) -> T:
         if value is not _MISSING:
             return value  # type: ignore[return-value]
     value = make()
-    _write(path, keyed, value)
-    _prune(path, name)
+    if _write(path, keyed, value):
+        _prune(path, name)
     return value
 
 
@@ -78,28 +88,35 @@ def _read(data: bytes, keyed: str) -> object:
         return _MISSING
 
 
-def _write(path: Path, keyed: str, value: Any) -> None:
+def _write(path: Path, keyed: str, value: Any) -> bool:
+    """Whether `value` could be written to `path`, whole."""
     body = marshal.dumps(value)
     content = _MAGIC + keyed.encode() + b"\n" + hashlib.sha256(body).digest() + body
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, scratch = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     except OSError:
-        return  # a folder that cannot be written: the next process makes the value again
+        return False  # a folder that cannot be written: the next process makes the value again
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
         os.replace(scratch, path)
-    except OSError:
+    except BaseException as exc:  # a full disk, or Ctrl-C: no scratch file is left behind
         Path(scratch).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            return False
+        raise
+    return True
 
 
 def _prune(written: Path, name: str) -> None:
     """Delete all but the newest `KEPT_PER_NAME` files of `name`, the one just `written` among them."""
     try:
-        others = [path for path in written.parent.glob(f"{name}-*.marshal") if path != written]
+        # Exactly `name`, a dash and the key: "guard" does not take in "guard-patterns-…".
+        files = written.parent.glob(f"{glob.escape(name)}-{'?' * _NAMED}.marshal")
+        others = [path for path in files if path != written]
         others.sort(key=lambda path: path.stat().st_mtime_ns, reverse=True)
         for old in others[KEPT_PER_NAME - 1 :]:
             old.unlink(missing_ok=True)
     except OSError:
-        pass  # another process pruning, or a folder that cannot be written: kept for now
+        pass  # another process pruning: kept for now
