@@ -149,9 +149,10 @@ def test_a_directive_about_the_job_or_judging_described_is_kept(sentence: str) -
     assert screen_text("S1", sentence) == (sentence, [])
 
 
-def test_a_bad_pattern_is_one_line_naming_the_file_and_the_rule(tmp_path: Path) -> None:
+@pytest.mark.parametrize("regex", ["(unclosed", "a{4294967296}"])  # the second past the engine's limit
+def test_a_bad_pattern_is_one_line_naming_the_file_and_the_rule(tmp_path: Path, regex: str) -> None:
     path = tmp_path / "guard_patterns.toml"
-    path.write_text("[[rules]]\nname = \"broken\"\nwhen = [['(unclosed']]\n", encoding="utf-8")
+    path.write_text(f"[[rules]]\nname = \"broken\"\nwhen = [['{regex}']]\n", encoding="utf-8")
     with pytest.raises(BadInput, match=r"guard_patterns\.toml: rule 'broken': bad pattern"):
         load_rules(path)
 

@@ -6,23 +6,21 @@ from __future__ import annotations
 import random
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_prefilter import guard_patterns, random_regex, texts
 
 from jfmfactory.errors import BadInput
-from jfmfactory.inputs import patterns
+from jfmfactory.inputs import guard, patterns
 from jfmfactory.inputs.guard import load_rules, rule_for
-from jfmfactory.inputs.prefilter import needed
 
 
 def test_every_guard_pattern_made_from_its_code_is_the_compiled_one() -> None:
     for pattern in guard_patterns():
-        atoms, code = patterns.read(pattern.pattern, int(re.I))
+        code = patterns.read(pattern.pattern, int(re.I))[1]
         assert code is not None
-        made = patterns.compiled(pattern.pattern, int(re.I), code)
-        assert made == pattern  # equal flags, text and engine code
-        assert atoms == needed(pattern)
+        assert patterns.compiled(pattern.pattern, int(re.I), code) == pattern  # flags, text, code
 
 
 def test_random_patterns_made_from_their_code_match_as_compiled() -> None:
@@ -74,3 +72,24 @@ def test_a_pattern_edited_after_it_was_kept_is_read_again(tmp_path: Path) -> Non
     path.write_text(rule.format("("), encoding="utf-8")  # a parenthesis left open
     with pytest.raises(BadInput, match=r"guard_patterns\.toml: rule 'r': bad pattern"):
         load_rules(path)
+
+
+def test_a_change_to_the_reading_code_reads_the_patterns_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JFM_CACHE_DIR", str(tmp_path / "cache"))
+    reader = tmp_path / "reader.py"  # stands for guard.py, patterns.py or prefilter.py
+    monkeypatch.setattr(guard, "_READERS", (*guard._READERS, str(reader)))
+    read = patterns.read
+    reads: list[str] = []
+
+    def counted(regex: str, flags: int) -> Any:
+        reads.append(regex)
+        return read(regex, flags)
+
+    monkeypatch.setattr(patterns, "read", counted)
+    for version, expected in [("_FLAGS = 2", True), ("_FLAGS = 2", False), ("_FLAGS = 0", True)]:
+        reads.clear()
+        reader.write_text(version, encoding="utf-8")
+        load_rules()
+        assert bool(reads) == expected, version

@@ -12,7 +12,7 @@ from test_guard_corpus import CORPUS, entries
 from conftest import REPO
 from jfmfactory.inputs import patterns
 from jfmfactory.inputs.guard import load_rules, rule_for, shipped_rules
-from jfmfactory.inputs.prefilter import Prefilter, needed, plain
+from jfmfactory.inputs.prefilter import Atoms, Prefilter, plain
 
 # Letters whose case the engine folds apart from str.lower(), and ones lowering lengthens.
 ODD_CASES = [
@@ -29,6 +29,11 @@ def texts() -> list[str]:
     for path in [*sorted((REPO / "seeds").rglob("*.txt")), *sorted((REPO / "docs").rglob("*.md"))]:
         found += path.read_text(encoding="utf-8").split("\n")
     return [text for text in found if text.strip()] + ODD_CASES
+
+
+def needed(pattern: re.Pattern[str]) -> Atoms:
+    """The strings the prefilter reads from a compiled pattern's text."""
+    return patterns.read(pattern.pattern, pattern.flags)[0]
 
 
 def guard_patterns() -> list[re.Pattern[str]]:
@@ -56,7 +61,7 @@ def test_the_guard_withholds_what_it_withheld_without_the_prefilter(
 ) -> None:
     rules = shipped_rules()
     monkeypatch.setenv("JFM_CACHE_DIR", str(tmp_path))  # read again, not what the suite kept
-    monkeypatch.setattr(patterns, "needed_in", lambda tree, flags: None)  # nothing known: all searched
+    monkeypatch.setattr(patterns, "needed", lambda tree, flags: None)  # nothing known: all searched
     every_pattern_searched = load_rules()
     assert every_pattern_searched.prefilter.possible("Owns the roadmap.") == rules.prefilter.every
     withheld = [rule_for(text, rules) for text in texts()]

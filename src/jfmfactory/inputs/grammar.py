@@ -38,8 +38,9 @@ def _lexicon() -> None:
     """Give lemminflect its two tables from the copy kept on disk (`disk_cache`).
 
     lemminflect reads them from gzipped CSV files when first asked: a third of a second at the
-    start of every command, against a tenth for the kept copy. The copy is keyed by the files'
-    version, size and time; if lemminflect no longer reads its tables so, it reads them itself.
+    start of every command, against a tenth for the kept copy. The copy is keyed by lemminflect's
+    version and the files' path, size and time; if lemminflect no longer reads its tables so, it
+    reads them itself.
     """
     lemmatizer, inflections = Lemmatizer(), Inflections()
     if not (hasattr(lemmatizer, "_getLemmaDict") and hasattr(inflections, "_getInflDict")):

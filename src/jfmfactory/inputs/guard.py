@@ -53,6 +53,9 @@ PATTERNS_FILE = Path(__file__).with_name("guard_patterns.toml")
 _WORD = re.compile(r"\{(\w+)\}")
 #: How every guard pattern is matched (an int: the engine takes its flags so).
 _FLAGS = int(re.IGNORECASE)
+#: The code that reads the patterns, kept on disk by their text and this code (these flags and
+#: `_rules` included): a change to any of it reads them again.
+_READERS = (__file__, patterns.__file__, prefilter.__file__)
 # A line ending so is a whole sentence or a heading; otherwise a sentence may run on to the next.
 # A closing quotation mark ends a sentence only after a full stop, a question or an exclamation.
 _ENDS_SENTENCE = re.compile(r"(?:[.!?…][\"'”’»“‘]*|[:;)\]])\s*$")
@@ -149,12 +152,11 @@ def _rules(data: dict[str, Any], words: dict[str, str], path: Path) -> Rules:
         for regex, where in zip(bit_of, first_used, strict=True):
             try:
                 found.append(patterns.read(regex, _FLAGS))
-            except re.error as exc:
+            except (re.error, OverflowError, RecursionError) as exc:  # (a repeat past the engine's limit)
                 raise BadInput(f"{path}: {where}: bad pattern ({exc}): {regex[:80]}") from exc
         return tuple(found)
 
-    # Also keyed by the code that reads them: a change to it reads them again.
-    readers = b"".join(Path(module.__file__ or "").read_bytes() for module in (patterns, prefilter))
+    readers = b"".join(Path(str(source)).read_bytes() for source in _READERS)
     key = b"\0".join([patterns.ENGINE.encode(), readers, *(regex.encode() for regex in bit_of)])
     read = kept("guard-patterns", key, read_all)
     made = [patterns.compiled(regex, _FLAGS, code) for regex, (_, code) in zip(bit_of, read, strict=True)]

@@ -3,7 +3,7 @@
 A guard pattern spells out word classes and runs to thousands of characters. `re.compile` parses
 each and turns its tree into the engine's code at the start of every command: a quarter of a
 second for the guard's 107 patterns, and the prefilter parsed them all again for its strings.
-`read` parses a pattern once, for both: the strings a match needs (`prefilter.needed_in`) and the
+`read` parses a pattern once, for both: the strings a match needs (`prefilter.needed`) and the
 engine's code, a list of ints with the group tables, exactly what `re.compile` hands the engine.
 `compiled` makes the pattern from that code with no parsing, 3 ms for all 107; `guard` keeps
 what `read` returns on disk (`disk_cache`).
@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .prefilter import Atoms, needed, needed_in
+from .prefilter import Atoms, needed
 
 try:  # the engine's own parser and compiler: private, so read with care
     import _sre
@@ -41,9 +41,10 @@ def read(regex: str, flags: int) -> tuple[Atoms, Code | None]:
     Raises `re.error` for a pattern the engine refuses, as `re.compile` would.
     """
     if not ENGINE:
-        return needed(re.compile(regex, flags)), None
+        re.compile(regex, flags)  # checked as ever; every sentence is searched for it
+        return None, None
     tree = _parser.parse(regex, flags)
-    atoms = needed_in(tree, flags)
+    atoms = needed(tree, flags)
     code = _compiler._code(tree, flags)  # what `re._compiler.compile` does after parsing
     names = tree.state.groupdict
     by_number: list[str | None] = [None] * tree.state.groups

@@ -3,9 +3,10 @@
 The guard's patterns are word classes spelled out, thousands of characters each, and Python's
 engine tries each at every position of a sentence: 480 µs a sentence, most of a role's screening.
 Yet almost every pattern needs one of a few strings ("reviewer", "model", "this profile" …), and a
-sentence holding none of them cannot match. `needed` reads a compiled pattern's syntax tree once
-for such a set of lowercase strings; `Prefilter` finds every pattern's strings in a sentence in
-one Aho-Corasick pass, so a pattern is searched only when one of its strings is there.
+sentence holding none of them cannot match. `needed` reads a pattern's syntax tree (the engine's
+own parse, made once by `patterns.read` and kept on disk) for such a set of lowercase strings;
+`Prefilter` finds every pattern's strings in a sentence in one Aho-Corasick pass, so a pattern is
+searched only when one of its strings is there.
 
 Skipping is exact, never a guess: a set is kept only if every match must contain one of its
 strings, and where that cannot be told (an optional part, a character class, a back-reference)
@@ -26,8 +27,8 @@ from typing import Any
 
 import ahocorasick
 
-try:  # the engine's own parser and case table: private, so read with care
-    from re import _casefix, _constants, _parser  # type: ignore[attr-defined]
+try:  # the engine's node types and case table: private, so read with care
+    from re import _casefix, _constants  # type: ignore[attr-defined]
 
     #: Letters the engine matches case-insensitively with a letter that lowering does not give.
     _FOLDS_APART = frozenset(
@@ -170,19 +171,9 @@ def _item(op: Any, arg: Any) -> Atoms:
     return None
 
 
-def needed(pattern: re.Pattern[str]) -> Atoms:
-    """Lowercase strings one of which every match of `pattern` holds; None if none can be told."""
-    if not _ENGINE_READ:
-        return None
-    try:
-        tree = _parser.parse(pattern.pattern, pattern.flags)
-    except (re.error, RecursionError, AttributeError, TypeError, ValueError, IndexError, KeyError):
-        return None  # an engine of another version: search in full
-    return needed_in(tree, pattern.flags)
-
-
-def needed_in(tree: Any, flags: int) -> Atoms:
-    """`needed` for a pattern already parsed (`_parser.parse(pattern, flags)`)."""
+def needed(tree: Any, flags: int) -> Atoms:
+    """Lowercase strings one of which every match of a pattern holds, from its syntax tree (the
+    engine's parse of it with `flags`, made by `patterns.read`); None if none can be told."""
     if not _ENGINE_READ or (flags | tree.state.flags) & re.VERBOSE:
         return None  # (a verbose pattern's tree is the same, but keep to what the tests cover)
     try:
