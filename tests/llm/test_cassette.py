@@ -38,6 +38,10 @@ def test_record_then_replay_reproduces_profile_json_byte_for_byte_without_the_en
     assert run.status == "passed" and len(run.rounds) == 2
     assert (replayed / "profile.json").read_bytes() == (recorded / "profile.json").read_bytes()
     assert (replayed / "profile.md").read_bytes() == (recorded / "profile.md").read_bytes()
+    # Again in this process, from the cassette as parsed once.
+    again = tmp_path / "again"
+    draft(project, DraftOptions(role="product-management", model="m", out=again, replay=cassette), env)
+    assert (again / "profile.json").read_bytes() == (recorded / "profile.json").read_bytes()
 
 
 def test_no_file_written_by_record_or_replay_holds_the_key(

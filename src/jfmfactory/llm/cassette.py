@@ -171,7 +171,7 @@ def recording(path: Path, secrets: Iterable[str | None] = ()) -> Iterator[None]:
 def replaying(path: Path) -> Iterator[None]:
     """Answer every request from `path`; a request it does not hold is an error."""
     recorder = _recorder("none")
-    # The file as checked, not parsed again; a copy, as vcrpy changes what it plays back.
+    # The file as checked, not parsed again; a copy, as vcrpy rewrites the bodies it loads in place.
     recorder.register_serializer("checked", _Parsed(copy.deepcopy(check_replay(path))))
     try:
         with recorder.use_cassette(str(path), serializer="checked", allow_playback_repeats=False):
@@ -197,13 +197,16 @@ def check_replay(path: Path) -> Any:
         raise BadInput(f"--replay {path}: no such cassette")
     try:
         stamp = path.stat()
-        return _checked(path, stamp.st_size, stamp.st_mtime_ns)
+        version = (stamp.st_ino, stamp.st_size, stamp.st_mtime_ns, stamp.st_ctime_ns)
+        return _checked(path, path.resolve(), version)
     except OSError as exc:
         raise BadInput(f"--replay {path}: cannot read it ({_first_line(exc)})") from exc
 
 
 @lru_cache(maxsize=2)
-def _checked(path: Path, size: int, modified_ns: int) -> Any:
+def _checked(path: Path, resolved: Path, version: tuple[int, ...]) -> Any:
+    """The cassette at `path` parsed and checked; `resolved` and `version` tell one file, and one
+    content of it, from another."""
     _vcr()
     from vcr.serialize import deserialize
     from vcr.serializers import yamlserializer
