@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,13 +32,15 @@ ENDPOINT_VARIABLES = (
 )
 
 
-@pytest.fixture(autouse=True, scope="session")
-def own_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """The suite keeps what `disk_cache` derives in a folder of its own, never the user's; the
-    processes of a run share it, as a user's commands do."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("JFM_CACHE_DIR", str(tmp_path_factory.mktemp("jfm-cache")))
-        yield
+def pytest_configure(config: pytest.Config) -> None:
+    """The suite keeps what `disk_cache` derives in a folder of its own, never the user's, from
+    before collection (test modules read the guard's rules as they load); the processes of a run
+    share it, as a user's commands do."""
+    os.environ["JFM_CACHE_DIR"] = tempfile.mkdtemp(prefix="jfm-test-cache-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(os.environ.pop("JFM_CACHE_DIR"), ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
