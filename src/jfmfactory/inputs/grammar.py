@@ -47,7 +47,7 @@ def _lexicon() -> None:
         return
     files = (Path(lemmatizer.lemma_lu_fn), Path(inflections.infl_lu_fn))
     try:
-        stamps = [(str(path), path.stat().st_size, path.stat().st_mtime_ns) for path in files]
+        stamps = [(str(path), stat.st_size, stat.st_mtime_ns) for path in files for stat in [path.stat()]]
         key = repr([lemminflect.__version__, *stamps]).encode()
     except (AttributeError, OSError):
         return
